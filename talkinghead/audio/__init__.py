@@ -1,0 +1,61 @@
+"""Audio stage: decode speech and describe it over time (`Speech`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from talkinghead.audio.decode import ANALYSIS_RATE, decode_audio
+from talkinghead.audio.features import FEATURE_RATE, frame_energy_db, speech_activity
+
+
+@dataclass
+class Speech:
+    """Speech ready for the motion stage, plus the original sound for the video.
+
+    Attributes:
+        samples: mono float32 at ``rate`` (16 kHz) for analysis.
+        rate: sample rate of ``samples``.
+        original: float32 (channels, n) at ``original_rate``: what goes into the output's sound track.
+        original_rate: sample rate of ``original``.
+        energy_db: 100 Hz loudness (dBFS).
+        activity: 100 Hz speech activity, 0 (silence) .. 1 (speech).
+        transcript: what is said, if known.
+    """
+
+    samples: np.ndarray
+    rate: int
+    original: np.ndarray
+    original_rate: int
+    energy_db: np.ndarray
+    activity: np.ndarray
+    transcript: str | None = None
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds, from the original track (the one the viewer hears)."""
+        return self.original.shape[1] / self.original_rate
+
+    @property
+    def feature_rate(self) -> int:
+        return FEATURE_RATE
+
+
+def load_speech(path: str | Path, max_seconds: float = 600.0, transcript: str | None = None) -> Speech:
+    """Decode ``path`` and compute its features; raises TalkingHeadError on bad input."""
+    analysis, original, original_rate = decode_audio(path, max_seconds)
+    energy = frame_energy_db(analysis, ANALYSIS_RATE)
+    return Speech(
+        samples=analysis,
+        rate=ANALYSIS_RATE,
+        original=original,
+        original_rate=original_rate,
+        energy_db=energy,
+        activity=speech_activity(energy),
+        transcript=transcript,
+    )
+
+
+__all__ = ["Speech", "load_speech", "FEATURE_RATE", "ANALYSIS_RATE"]

@@ -1,0 +1,68 @@
+"""Face stage: from a portrait photo to a `FaceRig` the renderer can animate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from talkinghead.face.bases import build_bases, face_frame
+from talkinghead.face.framing import Crop, apply_crop, face_crop, softness_note
+from talkinghead.face.image import check_image, load_image
+from talkinghead.face.landmarks import find_face
+from talkinghead.face.mesh import Mesh, build_mesh
+
+
+@dataclass
+class FaceRig:
+    """Everything about one portrait that rendering needs, in output pixels.
+
+    Attributes:
+        image: RGB uint8 (size x size): the framed photo every frame is drawn from.
+        landmarks: 478 x 3 MediaPipe landmarks (x, y, depth) in output pixels.
+        crop: where the frame sits in the original photo.
+        mesh: the whole-frame triangle mesh at rest.
+        bases: per motion channel, the (V x 2) vertex displacement at value 1.
+        face_width: cheek-to-cheek width in output pixels (motion amplitudes scale with it).
+        notes: things the user should be told (several faces, upscaled small face, ...).
+    """
+
+    image: np.ndarray
+    landmarks: np.ndarray
+    crop: Crop
+    mesh: Mesh
+    bases: dict[str, np.ndarray]
+    face_width: float
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return self.image.shape[0]
+
+
+def build_rig(portrait: str | Path | np.ndarray, size: int = 512, head_distance: float = 1.0) -> FaceRig:
+    """Detect the face in ``portrait`` (a path or an RGB uint8 array) and rig it for ``size`` output."""
+    if isinstance(portrait, np.ndarray):
+        name = "portrait"
+        photo, notes = check_image(portrait, name)
+    else:
+        name = Path(portrait).name
+        photo, notes = load_image(portrait)
+    points, face_notes = find_face(photo, name)
+    crop = face_crop(points, photo.shape, size, head_distance)
+    image, landmarks = apply_crop(photo, points, crop, size)
+    mesh = build_mesh(landmarks, size)
+    bases = build_bases(mesh.vertices, mesh.ring, mesh.teeth_line, landmarks)
+    return FaceRig(
+        image=image,
+        landmarks=landmarks,
+        crop=crop,
+        mesh=mesh,
+        bases=bases,
+        face_width=face_frame(landmarks)[2],
+        notes=notes + face_notes + softness_note(crop, name),
+    )
+
+
+__all__ = ["FaceRig", "build_rig", "Crop", "Mesh"]

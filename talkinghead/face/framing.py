@@ -1,0 +1,57 @@
+"""Choose the face-centred square crop and bring photo and landmarks into output pixels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from talkinghead.face import topology as topo
+
+FACE_SHARE = 0.42  # face height (forehead to chin) as a share of the frame height at head_distance 1
+SOFT_UPSCALE = 1.5
+
+
+@dataclass(frozen=True)
+class Crop:
+    """A square of the photo: top-left corner and side in photo pixels, and the scale to output pixels."""
+
+    x: float
+    y: float
+    side: float
+    scale: float
+
+
+def face_crop(landmarks: np.ndarray, image_shape: tuple[int, ...], size: int, head_distance: float) -> Crop:
+    """Square around the face with room for hair and shoulders, kept inside the photo where it fits."""
+    height, width = image_shape[:2]
+    face_height = float(np.linalg.norm(landmarks[topo.CHIN, :2] - landmarks[topo.FOREHEAD_TOP, :2]))
+    side = min(face_height / FACE_SHARE * head_distance, float(width), float(height))
+    center_x = float(landmarks[topo.FACE_OVAL, 0].mean())
+    center_y = float(landmarks[topo.FACE_OVAL, 1].mean()) + 0.06 * side
+    x = float(np.clip(center_x - side / 2, 0, width - side))
+    y = float(np.clip(center_y - side / 2, 0, height - side))
+    return Crop(x, y, side, size / side)
+
+
+def apply_crop(image: np.ndarray, landmarks: np.ndarray, crop: Crop, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The crop resampled to ``size`` x ``size`` and the landmarks in its pixels (z scaled alike)."""
+    to_out = np.array([[crop.scale, 0, -crop.x * crop.scale], [0, crop.scale, -crop.y * crop.scale]])
+    interpolation = cv2.INTER_AREA if crop.scale < 1 else cv2.INTER_CUBIC
+    frame = cv2.warpAffine(image, to_out, (size, size), flags=interpolation, borderMode=cv2.BORDER_REPLICATE)
+    points = landmarks.copy()
+    points[:, 0] = (points[:, 0] - crop.x) * crop.scale
+    points[:, 1] = (points[:, 1] - crop.y) * crop.scale
+    points[:, 2] *= crop.scale
+    return frame, points
+
+
+def softness_note(crop: Crop, name: str) -> list[str]:
+    """Tell the user when the output is an upscale of a small face (it will look soft)."""
+    if crop.scale <= SOFT_UPSCALE:
+        return []
+    return [
+        f"the face in {name} is small ({crop.side:.0f} px crop): the output is upscaled x{crop.scale:.1f} "
+        "and will look soft; a larger photo or a smaller --size gives a sharper video"
+    ]

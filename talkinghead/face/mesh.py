@@ -1,0 +1,106 @@
+"""A triangle mesh over the whole output frame: face surface, rings around the face, frame border.
+
+Every pixel lies in some triangle, so any smooth deformation of the vertices moves the picture without
+tearing. Vertices 0..467 are MediaPipe's face-surface landmarks (same indices), then rings of points
+around the face oval (hair, ears, neck, shoulders), then fixed anchors on the frame border. The irises
+are left out: they sit inside the eye opening and would fold over when the lid closes.
+
+When the photo's mouth is open (teeth showing), a "teeth line" of vertices runs just above the lower lip
+inside the opening. It moves with the upper face, not the jaw, so the photo's upper teeth stay with the
+upper lip, unstretched, and only the strip between the teeth line and the lower lip opens up: that strip
+is where the renderer paints the mouth cavity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.spatial import Delaunay
+
+from talkinghead.face import topology as topo
+
+# Rings around the face oval: (scale from the face centre, how much the ring follows the head).
+RINGS = ((1.25, 0.9), (1.6, 0.6), (2.1, 0.3), (2.8, 0.1))
+BORDER_STEPS = 8
+MIN_SPACING = 6.0
+OPEN_MOUTH_GAP = 0.02  # inner-lip gap (share of face width) above which the photo's mouth counts as open
+TEETH_LINE_HEIGHT = 0.15  # teeth line position: share of the gap above the lower lip
+
+
+@dataclass(frozen=True)
+class Mesh:
+    """Rest vertices (V x 3, output pixels; z = depth), triangles (T x 3), per-vertex head weight (V,),
+    per-vertex ring level (0 = face surface, 1..len(RINGS) = rings, len(RINGS)+1 = border), and the
+    indices of the teeth line (empty for a closed mouth), ordered like ``topology.LIPS_INNER_LOWER[1:-1]``."""
+
+    vertices: np.ndarray
+    triangles: np.ndarray
+    head_weight: np.ndarray
+    ring: np.ndarray
+    teeth_line: np.ndarray
+
+
+def build_mesh(landmarks: np.ndarray, size: int) -> Mesh:
+    """Triangulate the face landmarks, the rings and the border of a ``size`` x ``size`` frame."""
+    face = landmarks[: topo.MESH_POINTS]
+    oval = face[list(topo.FACE_OVAL)]
+    center = oval.mean(axis=0)
+    depth = float(oval[:, 2].mean())
+    teeth = _teeth_line(landmarks)
+    points = [face, teeth]
+    weights = [np.ones(len(face) + len(teeth))]
+    rings = [np.zeros(len(face) + len(teeth), dtype=int)]
+    for level, (scale, weight) in enumerate(RINGS, start=1):
+        ring = center + scale * (oval - center)
+        ring[:, 2] = depth
+        points.append(ring)
+        weights.append(np.full(len(ring), weight))
+        rings.append(np.full(len(ring), level))
+    border = _border_points(size)
+    points.append(np.column_stack([border, np.full(len(border), depth)]))
+    weights.append(np.zeros(len(border)))
+    rings.append(np.full(len(border), len(RINGS) + 1))
+    vertices, weight, ring = np.concatenate(points), np.concatenate(weights), np.concatenate(rings)
+    keep = _keep_mask(vertices[:, :2], ring, size)
+    vertices, weight, ring = vertices[keep], weight[keep], ring[keep]
+    triangles = Delaunay(vertices[:, :2]).simplices.astype(np.int32)
+    teeth_line = np.arange(topo.MESH_POINTS, topo.MESH_POINTS + len(teeth))
+    return Mesh(vertices, triangles, weight, ring, teeth_line)
+
+
+def _teeth_line(landmarks: np.ndarray) -> np.ndarray:
+    """Points just above the lower inner lip when the photo's mouth is open; none when it is closed."""
+    upper = landmarks[list(topo.LIPS_INNER_UPPER[1:-1])]
+    lower = landmarks[list(topo.LIPS_INNER_LOWER[1:-1])]
+    width = float(np.linalg.norm(landmarks[topo.CHEEK_LEFT, :2] - landmarks[topo.CHEEK_RIGHT, :2]))
+    gap = float(np.linalg.norm(landmarks[topo.LIP_CENTER_LOWER, :2] - landmarks[topo.LIP_CENTER_UPPER, :2]))
+    if gap < OPEN_MOUTH_GAP * width:
+        return np.empty((0, 3))
+    return lower + TEETH_LINE_HEIGHT * (upper - lower)
+
+
+def _border_points(size: int) -> np.ndarray:
+    steps = np.linspace(0, size - 1, BORDER_STEPS + 1)
+    last = float(size - 1)
+    edges = [np.column_stack([steps, np.zeros_like(steps)]), np.column_stack([steps, np.full_like(steps, last)]),
+             np.column_stack([np.zeros_like(steps[1:-1]), steps[1:-1]]),
+             np.column_stack([np.full_like(steps[1:-1], last), steps[1:-1]])]
+    return np.concatenate(edges)
+
+
+def _keep_mask(xy: np.ndarray, ring: np.ndarray, size: int) -> np.ndarray:
+    """Drop ring points outside the frame or crowding a point already kept (face points always stay)."""
+    border_level = ring.max()
+    keep = np.ones(len(xy), dtype=bool)
+    inside = np.all((xy > MIN_SPACING) & (xy < size - 1 - MIN_SPACING), axis=1)
+    keep &= (ring == 0) | (ring == border_level) | inside
+    kept_xy = [xy[(ring == 0) | (ring == border_level)]]
+    for level in range(1, border_level):
+        for index in np.nonzero((ring == level) & keep)[0]:
+            nearest = min(float(np.min(np.linalg.norm(k - xy[index], axis=1))) for k in kept_xy)
+            if nearest < MIN_SPACING:
+                keep[index] = False
+            else:
+                kept_xy.append(xy[index][None])
+    return keep

@@ -1,0 +1,30 @@
+"""Named groups of MediaPipe face-mesh landmark indices (the 478-point topology).
+
+"Right"/"left" are the subject's own: the subject's right eye is on the image's left.
+"""
+
+from __future__ import annotations
+
+MESH_POINTS = 468  # 0..467 are the face surface; 468..477 are the two irises
+FACE_OVAL = (10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377,
+             152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109)
+FOREHEAD_TOP, CHIN = 10, 152
+CHEEK_RIGHT, CHEEK_LEFT = 234, 454
+
+LIPS_OUTER_UPPER = (61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291)
+LIPS_OUTER_LOWER = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291)
+LIPS_INNER_UPPER = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308)
+LIPS_INNER_LOWER = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308)
+MOUTH_CORNERS = (61, 291, 78, 308)
+LIP_CENTER_UPPER, LIP_CENTER_LOWER = 13, 14
+
+EYE_RIGHT_UPPER = (33, 246, 161, 160, 159, 158, 157, 173, 133)
+EYE_RIGHT_LOWER = (33, 7, 163, 144, 145, 153, 154, 155, 133)
+EYE_RIGHT_UPPER_RINGS = ((247, 30, 29, 27, 28, 56, 190), (113, 225, 224, 223, 222, 221, 189))
+EYE_LEFT_UPPER = (263, 466, 388, 387, 386, 385, 384, 398, 362)
+EYE_LEFT_LOWER = (263, 249, 390, 373, 374, 380, 381, 382, 362)
+EYE_LEFT_UPPER_RINGS = ((467, 260, 259, 257, 258, 286, 414), (342, 445, 444, 443, 442, 441, 413))
+EYE_OUTER_RIGHT, EYE_OUTER_LEFT = 33, 263
+
+BROW_RIGHT = (156, 70, 63, 105, 66, 107, 55, 193, 46, 53, 52, 65)
+BROW_LEFT = (383, 300, 293, 334, 296, 336, 285, 417, 276, 283, 282, 295)

@@ -1,0 +1,8 @@
+"""Motion stage: speech and controls in, a `MotionTrack` out."""
+
+from __future__ import annotations
+
+from talkinghead.motion.generate import generate_motion, n_frames_for
+from talkinghead.motion.track import CHANNELS, MotionTrack
+
+__all__ = ["MotionTrack", "CHANNELS", "generate_motion", "n_frames_for"]

@@ -1,0 +1,33 @@
+"""Provenance stage: every video says it is synthetic.
+
+Now: the visible label and the container metadata (`video_metadata`). The invisible watermark,
+content credentials and `talkinghead verify` build on this package.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from talkinghead import __version__
+from talkinghead.provenance.label import DEFAULT_TEXT, VisibleLabel
+
+GENERATOR = "talkinghead"
+
+
+def new_video_id() -> str:
+    """A fresh id for one rendered video (recorded in its metadata)."""
+    return uuid.uuid4().hex
+
+
+def video_metadata(video_id: str) -> dict[str, str]:
+    """MP4 tags that state the video is AI-generated, by which tool and version, and its id."""
+    note = f"AI-generated video made by {GENERATOR} {__version__}; id {video_id}"
+    return {
+        "comment": note,
+        "description": note,
+        "synthetic": "true",
+        "talkinghead_id": video_id,
+    }
+
+
+__all__ = ["VisibleLabel", "DEFAULT_TEXT", "new_video_id", "video_metadata"]
