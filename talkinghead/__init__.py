@@ -1,15 +1,17 @@
 """talkinghead: one portrait photo + speech -> a talking-head video, in real time on a CPU.
 
->>> import talkinghead  # doctest: +SKIP
->>> talkinghead.render("portrait.jpg", "speech.wav", "out.mp4")  # doctest: +SKIP
+Example::
+
+    import talkinghead
+    talkinghead.render("portrait.jpg", "speech.wav", "out.mp4")
 """
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from talkinghead.controls import Controls  # noqa: E402
-from talkinghead.errors import TalkingHeadError  # noqa: E402
-from talkinghead.pipeline import RenderResult, frames, render  # noqa: E402
+from talkinghead.controls import Controls
+from talkinghead.errors import TalkingHeadError
+from talkinghead.pipeline import RenderResult, frames, render
 
-__all__ = ["render", "frames", "Controls", "RenderResult", "TalkingHeadError", "__version__"]
+__all__ = ["Controls", "RenderResult", "TalkingHeadError", "__version__", "frames", "render"]

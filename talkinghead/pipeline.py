@@ -82,8 +82,10 @@ def render(portrait: Portrait, audio: str | Path, out: str | Path, *, overwrite:
     Options are the fields of `Controls` (``size``, ``fps``, ``seed``, ...). ``progress(done, total)`` is
     called after each frame; ``notify(message)`` receives notes such as "several faces found".
 
-    >>> import talkinghead  # doctest: +SKIP
-    >>> talkinghead.render("me.jpg", "hello.wav", "hello.mp4", size=512, seed=1)  # doctest: +SKIP
+    Example::
+
+        import talkinghead
+        talkinghead.render("me.jpg", "hello.wav", "hello.mp4", size=512, seed=1)
     """
     started = time.perf_counter()
     controls = Controls.from_options(options)

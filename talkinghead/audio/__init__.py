@@ -58,4 +58,4 @@ def load_speech(path: str | Path, max_seconds: float = 600.0, transcript: str | 
     )
 
 
-__all__ = ["Speech", "load_speech", "FEATURE_RATE", "ANALYSIS_RATE"]
+__all__ = ["ANALYSIS_RATE", "FEATURE_RATE", "Speech", "load_speech"]

@@ -30,10 +30,12 @@ def decode_audio(path: str | Path, max_seconds: float) -> tuple[np.ndarray, np.n
     try:
         container = av.open(str(path))
     except av.error.FFmpegError as exc:
-        raise TalkingHeadError(f"cannot read audio from {path}: not a media file PyAV understands ({exc.strerror})")
+        raise TalkingHeadError(
+            f"cannot read audio from {path}: not a media file PyAV understands ({exc.strerror})"
+        ) from None
     with container:
         if not container.streams.audio:
-            raise TalkingHeadError(f"{path} has no audio track")
+            raise TalkingHeadError(f"{path} has no audio track; give a speech recording (WAV, MP3, FLAC, OGG, M4A)")
         stream = container.streams.audio[0]
         _check_declared_length(container, path, max_seconds)
         rate = stream.codec_context.sample_rate or ANALYSIS_RATE
@@ -59,7 +61,7 @@ def decode_audio(path: str | Path, max_seconds: float) -> tuple[np.ndarray, np.n
             for out in to_original.resample(None):
                 original.append(out.to_ndarray())
         except av.error.FFmpegError as exc:
-            raise TalkingHeadError(f"cannot decode audio in {path}: the file is corrupt ({exc.strerror})")
+            raise TalkingHeadError(f"cannot decode audio in {path}: the file is corrupt ({exc.strerror})") from None
     if not analysis or sum(a.size for a in analysis) < ANALYSIS_RATE // 100:
         raise TalkingHeadError(f"{path} contains no audio samples")
     return (

@@ -22,7 +22,7 @@ def frame_energy_db(samples: np.ndarray, rate: int) -> np.ndarray:
     ((100,), -6.0)
     """
     hop = rate // FEATURE_RATE
-    win = int(round(WINDOW_S * rate))
+    win = round(WINDOW_S * rate)
     n_frames = max(1, int(np.ceil(samples.size / hop)))
     padded = np.pad(samples.astype(np.float32), (win // 2, win + n_frames * hop - samples.size))
     windows = np.lib.stride_tricks.sliding_window_view(padded, win)[::hop][:n_frames]

@@ -65,4 +65,4 @@ def build_rig(portrait: str | Path | np.ndarray, size: int = 512, head_distance:
     )
 
 
-__all__ = ["FaceRig", "build_rig", "Crop", "Mesh"]
+__all__ = ["Crop", "FaceRig", "Mesh", "build_rig"]

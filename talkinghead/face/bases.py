@@ -91,7 +91,7 @@ def _blink(vertices: np.ndarray, landmarks: np.ndarray, upper: tuple[int, ...], 
     lid_s, lid_t = landmarks[lid, :2] @ u, landmarks[lid, :2] @ v
     drop = (np.interp(lid_s, low_s, low_t) - lid_t) * BLINK_CLOSE
     field[lid] = np.outer(drop, v)
-    for ring, follow in zip(rings, (0.45, 0.15)):
+    for ring, follow in zip(rings, (0.45, 0.15), strict=False):
         ring_s = landmarks[list(ring), :2] @ u
         field[list(ring)] = np.outer(np.interp(ring_s, lid_s, drop) * follow, v)
     return field

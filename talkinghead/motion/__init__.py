@@ -5,4 +5,4 @@ from __future__ import annotations
 from talkinghead.motion.generate import generate_motion, n_frames_for
 from talkinghead.motion.track import CHANNELS, MotionTrack
 
-__all__ = ["MotionTrack", "CHANNELS", "generate_motion", "n_frames_for"]
+__all__ = ["CHANNELS", "MotionTrack", "generate_motion", "n_frames_for"]

@@ -30,4 +30,4 @@ def video_metadata(video_id: str) -> dict[str, str]:
     }
 
 
-__all__ = ["VisibleLabel", "DEFAULT_TEXT", "new_video_id", "video_metadata"]
+__all__ = ["DEFAULT_TEXT", "VisibleLabel", "new_video_id", "video_metadata"]

@@ -17,8 +17,10 @@ from talkinghead.render.warp import MeshWarper
 class Renderer:
     """Draws frames of one portrait. Set-up work (mesh, colours, grids) happens once, here.
 
-    >>> from talkinghead.face import build_rig  # doctest: +SKIP
-    >>> frame = Renderer(build_rig("me.jpg")).draw({"jaw_open": 0.6})  # doctest: +SKIP
+    Example::
+
+        from talkinghead.face import build_rig
+        frame = Renderer(build_rig("me.jpg")).draw({"jaw_open": 0.6})
     """
 
     def __init__(self, rig: FaceRig) -> None:

@@ -8,6 +8,7 @@ leaves no half-written video behind.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from fractions import Fraction
@@ -109,10 +110,8 @@ class Mp4Writer:
 
     def abort(self) -> None:
         """Drop the partial file."""
-        try:
+        with contextlib.suppress(OSError, av.error.FFmpegError, ValueError):
             self.container.close()
-        except (OSError, av.error.FFmpegError, ValueError):
-            pass
         self.temp.unlink(missing_ok=True)
 
     def _write_audio_until(self, seconds: float | None) -> None:
