@@ -55,7 +55,7 @@ def test_motion_scale_zero_keeps_the_head_still(speech_wav: Path) -> None:
 
 
 def test_blinks_at_human_rate() -> None:
-    from talkinghead.motion.generate import blink_curve
+    from talkinghead.motion.eyes import blink_curve
 
     curve = blink_curve(np.random.default_rng(0), 25 * 120, 25.0)
     closed = curve > 0.8
