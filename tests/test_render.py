@@ -17,12 +17,78 @@ def _region_box(points: np.ndarray, pad: int) -> tuple[slice, slice]:
     return slice(max(y0, 0), y1), slice(max(x0, 0), x1)
 
 
-def test_rest_pose_is_the_photo_itself(renderer: Renderer) -> None:
-    np.testing.assert_array_equal(renderer.draw({}), renderer.rig.image)
+def test_neutral_pose_is_the_photo_itself(renderer: Renderer) -> None:
+    np.testing.assert_array_equal(renderer.draw(renderer.rig.neutral), renderer.rig.image)
+
+
+def test_closed_command_closes_a_photo_taken_with_an_open_mouth(renderer: Renderer) -> None:
+    rig = renderer.rig
+    assert rig.neutral["jaw_open"] > 0.1  # the astronaut smiles with her teeth showing
+    closed = renderer.deform({})
+    gap = closed[topology.LIP_CENTER_LOWER] - closed[topology.LIP_CENTER_UPPER]
+    photo_gap = rig.landmarks[topology.LIP_CENTER_LOWER, :2] - rig.landmarks[topology.LIP_CENTER_UPPER, :2]
+    assert abs(gap[1]) < 0.15 * abs(photo_gap[1])
+    # the teeth line is squeezed between the lips, never pushed through them (no fold-over)
+    for opening in (0.0, 0.2, 1.0):
+        points = renderer.deform({"jaw_open": opening, "lips_open": opening})
+        upper = points[list(topology.LIPS_INNER_UPPER[1:-1]), 1]
+        lower = points[list(topology.LIPS_INNER_LOWER[1:-1]), 1]
+        teeth = points[rig.mesh.teeth_line, 1]
+        assert np.all(teeth >= upper - 0.1) and np.all(teeth <= lower + 0.1)
+
+
+EXTREMES = [{"head_yaw": yaw, "head_pitch": pitch, "head_roll": roll, "jaw_open": 1.0, "lips_open": 1.0,
+             "blink_left": 1.0, "blink_right": 1.0, "smile": 1.0, "brow_raise": 1.0}
+            for yaw in (-20, 20) for pitch in (-15, 15) for roll in (-10, 10)]
+EXTREMES += [{}, {"lip_pucker": 1.0, "lower_lip_tuck": 1.0, "upper_lip_raise": 1.0, "brow_furrow": 1.0,
+                  "cheek_raise": 1.0, "lip_width": -1.0, "gaze_yaw": -20.0, "gaze_pitch": 15.0}]
+
+
+def _signed_areas(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    a, b, c = (points[triangles[:, i]] for i in range(3))
+    return (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
+
+
+def test_no_holes_and_no_visible_fold_at_extreme_poses(renderer: Renderer) -> None:
+    """Every pixel keeps a source; triangles that turn away (the far side of the nose at 20 degrees of yaw)
+    are hidden behind nearer ones by the depth buffer, never drawn over them."""
+    mesh = renderer.rig.mesh
+    size = renderer.rig.size
+    every_triangle = MeshWarper(renderer.rig.image, renderer.rest + 0.05, mesh.triangles)
+    rest_areas = _signed_areas(renderer.rest, mesh.triangles)
+    for values in EXTREMES:
+        deformed = renderer.deform(values)
+        (x0, y0), _, _, depth = every_triangle.source_map(deformed)
+        assert (x0, y0) == (0, 0) and depth.shape == (size, size)
+        assert np.isfinite(depth).all(), values  # no pixel left unfilled
+        areas = _signed_areas(deformed, mesh.triangles)
+        flipped = np.nonzero((np.sign(areas) != np.sign(rest_areas)) & (np.abs(areas) > 0.5))[0]
+        centres = deformed[mesh.triangles[flipped]].mean(axis=1)
+        cols = np.clip(np.round(centres[:, 0]).astype(int), 0, size - 1)
+        rows = np.clip(np.round(centres[:, 1]).astype(int), 0, size - 1)
+        visible = depth[rows, cols] >= centres[:, 2] - 1e-3
+        assert np.abs(areas[flipped][visible]).sum() < 1e-3 * size * size, values
+
+
+def test_gaze_moves_the_iris_inside_the_eye(renderer: Renderer) -> None:
+    rig = renderer.rig
+    ahead = renderer.draw(rig.neutral).astype(int)
+    right = renderer.draw({**rig.neutral, "gaze_yaw": 20.0}).astype(int)
+    eye = rig.landmarks[list(topology.EYE_LEFT_UPPER + topology.EYE_LEFT_LOWER), :2]
+    rows, cols = _region_box(eye, 0)
+    def iris_x(frame: np.ndarray) -> float:
+        darkness = np.clip(140 - frame[rows, cols].mean(axis=2), 0, None)
+        return float((darkness.sum(axis=0) * np.arange(darkness.shape[1])).sum() / darkness.sum())
+    assert iris_x(right) > iris_x(ahead) + 0.5
+    outside = np.ones(ahead.shape[:2], bool)
+    for eye_contour in (topology.EYE_LEFT_UPPER + topology.EYE_LEFT_LOWER,
+                        topology.EYE_RIGHT_UPPER + topology.EYE_RIGHT_LOWER):
+        outside[_region_box(rig.landmarks[list(eye_contour), :2], 3)] = False
+    assert np.array_equal(ahead[outside], right[outside])
 
 
 def test_open_jaw_changes_the_mouth_and_nothing_far_away(renderer: Renderer) -> None:
-    rest = renderer.draw({}).astype(int)
+    rest = renderer.draw(renderer.rig.neutral).astype(int)
     open_ = renderer.draw({"jaw_open": 1.0, "lips_open": 1.0}).astype(int)
     lips = renderer.rig.landmarks[list(topology.LIPS_INNER_UPPER + topology.LIPS_INNER_LOWER), :2]
     rows, cols = _region_box(lips, 4)
@@ -33,16 +99,16 @@ def test_open_jaw_changes_the_mouth_and_nothing_far_away(renderer: Renderer) -> 
     rows, cols = _region_box(eye, 2)
     assert np.array_equal(open_[rows, cols], rest[rows, cols])
     # the opened mouth is darker inside than the closed one
-    centre = ((renderer.deform({"jaw_open": 1.0, "lips_open": 1.0})[topology.LIP_CENTER_LOWER]
+    centre = ((renderer.deform({"jaw_open": 1.0, "lips_open": 1.0})[topology.LIP_CENTER_LOWER, :2]
                + renderer.rig.landmarks[topology.LIP_CENTER_UPPER, :2]) / 2).astype(int)
     assert open_[centre[1], centre[0]].sum() < rest[centre[1], centre[0]].sum()
 
 
 def test_blink_closes_the_eye(renderer: Renderer) -> None:
-    rest = renderer.draw({})
-    closed = renderer.draw({"blink_left": 1.0, "blink_right": 1.0})
+    rest = renderer.draw(renderer.rig.neutral)
+    closed = renderer.draw({**renderer.rig.neutral, "blink_left": 1.0, "blink_right": 1.0})
     deformed = renderer.deform({"blink_left": 1.0})
-    upper, lower = deformed[386], deformed[374]  # middle of the left upper and lower lid
+    upper, lower = deformed[386, :2], deformed[374, :2]  # middle of the left upper and lower lid
     assert abs(lower[1] - upper[1]) < 0.2 * abs(renderer.rest[374, 1] - renderer.rest[386, 1])
     eye = renderer.rig.landmarks[list(topology.EYE_LEFT_UPPER + topology.EYE_LEFT_LOWER), :2]
     rows, cols = _region_box(eye, 0)
@@ -50,8 +116,8 @@ def test_blink_closes_the_eye(renderer: Renderer) -> None:
 
 
 def test_head_turn_moves_the_face_but_not_the_frame_border(renderer: Renderer) -> None:
-    rest = renderer.draw({})
-    turned = renderer.draw({"head_yaw": 8.0, "head_pitch": 4.0, "head_roll": 3.0})
+    rest = renderer.draw(renderer.rig.neutral)
+    turned = renderer.draw({**renderer.rig.neutral, "head_yaw": 8.0, "head_pitch": 4.0, "head_roll": 3.0})
     assert np.abs(turned.astype(int) - rest).mean() > 1.0
     border = np.ones(rest.shape[:2], bool)
     border[1:-1, 1:-1] = False
@@ -64,8 +130,9 @@ def test_warper_is_identity_without_motion_and_follows_a_shift() -> None:
     rest = np.array([[0, 0], [63, 0], [0, 63], [63, 63], [32, 32]], float)
     triangles = np.array([[0, 1, 4], [1, 3, 4], [3, 2, 4], [2, 0, 4]], np.int32)
     warper = MeshWarper(image, rest, triangles)
-    np.testing.assert_array_equal(warper.warp(rest), image)
-    moved = rest.copy()
-    moved[4] += (3, 0)  # the centre slides right: pixels near it show what was 3 px to their left
+    flat = np.column_stack([rest, np.zeros(len(rest))])
+    np.testing.assert_array_equal(warper.warp(flat), image)
+    moved = flat.copy()
+    moved[4, 0] += 3  # the centre slides right: pixels near it show what was 3 px to their left
     out = warper.warp(moved)
     np.testing.assert_allclose(out[32, 35].astype(int), image[32, 32].astype(int), atol=2)

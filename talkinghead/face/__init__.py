@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from talkinghead.face.bases import build_bases, face_frame
+from talkinghead.face.bases import build_bases, build_closing, face_frame, neutral_pose
 from talkinghead.face.framing import Crop, apply_crop, face_crop, softness_note
 from talkinghead.face.image import check_image, load_image
 from talkinghead.face.landmarks import find_face
@@ -24,6 +24,9 @@ class FaceRig:
         crop: where the frame sits in the original photo.
         mesh: the whole-frame triangle mesh at rest.
         bases: per motion channel, the (V x 2) vertex displacement at value 1.
+        neutral: the channel values that describe the photo itself (its open mouth, say): drawing
+            them reproduces the photo exactly; channels not listed are 0 in the photo.
+        closing: (V x 2) displacement that closes the photo's own parted lips (zeros if closed).
         face_width: cheek-to-cheek width in output pixels (motion amplitudes scale with it).
         notes: things the user should be told (several faces, upscaled small face, ...).
     """
@@ -33,6 +36,8 @@ class FaceRig:
     crop: Crop
     mesh: Mesh
     bases: dict[str, np.ndarray]
+    neutral: dict[str, float]
+    closing: np.ndarray
     face_width: float
     notes: list[str] = field(default_factory=list)
 
@@ -60,6 +65,8 @@ def build_rig(portrait: str | Path | np.ndarray, size: int = 512, head_distance:
         crop=crop,
         mesh=mesh,
         bases=bases,
+        neutral=neutral_pose(landmarks),
+        closing=build_closing(mesh.vertices, mesh.ring, mesh.teeth_line, landmarks),
         face_width=face_frame(landmarks)[2],
         notes=notes + face_notes + softness_note(crop, name),
     )

@@ -2,10 +2,17 @@
 
 Built once per portrait, in a face-aligned frame (u = across the eyes, v = down the face) and in units of
 the face width, so the same channel value means the same expression on any photo at any size. A frame's
-shape is the rest mesh plus the sum of value x basis over the channels (linear, so cheap to evaluate).
+shape is the rest mesh plus the sum of (value - the photo's own value) x basis over the channels: linear,
+so cheap to evaluate.
+
+Mouth channels are absolute: ``jaw_open = lips_open = 0`` means lips together. `neutral_pose` estimates
+the photo's own values (a smiling photo with teeth showing has its mouth partly open), so the photo is
+drawn unchanged at its neutral pose and a "closed" command closes even an open-mouthed photo.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -15,10 +22,17 @@ from talkinghead.face import topology as topo
 JAW_DROP = 0.13
 LIP_PART_LOWER, LIP_PART_UPPER = 0.035, 0.02
 LIP_SPREAD = 0.05
+LIP_PUCKER = 0.07
+LIP_TUCK = 0.035
+UPPER_LIP_RAISE = 0.03
 BLINK_CLOSE = 0.97
 BROW_LIFT = 0.045
+BROW_FURROW = 0.02
+CHEEK_LIFT = 0.02
 SMILE_LIFT, SMILE_SPREAD = 0.035, 0.03
-# How far the jaw's pull reaches past the face oval, per ring level (1..4).
+JAW_SHARE_OF_PHOTO_GAP = 0.6  # how an open photo's lip gap splits into jaw and lips
+CLOSE_MEET = 1 / 3  # closing an open photo's mouth: where the lips meet, as a share of the gap from the top
+# How far the jaw's pull reaches past the face oval, per ring level.
 RING_JAW_FOLLOW = np.array([1.0, 0.6, 0.25, 0.0, 0.0, 0.0])
 
 
@@ -31,76 +45,226 @@ def face_frame(landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     return u, v, width
 
 
+def neutral_pose(landmarks: np.ndarray) -> dict[str, float]:
+    """The mouth channel values that describe the photo itself (0 for a closed mouth)."""
+    _, v, width = face_frame(landmarks)
+    gap = max(float((landmarks[topo.LIP_CENTER_LOWER, :2] - landmarks[topo.LIP_CENTER_UPPER, :2]) @ v), 0.0)
+    gap /= width
+    return {
+        "jaw_open": JAW_SHARE_OF_PHOTO_GAP * gap / JAW_DROP,
+        "lips_open": (1 - JAW_SHARE_OF_PHOTO_GAP) * gap / (LIP_PART_LOWER + LIP_PART_UPPER),
+    }
+
+
 def _smoothstep(edge0: float, edge1: float, x: np.ndarray) -> np.ndarray:
     t = np.clip((x - edge0) / (edge1 - edge0), 0.0, 1.0)
     return t * t * (3 - 2 * t)
 
 
+@dataclass
+class _FaceGeometry:
+    """Mesh vertices in face coordinates: s across, t down, in face widths from the mouth centre."""
+
+    s: np.ndarray
+    t: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    width: float
+    half_mouth: float
+    ring: np.ndarray
+    teeth_line: np.ndarray
+    landmarks: np.ndarray
+
+    @property
+    def count(self) -> int:
+        return len(self.s)
+
+    def along(self, amounts: np.ndarray, direction: np.ndarray) -> np.ndarray:
+        """(V x 2) field: ``amounts`` (face widths, per vertex) along a unit ``direction``."""
+        return np.outer(amounts * self.width, direction)
+
+    def lip_taper(self) -> np.ndarray:
+        """1 at the middle of the mouth, 0.4 at its corners."""
+        return 1.0 - 0.6 * _smoothstep(0.3, 1.0, np.abs(self.s) / self.half_mouth)
+
+    def near_mouth(self) -> np.ndarray:
+        near = np.exp(-((self.s / (self.half_mouth * 1.6)) ** 2 + (self.t / 0.12) ** 2)) * (self.ring == 0)
+        near[self.teeth_line] = 0.0
+        return near
+
+    def sideways(self) -> np.ndarray:
+        """-1 at the right mouth corner .. +1 at the left one."""
+        return np.sign(self.s) * np.clip(np.abs(self.s) / self.half_mouth, 0, 1)
+
+
+LOWER_LIP = sorted(set(topo.LIPS_OUTER_LOWER + topo.LIPS_INNER_LOWER) - set(topo.MOUTH_CORNERS))
+UPPER_LIP = sorted(set(topo.LIPS_OUTER_UPPER + topo.LIPS_INNER_UPPER) - set(topo.MOUTH_CORNERS))
+OUTER_LOWER_LIP = sorted(set(topo.LIPS_OUTER_LOWER) - set(topo.MOUTH_CORNERS))
+
+
 def build_bases(vertices: np.ndarray, ring: np.ndarray, teeth_line: np.ndarray,
                 landmarks: np.ndarray) -> dict[str, np.ndarray]:
     """Per-channel (V x 2) displacement fields for the mesh ``vertices``."""
-    u, v, width = face_frame(landmarks)
-    mouth = (landmarks[topo.LIP_CENTER_UPPER, :2] + landmarks[topo.LIP_CENTER_LOWER, :2]) / 2
-    rel = vertices[:, :2] - mouth
-    s, t = rel @ u / width, rel @ v / width
-    half_mouth = float(abs((landmarks[291, :2] - landmarks[61, :2]) @ u)) / 2 / width
-    count = len(vertices)
-    lower_lip = list(set(topo.LIPS_OUTER_LOWER + topo.LIPS_INNER_LOWER) - set(topo.MOUTH_CORNERS))
-    upper_lip = list(set(topo.LIPS_OUTER_UPPER + topo.LIPS_INNER_UPPER) - set(topo.MOUTH_CORNERS))
-    corners = list(topo.MOUTH_CORNERS)
-    lip_taper = 1.0 - 0.6 * _smoothstep(0.3, 1.0, np.abs(s) / half_mouth)
-
-    jaw = _smoothstep(-0.01, 0.05, t) * (1.0 - _smoothstep(0.22, 0.55, np.abs(s)))
-    jaw *= RING_JAW_FOLLOW[np.minimum(ring, len(RING_JAW_FOLLOW) - 1)]
-    jaw[lower_lip] = lip_taper[lower_lip]
-    jaw[upper_lip] = 0.0
-    jaw[corners] = 0.35
-    jaw[teeth_line] = 0.0
-
-    lips = np.zeros((count, 2))
-    lips[lower_lip] = np.outer(lip_taper[lower_lip] * LIP_PART_LOWER * width, v)
-    lips[upper_lip] = np.outer(lip_taper[upper_lip] * -LIP_PART_UPPER * width, v)
-
-    near_mouth = np.exp(-((s / (half_mouth * 1.6)) ** 2 + (t / 0.12) ** 2)) * (ring == 0)
-    near_mouth[teeth_line] = 0.0
-    sideways = np.sign(s) * np.clip(np.abs(s) / half_mouth, 0, 1)
-    spread = np.outer(near_mouth * sideways * LIP_SPREAD * width, u)
-    smile = np.outer(near_mouth * np.abs(sideways) * -SMILE_LIFT * width, v) + spread * (SMILE_SPREAD / LIP_SPREAD)
-
+    geo = _geometry(vertices, ring, teeth_line, landmarks)
     return {
-        "jaw_open": np.outer(jaw * JAW_DROP * width, v),
-        "lips_open": lips,
-        "lip_width": spread,
-        "smile": smile,
-        "blink_right": _blink(vertices, landmarks, topo.EYE_RIGHT_UPPER, topo.EYE_RIGHT_LOWER,
-                              topo.EYE_RIGHT_UPPER_RINGS, u, v),
-        "blink_left": _blink(vertices, landmarks, topo.EYE_LEFT_UPPER, topo.EYE_LEFT_LOWER,
-                             topo.EYE_LEFT_UPPER_RINGS, u, v),
-        "brow_raise": _brow(vertices, landmarks, v, width),
+        "jaw_open": _jaw(geo),
+        "lips_open": _lips_open(geo),
+        "lip_width": _spread(geo),
+        "lip_pucker": _pucker(geo),
+        "lower_lip_tuck": _lower_lip_tuck(geo),
+        "upper_lip_raise": _upper_lip_raise(geo),
+        "smile": _smile(geo),
+        "blink_right": _blink(geo, topo.EYE_RIGHT_UPPER, topo.EYE_RIGHT_LOWER, topo.EYE_RIGHT_UPPER_RINGS),
+        "blink_left": _blink(geo, topo.EYE_LEFT_UPPER, topo.EYE_LEFT_LOWER, topo.EYE_LEFT_UPPER_RINGS),
+        "brow_raise": _brow_raise(geo),
+        "brow_furrow": _brow_furrow(geo),
+        "cheek_raise": _cheek_raise(geo),
     }
 
 
-def _blink(vertices: np.ndarray, landmarks: np.ndarray, upper: tuple[int, ...], lower: tuple[int, ...],
-           rings: tuple[tuple[int, ...], ...], u: np.ndarray, v: np.ndarray) -> np.ndarray:
+def _geometry(vertices: np.ndarray, ring: np.ndarray, teeth_line: np.ndarray,
+              landmarks: np.ndarray) -> _FaceGeometry:
+    u, v, width = face_frame(landmarks)
+    mouth = (landmarks[topo.LIP_CENTER_UPPER, :2] + landmarks[topo.LIP_CENTER_LOWER, :2]) / 2
+    rel = vertices[:, :2] - mouth
+    half_mouth = float(abs((landmarks[topo.MOUTH_CORNERS[1], :2] - landmarks[topo.MOUTH_CORNERS[0], :2]) @ u)) / 2
+    return _FaceGeometry(rel @ u / width, rel @ v / width, u, v, width, half_mouth / width, ring, teeth_line,
+                         landmarks)
+
+
+def _jaw(geo: _FaceGeometry) -> np.ndarray:
+    """The lower face drops: lower lip and chin fully, the cheeks and neck less and less."""
+    return geo.along(_jaw_weight(geo) * JAW_DROP, geo.v)
+
+
+def _jaw_weight(geo: _FaceGeometry) -> np.ndarray:
+    """How much each vertex follows the jaw (0..1)."""
+    jaw = _smoothstep(-0.01, 0.05, geo.t) * (1.0 - _smoothstep(0.22, 0.55, np.abs(geo.s)))
+    jaw *= RING_JAW_FOLLOW[np.minimum(geo.ring, len(RING_JAW_FOLLOW) - 1)]
+    jaw[LOWER_LIP] = geo.lip_taper()[LOWER_LIP]
+    jaw[UPPER_LIP] = 0.0
+    jaw[list(topo.MOUTH_CORNERS)] = 0.35
+    jaw[geo.teeth_line] = 0.0
+    return jaw
+
+
+def build_closing(vertices: np.ndarray, ring: np.ndarray, teeth_line: np.ndarray,
+                  landmarks: np.ndarray) -> np.ndarray:
+    """(V x 2) displacement that brings the photo's own parted lips together (zeros for a closed mouth).
+
+    Each upper inner-lip point and its lower partner meet at a point a third of the way down their gap; the
+    outer lip contours move with their inner edges, and the chin and lower face follow the lower lip's rise
+    by their jaw weight. Shaped by the photo's actual gap, so lips never cross on the way.
+    """
+    geo = _geometry(vertices, ring, teeth_line, landmarks)
+    field = np.zeros((geo.count, 2))
+    upper, lower = list(topo.LIPS_INNER_UPPER), list(topo.LIPS_INNER_LOWER)
+    gaps = np.maximum((landmarks[lower, :2] - landmarks[upper, :2]) @ geo.v, 0.0)
+    field[upper] = np.outer(CLOSE_MEET * gaps, geo.v)
+    field[lower] = np.outer(-(1 - CLOSE_MEET) * gaps, geo.v)
+    for outer, inner in ((topo.LIPS_OUTER_UPPER, upper), (topo.LIPS_OUTER_LOWER, lower)):
+        inner_s = geo.s[inner]
+        order = np.argsort(inner_s)
+        for axis in (0, 1):
+            field[list(outer[1:-1]), axis] = np.interp(geo.s[list(outer[1:-1])], inner_s[order],
+                                                      field[inner, axis][order])
+    centre_rise = float(gaps[len(gaps) // 2]) * (1 - CLOSE_MEET)
+    skin = np.setdiff1d(np.arange(geo.count), LOWER_LIP + UPPER_LIP + list(topo.MOUTH_CORNERS))
+    skin = np.setdiff1d(skin, teeth_line)
+    field[skin] = np.outer(-_jaw_weight(geo)[skin] * centre_rise, geo.v)
+    return field
+
+
+def _lips_open(geo: _FaceGeometry) -> np.ndarray:
+    """The lips part without the jaw: lower lip down, upper lip up, tapering to the corners."""
+    taper = geo.lip_taper()
+    lips = np.zeros(geo.count)
+    lips[LOWER_LIP] = taper[LOWER_LIP] * LIP_PART_LOWER
+    lips[UPPER_LIP] = -taper[UPPER_LIP] * LIP_PART_UPPER
+    return geo.along(lips, geo.v)
+
+
+def _spread(geo: _FaceGeometry) -> np.ndarray:
+    """Mouth corners out (positive) or in (negative), the skin around following."""
+    return geo.along(geo.near_mouth() * geo.sideways() * LIP_SPREAD, geo.u)
+
+
+def _pucker(geo: _FaceGeometry) -> np.ndarray:
+    """Rounded lips: corners pulled in, the middle of the lips pushed a little apart."""
+    near, sideways = geo.near_mouth(), geo.sideways()
+    inward = geo.along(-near * sideways * LIP_PUCKER, geo.u)
+    taper = 1.0 - np.abs(sideways)
+    rounding = np.zeros(geo.count)
+    rounding[LOWER_LIP] = 0.15 * taper[LOWER_LIP] * LIP_PUCKER
+    rounding[UPPER_LIP] = -0.15 * taper[UPPER_LIP] * LIP_PUCKER
+    return inward + geo.along(rounding, geo.v)
+
+
+def _lower_lip_tuck(geo: _FaceGeometry) -> np.ndarray:
+    """F/V: the lower lip rises and rolls in under the upper teeth (its outer edge rises most)."""
+    taper = geo.lip_taper()
+    lift = np.zeros(geo.count)
+    lift[LOWER_LIP] = -0.6 * LIP_TUCK * taper[LOWER_LIP]
+    lift[OUTER_LOWER_LIP] = -LIP_TUCK * taper[OUTER_LOWER_LIP]
+    return geo.along(lift, geo.v)
+
+
+def _upper_lip_raise(geo: _FaceGeometry) -> np.ndarray:
+    """The upper lip lifts off the teeth; the skin under the nose follows a little."""
+    taper = geo.lip_taper()
+    lift = np.where((geo.t < 0) & (geo.t > -0.2) & (geo.ring == 0), 0.3 * _smoothstep(-0.2, -0.05, geo.t), 0.0)
+    lift[UPPER_LIP] = taper[UPPER_LIP]
+    lift[geo.teeth_line] = 0.0
+    return geo.along(-lift * UPPER_LIP_RAISE, geo.v)
+
+
+def _smile(geo: _FaceGeometry) -> np.ndarray:
+    near, sideways = geo.near_mouth(), geo.sideways()
+    return geo.along(near * np.abs(sideways) * -SMILE_LIFT, geo.v) + geo.along(near * sideways * SMILE_SPREAD, geo.u)
+
+
+def _blink(geo: _FaceGeometry, upper: tuple[int, ...], lower: tuple[int, ...],
+           rings: tuple[tuple[int, ...], ...]) -> np.ndarray:
     """Upper lid down onto the lower lid; the skin above follows part of the way (lid skin stretches)."""
-    field = np.zeros((len(vertices), 2))
-    low = landmarks[list(lower), :2]
-    order = np.argsort(low @ u)
-    low_s, low_t = (low @ u)[order], (low @ v)[order]
+    field = np.zeros((geo.count, 2))
+    marks = geo.landmarks
+    low = marks[list(lower), :2]
+    order = np.argsort(low @ geo.u)
+    low_s, low_t = (low @ geo.u)[order], (low @ geo.v)[order]
     lid = list(upper[1:-1])
-    lid_s, lid_t = landmarks[lid, :2] @ u, landmarks[lid, :2] @ v
+    lid_s, lid_t = marks[lid, :2] @ geo.u, marks[lid, :2] @ geo.v
     drop = (np.interp(lid_s, low_s, low_t) - lid_t) * BLINK_CLOSE
-    field[lid] = np.outer(drop, v)
-    for ring, follow in zip(rings, (0.45, 0.15), strict=False):
-        ring_s = landmarks[list(ring), :2] @ u
-        field[list(ring)] = np.outer(np.interp(ring_s, lid_s, drop) * follow, v)
+    field[lid] = np.outer(drop, geo.v)
+    for ring, follow in zip(rings, (0.45, 0.15), strict=True):
+        ring_s = marks[list(ring), :2] @ geo.u
+        field[list(ring)] = np.outer(np.interp(ring_s, lid_s, drop) * follow, geo.v)
     return field
 
 
-def _brow(vertices: np.ndarray, landmarks: np.ndarray, v: np.ndarray, width: float) -> np.ndarray:
-    field = np.zeros((len(vertices), 2))
-    brows = list(topo.BROW_RIGHT + topo.BROW_LEFT)
-    field[brows] = -BROW_LIFT * width * v
+def _brow_raise(geo: _FaceGeometry) -> np.ndarray:
+    field = np.zeros((geo.count, 2))
+    field[list(topo.BROW_RIGHT + topo.BROW_LEFT)] = -BROW_LIFT * geo.width * geo.v
     rings = list(topo.EYE_RIGHT_UPPER_RINGS[1] + topo.EYE_LEFT_UPPER_RINGS[1])
-    field[rings] = -0.3 * BROW_LIFT * width * v
+    field[rings] = -0.3 * BROW_LIFT * geo.width * geo.v
     return field
+
+
+def _brow_furrow(geo: _FaceGeometry) -> np.ndarray:
+    """Inner brows down and together (concentration, anger)."""
+    field = np.zeros((geo.count, 2))
+    for brow in (topo.BROW_RIGHT, topo.BROW_LEFT):
+        points = list(brow)
+        s = geo.s[points]
+        inner = 1.0 - _smoothstep(0.05, 0.35, np.abs(s))
+        field[points] = (geo.along(inner * BROW_FURROW, geo.v)
+                         + geo.along(-np.sign(s) * inner * 0.5 * BROW_FURROW, geo.u))
+    return field
+
+
+def _cheek_raise(geo: _FaceGeometry) -> np.ndarray:
+    """Cheeks lift and the lower lids rise a little (the eyes of a real smile)."""
+    cheeks = (geo.ring == 0) & (geo.t > -0.45) & (geo.t < -0.1) & (np.abs(geo.s) > 0.15)
+    lift = np.where(cheeks, CHEEK_LIFT, 0.0)
+    lower_lids = list(topo.EYE_RIGHT_LOWER[1:-1] + topo.EYE_LEFT_LOWER[1:-1])
+    lift[lower_lids] = 0.6 * CHEEK_LIFT
+    return geo.along(-lift, geo.v)

@@ -1,17 +1,19 @@
 """`MotionTrack`: what the face does, frame by frame — the contract between motion and rendering.
 
 A track is a frame rate plus one float array per named channel, all the same length. Every channel rests
-at 0, so a missing channel means "no change from the photo". It is plain data: build one by hand, edit it,
-save it as JSON, and the renderer draws it.
+at 0 (head as in the photo, eyes open and looking as in the photo, lips together, no added expression), and
+a missing channel is at rest. It is plain data: build one by hand, edit it, save it as JSON, and the
+renderer draws it. (A rig's ``neutral`` values reproduce its photo exactly, open mouth included.)
 
 Channels and units:
-- mouth (0..1 unless noted): ``jaw_open``, ``lips_open``, ``lip_width`` (-1 round .. +1 spread),
-  ``lip_pucker``, ``lower_lip_tuck``, ``upper_lip_raise``, ``tongue_show``;
+- mouth (0..1 unless noted; absolute: 0 = lips together, whatever the photo shows): ``jaw_open``,
+  ``lips_open``, ``lip_width`` (-1 round .. +1 spread), ``lip_pucker``, ``lower_lip_tuck``,
+  ``upper_lip_raise``, ``tongue_show``;
 - head: ``head_yaw`` (+ turns towards the image's right), ``head_pitch`` (+ nods down), ``head_roll``
   (+ tilts clockwise), all in degrees; ``head_x``, ``head_y`` (shift as a share of the frame size, + right /
   down); ``head_scale`` (relative size change, 0.1 = 10% larger);
-- eyes: ``blink_left``, ``blink_right`` (0 open .. 1 closed; subject's left/right), ``gaze_yaw``,
-  ``gaze_pitch`` (degrees);
+- eyes: ``blink_left``, ``blink_right`` (0 open .. 1 closed; subject's left/right), ``gaze_yaw``
+  (+ looks towards the image's right), ``gaze_pitch`` (+ looks up), in degrees;
 - brows and expression (0..1): ``brow_raise``, ``brow_furrow``, ``smile``, ``cheek_raise``.
 """
 

@@ -24,11 +24,11 @@ def rotation_matrix(yaw_deg: float, pitch_deg: float, roll_deg: float) -> np.nda
 
 def pose_offsets(vertices: np.ndarray, head_weight: np.ndarray, pivot: np.ndarray, values: dict[str, float],
                  size: int) -> np.ndarray:
-    """(V x 2) image offsets of the head pose in ``values`` (head_* channels)."""
+    """(V x 3) offsets (image x, y and depth) of the head pose in ``values`` (head_* channels)."""
     rotation = rotation_matrix(values.get("head_yaw", 0.0), values.get("head_pitch", 0.0),
                                values.get("head_roll", 0.0))
     scale = 1.0 + values.get("head_scale", 0.0)
     relative = vertices - pivot
     moved = scale * relative @ rotation.T
-    shift = np.array([values.get("head_x", 0.0), values.get("head_y", 0.0)]) * size
-    return (moved[:, :2] - relative[:, :2] + shift) * head_weight[:, None]
+    shift = np.array([values.get("head_x", 0.0), values.get("head_y", 0.0), 0.0]) * size
+    return (moved - relative + shift) * head_weight[:, None]
