@@ -12,6 +12,7 @@ from talkinghead.face.framing import Crop, apply_crop, face_crop, softness_note
 from talkinghead.face.image import check_image, load_image
 from talkinghead.face.landmarks import find_face
 from talkinghead.face.mesh import Mesh, build_mesh
+from talkinghead.face.segment import person_mask
 
 
 @dataclass
@@ -57,7 +58,7 @@ def build_rig(portrait: str | Path | np.ndarray, size: int = 512, head_distance:
     points, face_notes = find_face(photo, name)
     crop = face_crop(points, photo.shape, size, head_distance)
     image, landmarks = apply_crop(photo, points, crop, size)
-    mesh = build_mesh(landmarks, size)
+    mesh = build_mesh(landmarks, size, person_mask(image))
     bases = build_bases(mesh.vertices, mesh.ring, mesh.teeth_line, landmarks)
     return FaceRig(
         image=image,

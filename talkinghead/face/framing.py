@@ -24,27 +24,53 @@ class Crop:
 
 
 def face_crop(landmarks: np.ndarray, image_shape: tuple[int, ...], size: int, head_distance: float) -> Crop:
-    """Square around the face with room for hair and shoulders, kept inside the photo where it fits."""
+    """Square around the face with room for hair and shoulders.
+
+    Its side is exactly face height / FACE_SHARE x ``head_distance``, so the face fills the same share of
+    every video. It is slid to stay inside the photo where it fits; where the photo is too small, the
+    missing margin is filled by `apply_crop` (mirrored and blurred, like an out-of-focus background).
+    """
     height, width = image_shape[:2]
     face_height = float(np.linalg.norm(landmarks[topo.CHIN, :2] - landmarks[topo.FOREHEAD_TOP, :2]))
-    side = min(face_height / FACE_SHARE * head_distance, float(width), float(height))
-    center_x = float(landmarks[topo.FACE_OVAL, 0].mean())
-    center_y = float(landmarks[topo.FACE_OVAL, 1].mean()) + 0.06 * side
-    x = float(np.clip(center_x - side / 2, 0, width - side))
-    y = float(np.clip(center_y - side / 2, 0, height - side))
+    side = face_height / FACE_SHARE * head_distance
+    center_x = float(landmarks[list(topo.FACE_OVAL), 0].mean())
+    center_y = float(landmarks[list(topo.FACE_OVAL), 1].mean()) + 0.06 * side
+    x = _slide_inside(center_x - side / 2, side, width)
+    y = _slide_inside(center_y - side / 2, side, height)
     return Crop(x, y, side, size / side)
+
+
+def _slide_inside(start: float, side: float, limit: int) -> float:
+    """Move a span of length ``side`` to lie within [0, limit] if it fits, else centre the overhang."""
+    if side <= limit:
+        return float(np.clip(start, 0, limit - side))
+    return (limit - side) / 2
 
 
 def apply_crop(image: np.ndarray, landmarks: np.ndarray, crop: Crop, size: int) -> tuple[np.ndarray, np.ndarray]:
     """The crop resampled to ``size`` x ``size`` and the landmarks in its pixels (z scaled alike)."""
     to_out = np.array([[crop.scale, 0, -crop.x * crop.scale], [0, crop.scale, -crop.y * crop.scale]])
     interpolation = cv2.INTER_AREA if crop.scale < 1 else cv2.INTER_CUBIC
-    frame = cv2.warpAffine(image, to_out, (size, size), flags=interpolation, borderMode=cv2.BORDER_REPLICATE)
+    frame = cv2.warpAffine(image, to_out, (size, size), flags=interpolation, borderMode=cv2.BORDER_REFLECT_101)
+    frame = _soften_margin(frame, image.shape, to_out)
     points = landmarks.copy()
     points[:, 0] = (points[:, 0] - crop.x) * crop.scale
     points[:, 1] = (points[:, 1] - crop.y) * crop.scale
     points[:, 2] *= crop.scale
     return frame, points
+
+
+def _soften_margin(frame: np.ndarray, image_shape: tuple[int, ...], to_out: np.ndarray) -> np.ndarray:
+    """Blur the part of the frame that lies outside the photo (mirrored fill), fading in from its edge."""
+    height, width = image_shape[:2]
+    inside = cv2.warpAffine(np.full((height, width), 255, np.uint8), to_out, frame.shape[1::-1],
+                            flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    if inside.min() == 255:
+        return frame
+    size = frame.shape[0]
+    blurred = cv2.GaussianBlur(frame, (0, 0), size / 40)
+    outside = cv2.GaussianBlur(255 - inside, (0, 0), size / 100).astype(np.float32)[..., None] / 255.0
+    return (frame * (1 - outside) + blurred * outside).astype(np.uint8)
 
 
 def softness_note(crop: Crop, name: str) -> list[str]:

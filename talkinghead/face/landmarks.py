@@ -41,7 +41,7 @@ class FaceBox:
 
 
 @contextlib.contextmanager
-def _quiet_native_stderr() -> Iterator[None]:
+def quiet_native_stderr() -> Iterator[None]:
     """MediaPipe's C++ side logs set-up chatter straight to file descriptor 2; keep the CLI clean."""
     try:
         saved = os.dup(2)
@@ -64,7 +64,7 @@ def detect_faces(image: np.ndarray) -> list[FaceBox]:
     height, width = image.shape[:2]
     scale = min(1.0, DETECT_MAX_SIDE / max(height, width))
     small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else image
-    with _quiet_native_stderr(), face_detection.FaceDetection(model_selection=1, min_detection_confidence=0.5) as det:
+    with quiet_native_stderr(), face_detection.FaceDetection(model_selection=1, min_detection_confidence=0.5) as det:
         result = det.process(small)
     boxes = []
     for found in result.detections or []:
@@ -90,7 +90,7 @@ def face_landmarks(image: np.ndarray, box: FaceBox | None) -> np.ndarray | None:
     crop = cv2.warpAffine(
         image, to_crop, (MESH_INPUT_SIDE, MESH_INPUT_SIDE), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE
     )
-    with _quiet_native_stderr(), face_mesh.FaceMesh(
+    with quiet_native_stderr(), face_mesh.FaceMesh(
         static_image_mode=True, refine_landmarks=True, max_num_faces=1, min_detection_confidence=0.5
     ) as mesh:
         result = mesh.process(crop)

@@ -22,9 +22,10 @@ from talkinghead.face import topology as topo
 
 # Rings around the face oval: (scale from the face centre, how much the ring follows the head).
 RINGS = ((1.25, 0.9), (1.6, 0.6), (2.1, 0.3), (2.8, 0.1))
+BACKGROUND_FOLLOW = 0.3  # share of its ring weight a background point keeps
 BORDER_STEPS = 8
 MIN_SPACING = 6.0
-OPEN_MOUTH_GAP = 0.02  # inner-lip gap (share of face width) above which the photo's mouth counts as open
+OPEN_MOUTH_GAP = 0.03  # inner-lip gap (share of face width) above which the photo's mouth counts as open
 TEETH_LINE_HEIGHT = 0.15  # teeth line position: share of the gap above the lower lip
 
 
@@ -41,8 +42,12 @@ class Mesh:
     teeth_line: np.ndarray
 
 
-def build_mesh(landmarks: np.ndarray, size: int) -> Mesh:
-    """Triangulate the face landmarks, the rings and the border of a ``size`` x ``size`` frame."""
+def build_mesh(landmarks: np.ndarray, size: int, person: np.ndarray | None = None) -> Mesh:
+    """Triangulate the face landmarks, the rings and the border of a ``size`` x ``size`` frame.
+
+    ``person`` (0..1 per pixel, optional) marks the person: ring points on the background follow the head
+    only a little (BACKGROUND_FOLLOW), so walls and curtains stay put while hair and shoulders move.
+    """
     face = landmarks[: topo.MESH_POINTS]
     oval = face[list(topo.FACE_OVAL)]
     center = oval.mean(axis=0)
@@ -64,6 +69,11 @@ def build_mesh(landmarks: np.ndarray, size: int) -> Mesh:
     vertices, weight, ring = np.concatenate(points), np.concatenate(weights), np.concatenate(rings)
     keep = _keep_mask(vertices[:, :2], ring, size)
     vertices, weight, ring = vertices[keep], weight[keep], ring[keep]
+    if person is not None:
+        on_ring = (ring > 0) & (ring <= len(RINGS))
+        cols = np.clip(np.round(vertices[on_ring, 0]).astype(int), 0, size - 1)
+        rows = np.clip(np.round(vertices[on_ring, 1]).astype(int), 0, size - 1)
+        weight[on_ring] *= BACKGROUND_FOLLOW + (1 - BACKGROUND_FOLLOW) * person[rows, cols]
     triangles = Delaunay(vertices[:, :2]).simplices.astype(np.int32)
     teeth_line = np.arange(topo.MESH_POINTS, topo.MESH_POINTS + len(teeth))
     return Mesh(vertices, triangles, weight, ring, teeth_line)

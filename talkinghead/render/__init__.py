@@ -84,7 +84,7 @@ class Renderer:
         deformed = self.deform(values)
         source = self.gaze.apply(self.rig.image, values.get("gaze_yaw", 0.0), values.get("gaze_pitch", 0.0))
         frame = self.warper.warp(deformed, source)
-        self.mouth.paint(frame, deformed[:, :2])
+        self.mouth.paint(frame, deformed[:, :2], values.get("tongue_show", 0.0))
         return frame
 
     def frames(self, track: MotionTrack) -> Iterator[np.ndarray]:

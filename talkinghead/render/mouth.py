@@ -1,42 +1,60 @@
 """Mouth interior: what the photo cannot show when the lips part wider than they were.
 
-The warp stretches the lips' own pixels across a new opening; we paint a shaded cavity there instead:
-darkened lip colour under the upper lip, a warmer tongue tone towards the lower lip, darker towards the
-corners, with a feathered edge. The cavity's top edge is the upper inner lip, or the mesh's teeth line
-when the photo shows teeth, so those teeth stay in view above it. (Synthesised teeth and a real tongue
-come with the photoreal renderer.)
+The warp stretches the lips' own pixels across a new opening; we paint a cavity there instead: upper
+teeth under the upper lip (the photo's own when it shows them, else a bundled exemplar of real teeth
+warped along the lip and shaded), lower teeth above the lower lip when the jaw is open wide enough, the
+tongue when asked for, and a darkened throat in the person's lip colour, darker towards the corners, with
+a feathered edge. Everything happens in the small box around the mouth.
 """
 
 from __future__ import annotations
 
+from functools import cache
+
 import cv2
 import numpy as np
 
+from talkinghead.assets import ASSETS
 from talkinghead.face import topology as topo
 
 OUTER_LIPS = np.array(topo.LIPS_OUTER_UPPER + topo.LIPS_OUTER_LOWER[::-1][1:-1])
+INNER_UPPER = list(topo.LIPS_INNER_UPPER)
+INNER_LOWER = list(topo.LIPS_INNER_LOWER)
 FULL_DARK_AT = 0.03  # extra opening (share of face width) at which the cavity is fully painted
+UPPER_TEETH_HEIGHT = 0.075  # visible upper incisors, share of face width
+LOWER_TEETH_HEIGHT = 0.04
+EXEMPLAR_TEETH_ROWS = 0.78  # the exemplar's upper-teeth part, as a share of its height
+TEETH_SHADE = 0.9  # teeth inside the mouth are in shadow
+TEETH_WARMTH = 0.12  # share of the lip colour mixed into the teeth, so they sit in the person's light
+
+
+@cache
+def teeth_exemplar() -> np.ndarray:
+    """The bundled real-teeth texture (RGB float32), unrolled from corner to corner of a smile."""
+    image = cv2.imread(str(ASSETS / "teeth.png"), cv2.IMREAD_COLOR)
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB).astype(np.float32)
 
 
 class MouthPainter:
-    """Paints the cavity for one portrait; colours are taken from the person's lips once."""
+    """Paints the cavity for one portrait; colours come from the person's lips, once."""
 
     def __init__(self, image: np.ndarray, rest: np.ndarray, teeth_line: np.ndarray, face_width: float) -> None:
         self.face_width = face_width
-        top = teeth_line if len(teeth_line) else np.array(topo.LIPS_INNER_UPPER[1:-1])
-        corners = topo.LIPS_INNER_LOWER[0], topo.LIPS_INNER_LOWER[-1]
+        self.photo_teeth = len(teeth_line) > 0
+        top = teeth_line if self.photo_teeth else np.array(topo.LIPS_INNER_UPPER[1:-1])
         self.top_middle = int(top[len(top) // 2])
-        self.cavity = np.array([corners[0], *top, corners[1], *topo.LIPS_INNER_LOWER[-2:0:-1]])
+        self.cavity = np.array([INNER_LOWER[0], *top, INNER_LOWER[-1], *INNER_LOWER[-2:0:-1]])
         self.rest_gap = self._gap(rest)
         lips = np.zeros(image.shape[:2], np.uint8)
         cv2.fillPoly(lips, [np.round(rest[OUTER_LIPS]).astype(np.int32)], 255)
-        inner = np.array(topo.LIPS_INNER_UPPER + topo.LIPS_INNER_LOWER[-2:0:-1])
+        inner = np.array(INNER_UPPER + INNER_LOWER[-2:0:-1])
         cv2.fillPoly(lips, [np.round(rest[inner]).astype(np.int32)], 0)
         lip_colour = np.array(cv2.mean(image, mask=lips)[:3]) if lips.any() else np.array([150.0, 80, 80])
-        self.throat = lip_colour * 0.28
-        self.tongue = lip_colour * 0.7
+        self.throat = (lip_colour * 0.28).astype(np.float32)
+        self.tongue = (lip_colour * 0.75 + np.array([25.0, 0, 0])).astype(np.float32)
+        self.teeth = teeth_exemplar() * (1 - TEETH_WARMTH) + TEETH_WARMTH * lip_colour.astype(np.float32)
 
-    def paint(self, frame: np.ndarray, deformed: np.ndarray) -> None:
+    def paint(self, frame: np.ndarray, deformed: np.ndarray, tongue_show: float = 0.0) -> None:
         """Paint the cavity into ``frame`` in place, for the mesh vertices ``deformed`` (V x 2)."""
         strength = np.clip((self._gap(deformed) - self.rest_gap) / (FULL_DARK_AT * self.face_width), 0.0, 1.0)
         if strength <= 0.0:
@@ -50,14 +68,58 @@ class MouthPainter:
         mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
         cv2.fillPoly(mask, [np.round((polygon - (x0, y0)) * 16).astype(np.int32)], 255, cv2.LINE_AA, shift=4)
         alpha = cv2.GaussianBlur(mask, (3, 3), 0).astype(np.float32)[..., None] * (strength / 255.0)
-        ys = (np.arange(y0, y1, dtype=np.float32) - polygon[:, 1].min()) / max(np.ptp(polygon[:, 1]), 1.0)
-        xs = (np.arange(x0, x1, dtype=np.float32) - polygon[:, 0].mean()) / max(np.ptp(polygon[:, 0]) / 2, 1.0)
-        depth = np.clip((ys[:, None] - 0.45) / 0.55, 0.0, 1.0) ** 1.5
-        shade = np.clip(1.0 - 0.55 * np.abs(xs[None, :]) ** 2, 0.3, 1.0)
-        colour = (self.throat + depth[..., None] * (self.tongue - self.throat)) * shade[..., None]
+        xs = np.arange(x0, x1, dtype=np.float32)
+        ys = np.arange(y0, y1, dtype=np.float32)[:, None]
+        upper = _contour_at(deformed[INNER_UPPER], xs)
+        lower = _contour_at(deformed[INNER_LOWER], xs)
+        colour = self._throat(xs, ys, polygon, upper, lower, tongue_show)
+        if not self.photo_teeth:
+            colour = self._teeth(colour, deformed[INNER_UPPER], xs, ys - upper, UPPER_TEETH_HEIGHT, 1.0)
+        room = (lower - upper)[None, :] > (UPPER_TEETH_HEIGHT + 0.5 * LOWER_TEETH_HEIGHT) * self.face_width
+        lower_teeth = self._teeth(colour, deformed[INNER_LOWER], xs, lower - ys, LOWER_TEETH_HEIGHT, 0.95)
+        colour = np.where(room[..., None], lower_teeth, colour)
         region = frame[y0:y1, x0:x1].astype(np.float32)
         frame[y0:y1, x0:x1] = np.clip(region + alpha * (colour - region), 0, 255).astype(np.uint8)
+
+    def _throat(self, xs: np.ndarray, ys: np.ndarray, polygon: np.ndarray, upper: np.ndarray, lower: np.ndarray,
+                tongue_show: float) -> np.ndarray:
+        """Dark cavity, warmer (tongue) towards the lower lip, darker at the corners; the tongue tip on demand."""
+        depth = np.clip((ys - upper) / np.maximum(lower - upper, 1.0), 0.0, 1.0)
+        depth = np.clip((depth - 0.45) / 0.55, 0.0, 1.0) ** 1.5
+        middle = polygon[:, 0].mean()
+        across = (xs - middle) / max(np.ptp(polygon[:, 0]) / 2, 1.0)
+        shade = np.clip(1.0 - 0.55 * across**2, 0.3, 1.0)[None, :]
+        colour = (self.throat + depth[..., None] * (self.tongue - self.throat)) * shade[..., None]
+        if tongue_show > 0:
+            centre_y = np.interp(middle, xs, upper) + 0.6 * UPPER_TEETH_HEIGHT * self.face_width
+            radius_x, radius_y = 0.3 * np.ptp(polygon[:, 0]), 0.5 * UPPER_TEETH_HEIGHT * self.face_width
+            inside = ((xs[None, :] - middle) / radius_x) ** 2 + ((ys - centre_y) / radius_y) ** 2
+            tip = np.clip(1.5 - inside, 0.0, 1.0)[..., None] * min(tongue_show, 1.0)
+            colour = colour + tip * (self.tongue * 1.1 - colour)
+        return colour
+
+    def _teeth(self, colour: np.ndarray, lip: np.ndarray, xs: np.ndarray, distance: np.ndarray, height: float,
+               brightness: float) -> np.ndarray:
+        """Teeth from the exemplar along a lip contour: ``distance`` (pixels from that lip, into the mouth)."""
+        band = height * self.face_width
+        v = distance / band
+        order = np.argsort(lip[:, 0])
+        u = np.interp(xs, lip[order, 0], np.linspace(0.0, 1.0, len(lip))[np.argsort(order)])
+        tex_h, tex_w = self.teeth.shape[:2]
+        map_x = np.broadcast_to(u[None, :] * (tex_w - 1), v.shape).astype(np.float32)
+        map_y = (np.clip(v, 0.0, 1.0) * EXEMPLAR_TEETH_ROWS * (tex_h - 1)).astype(np.float32)
+        teeth = cv2.remap(self.teeth, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        edge = np.clip((1.0 - v) * 4.0, 0.0, 1.0) * (v >= 0)
+        corner = np.clip(1.0 - 1.6 * np.abs(u - 0.5) ** 2, 0.35, 1.0)[None, :]
+        weight = (edge * corner)[..., None]
+        return colour + weight * (teeth * TEETH_SHADE * brightness * corner[..., None] - colour)
 
     def _gap(self, points: np.ndarray) -> float:
         """Height of the cavity at its middle, in pixels."""
         return float(np.linalg.norm(points[topo.LIP_CENTER_LOWER] - points[self.top_middle]))
+
+
+def _contour_at(contour: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """The contour's y at each x (linear between its points, flat beyond its ends)."""
+    order = np.argsort(contour[:, 0])
+    return np.interp(xs, contour[order, 0], contour[order, 1]).astype(np.float32)
