@@ -72,3 +72,12 @@ def test_several_faces_use_the_largest(tmp_path: Path, portrait: Path) -> None:
     assert any("2 faces" in note and "largest" in note for note in rig.notes)
     # the crop sits on the big face (left part of the canvas)
     assert rig.crop.x + rig.crop.side / 2 < 512
+
+
+def test_head_distance_scales_the_face_exactly(portrait: Path) -> None:
+    heights = {}
+    for distance in (0.8, 1.0, 1.6):
+        rig = build_rig(portrait, size=256, head_distance=distance)
+        heights[distance] = np.linalg.norm(rig.landmarks[topology.CHIN, :2] - rig.landmarks[topology.FOREHEAD_TOP, :2])
+    assert heights[0.8] / heights[1.0] == pytest.approx(1 / 0.8, rel=0.05)
+    assert heights[1.6] / heights[1.0] == pytest.approx(1 / 1.6, rel=0.05)

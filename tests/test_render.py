@@ -136,3 +136,24 @@ def test_warper_is_identity_without_motion_and_follows_a_shift() -> None:
     moved[4, 0] += 3  # the centre slides right: pixels near it show what was 3 px to their left
     out = warper.warp(moved)
     np.testing.assert_allclose(out[32, 35].astype(int), image[32, 32].astype(int), atol=2)
+
+
+def test_closed_mouth_photo_gets_real_teeth_when_it_opens(tmp_path, renderer: Renderer) -> None:
+    """A photo with closed lips has no teeth to reuse: opening it shows the bundled exemplar's teeth (bright)
+    under the upper lip, above a dark cavity."""
+    import cv2
+
+    from talkinghead.face import build_rig
+
+    closed_photo = tmp_path / "closed.png"
+    cv2.imwrite(str(closed_photo), cv2.cvtColor(renderer.draw({}), cv2.COLOR_RGB2BGR))
+    closed_rig = build_rig(closed_photo, size=256)
+    assert len(closed_rig.mesh.teeth_line) == 0 and closed_rig.neutral["jaw_open"] < 0.2
+    opened = Renderer(closed_rig)
+    frame = opened.draw({"jaw_open": 0.8, "lips_open": 0.8}).astype(float)
+    points = opened.deform({"jaw_open": 0.8, "lips_open": 0.8})
+    top, bottom = points[topology.LIP_CENTER_UPPER, :2], points[topology.LIP_CENTER_LOWER, :2]
+    assert bottom[1] - top[1] > 8
+    column = frame[int(top[1]) + 1 : int(bottom[1]), round(top[0])].mean(axis=1)
+    teeth, throat = column[: len(column) // 3].max(), column[len(column) // 3 :].min()
+    assert teeth > 150 and throat < 90, column.round()
