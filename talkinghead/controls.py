@@ -13,6 +13,7 @@ from typing import Any
 from talkinghead.errors import TalkingHeadError
 
 MIN_SIZE, MAX_SIZE = 128, 2048
+CROPS = ("face", "full")
 
 
 def _opt(default: Any, help: str, **extra: Any) -> Any:
@@ -31,12 +32,13 @@ class Controls:
     talkinghead.errors.TalkingHeadError: --size must be an even number of pixels between 128 and 2048, got 255
     """
 
-    size: int = _opt(512, "output width and height in pixels (even, 128-2048)")
+    size: int = _opt(512, "output width and height in pixels (even, 128-2048); the longer side with --crop full")
     fps: float = _opt(25.0, "output frame rate (frames per second, 1-120)")
     seed: int = _opt(0, "random seed for head motion and blinks: same inputs and seed give the same video")
     transcript: str | None = _opt(
         None, "what is said in the audio (kept with the render; used by phoneme alignment where available)"
     )
+    crop: str = _opt("face", "framing: 'face' (a face-centred square) or 'full' (the whole photo animated)")
     head_distance: float = _opt(
         1.0, "framing scale: >1 shows more around the head, <1 zooms in (0.6-2.0)"
     )
@@ -52,6 +54,8 @@ class Controls:
                 f"--size must be an even number of pixels between {MIN_SIZE} and {MAX_SIZE}, got {self.size}"
             )
         _check_range("--fps", self.fps, 1.0, 120.0)
+        if self.crop not in CROPS:
+            raise TalkingHeadError(f"--crop must be one of {', '.join(CROPS)}, got {self.crop!r}")
         _check_range("--head-distance", self.head_distance, 0.6, 2.0)
         _check_range("--motion-scale", self.motion_scale, 0.0, 3.0)
         _check_range("--max-audio-seconds", self.max_audio_seconds, 1.0, 24 * 3600.0)

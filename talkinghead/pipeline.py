@@ -58,13 +58,13 @@ class RenderResult:
 def prepare(portrait: Portrait, audio: str | Path, controls: Controls) -> Prepared:
     """Decode the audio, rig the portrait and plan the motion (fails fast on bad input)."""
     speech = load_speech(audio, controls.max_audio_seconds, controls.transcript)
-    rig = build_rig(portrait, controls.size, controls.head_distance)
+    rig = build_rig(portrait, controls.size, controls.head_distance, controls.crop)
     return Prepared(controls, speech, rig, generate_motion(speech, controls))
 
 
 def iter_frames(prepared: Prepared) -> Iterator[np.ndarray]:
     """Lazily draw every frame, labelled when the controls ask for the label."""
-    label = VisibleLabel(prepared.controls.size) if prepared.controls.label else None
+    label = VisibleLabel(min(prepared.rig.width, prepared.rig.height)) if prepared.controls.label else None
     for frame in Renderer(prepared.rig).frames(prepared.track):
         yield label.apply(frame) if label else frame
 
@@ -97,7 +97,7 @@ def render(portrait: Portrait, audio: str | Path, out: str | Path, *, overwrite:
     video_id = new_video_id()
     total = prepared.track.n_frames
     speech = prepared.speech
-    with Mp4Writer(path, controls.size, controls.fps, speech.original, speech.original_rate,
+    with Mp4Writer(path, (prepared.rig.width, prepared.rig.height), controls.fps, speech.original, speech.original_rate,
                    video_metadata(video_id)) as writer:
         for index, frame in enumerate(iter_frames(prepared), start=1):
             writer.write(frame)

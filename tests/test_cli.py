@@ -13,8 +13,7 @@ import pytest
 
 import talkinghead
 from talkinghead.errors import TalkingHeadError
-
-from .measure import decode_video, mouth_opening
+from talkinghead.eval.face_metrics import decode_video, mouth_opening
 
 
 def cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -165,3 +164,16 @@ def test_help_everywhere() -> None:
         result = cli(*args, "--help")
         assert result.returncode == 0 and "usage: talkinghead" in result.stdout
     assert "--head-distance" in cli("render", "--help").stdout
+
+
+def test_full_crop_animates_the_whole_photo(tmp_path: Path, portrait: Path, silence_wav: Path) -> None:
+    wide = tmp_path / "wide.png"
+    photo = cv2.imread(str(portrait))
+    cv2.imwrite(str(wide), np.hstack([photo, np.full((512, 256, 3), 90, np.uint8)]))  # 768 x 512, grey on the right
+    result = cli("render", wide, silence_wav, "-o", tmp_path / "full.mp4", "--crop", "full", "--size", "300")
+    assert result.returncode == 0, result.stderr
+    frames, info = decode_video(tmp_path / "full.mp4")
+    assert (info["width"], info["height"]) == (300, 200)
+    still = cv2.resize(cv2.cvtColor(cv2.imread(str(wide)), cv2.COLOR_BGR2RGB), (300, 200), interpolation=cv2.INTER_AREA)
+    assert np.abs(frames[0][:150, 215:].astype(int) - still[:150, 215:]).mean() < 3  # the rest of the photo is there
+    assert cli("render", wide, silence_wav, "-o", tmp_path / "x.mp4", "--crop", "side").returncode == 2

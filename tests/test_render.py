@@ -53,7 +53,7 @@ def test_no_holes_and_no_visible_fold_at_extreme_poses(renderer: Renderer) -> No
     """Every pixel keeps a source; triangles that turn away (the far side of the nose at 20 degrees of yaw)
     are hidden behind nearer ones by the depth buffer, never drawn over them."""
     mesh = renderer.rig.mesh
-    size = renderer.rig.size
+    size = renderer.rig.width
     every_triangle = MeshWarper(renderer.rig.image, renderer.rest + 0.05, mesh.triangles)
     rest_areas = _signed_areas(renderer.rest, mesh.triangles)
     for values in EXTREMES:

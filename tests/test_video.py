@@ -4,9 +4,8 @@ import numpy as np
 import pytest
 
 from talkinghead.errors import TalkingHeadError
+from talkinghead.eval.face_metrics import decode_video
 from talkinghead.video import Mp4Writer, check_output_path
-
-from .measure import decode_video
 
 
 def _tone(seconds: float, rate: int = 48000) -> np.ndarray:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from talkinghead.face.bases import build_bases, build_closing, face_frame, neutral_pose
-from talkinghead.face.framing import Crop, apply_crop, face_crop, softness_note
+from talkinghead.face.framing import Crop, apply_crop, face_crop, full_crop, softness_note
 from talkinghead.face.image import check_image, load_image
 from talkinghead.face.landmarks import find_face
 from talkinghead.face.mesh import Mesh, build_mesh
@@ -20,7 +20,7 @@ class FaceRig:
     """Everything about one portrait that rendering needs, in output pixels.
 
     Attributes:
-        image: RGB uint8 (size x size): the framed photo every frame is drawn from.
+        image: RGB uint8 (height x width): the framed photo every frame is drawn from.
         landmarks: 478 x 3 MediaPipe landmarks (x, y, depth) in output pixels.
         crop: where the frame sits in the original photo.
         mesh: the whole-frame triangle mesh at rest.
@@ -43,12 +43,21 @@ class FaceRig:
     notes: list[str] = field(default_factory=list)
 
     @property
-    def size(self) -> int:
+    def width(self) -> int:
+        return self.image.shape[1]
+
+    @property
+    def height(self) -> int:
         return self.image.shape[0]
 
 
-def build_rig(portrait: str | Path | np.ndarray, size: int = 512, head_distance: float = 1.0) -> FaceRig:
-    """Detect the face in ``portrait`` (a path or an RGB uint8 array) and rig it for ``size`` output."""
+def build_rig(portrait: str | Path | np.ndarray, size: int = 512, head_distance: float = 1.0,
+              crop: str = "face") -> FaceRig:
+    """Detect the face in ``portrait`` (a path or an RGB uint8 array) and rig it.
+
+    ``crop="face"``: a ``size`` x ``size`` face-centred square (``head_distance`` scales it);
+    ``crop="full"``: the whole photo with its longer side scaled to ``size``.
+    """
     if isinstance(portrait, np.ndarray):
         name = "portrait"
         photo, notes = check_image(portrait, name)
@@ -56,20 +65,20 @@ def build_rig(portrait: str | Path | np.ndarray, size: int = 512, head_distance:
         name = Path(portrait).name
         photo, notes = load_image(portrait)
     points, face_notes = find_face(photo, name)
-    crop = face_crop(points, photo.shape, size, head_distance)
-    image, landmarks = apply_crop(photo, points, crop, size)
-    mesh = build_mesh(landmarks, size, person_mask(image))
+    frame = full_crop(photo.shape, size) if crop == "full" else face_crop(points, photo.shape, size, head_distance)
+    image, landmarks = apply_crop(photo, points, frame)
+    mesh = build_mesh(landmarks, image.shape[:2], person_mask(image))
     bases = build_bases(mesh.vertices, mesh.ring, mesh.teeth_line, landmarks)
     return FaceRig(
         image=image,
         landmarks=landmarks,
-        crop=crop,
+        crop=frame,
         mesh=mesh,
         bases=bases,
         neutral=neutral_pose(landmarks),
         closing=build_closing(mesh.vertices, mesh.ring, mesh.teeth_line, landmarks),
         face_width=face_frame(landmarks)[2],
-        notes=notes + face_notes + softness_note(crop, name),
+        notes=notes + face_notes + softness_note(frame, name),
     )
 
 

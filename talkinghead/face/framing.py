@@ -1,4 +1,4 @@
-"""Choose the face-centred square crop and bring photo and landmarks into output pixels."""
+"""Choose the frame (a face-centred square, or the whole photo) and bring photo and landmarks into it."""
 
 from __future__ import annotations
 
@@ -15,12 +15,29 @@ SOFT_UPSCALE = 1.5
 
 @dataclass(frozen=True)
 class Crop:
-    """A square of the photo: top-left corner and side in photo pixels, and the scale to output pixels."""
+    """A rectangle of the photo (top-left corner and size in photo pixels), the scale to output pixels and
+    the output frame's size (even numbers, as H.264 in yuv420p needs)."""
 
     x: float
     y: float
-    side: float
+    width: float
+    height: float
     scale: float
+    out_width: int
+    out_height: int
+
+    @property
+    def side(self) -> float:
+        """The crop's longer side in photo pixels."""
+        return max(self.width, self.height)
+
+
+def full_crop(image_shape: tuple[int, ...], size: int) -> Crop:
+    """The whole photo, its longer side scaled to ``size``."""
+    height, width = image_shape[:2]
+    scale = size / max(height, width)
+    out_width, out_height = (max(2, 2 * round(side * scale / 2)) for side in (width, height))
+    return Crop(0.0, 0.0, float(width), float(height), scale, out_width, out_height)
 
 
 def face_crop(landmarks: np.ndarray, image_shape: tuple[int, ...], size: int, head_distance: float) -> Crop:
@@ -37,7 +54,7 @@ def face_crop(landmarks: np.ndarray, image_shape: tuple[int, ...], size: int, he
     center_y = float(landmarks[list(topo.FACE_OVAL), 1].mean()) + 0.06 * side
     x = _slide_inside(center_x - side / 2, side, width)
     y = _slide_inside(center_y - side / 2, side, height)
-    return Crop(x, y, side, size / side)
+    return Crop(x, y, side, side, size / side, size, size)
 
 
 def _slide_inside(start: float, side: float, limit: int) -> float:
@@ -47,11 +64,12 @@ def _slide_inside(start: float, side: float, limit: int) -> float:
     return (limit - side) / 2
 
 
-def apply_crop(image: np.ndarray, landmarks: np.ndarray, crop: Crop, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """The crop resampled to ``size`` x ``size`` and the landmarks in its pixels (z scaled alike)."""
+def apply_crop(image: np.ndarray, landmarks: np.ndarray, crop: Crop) -> tuple[np.ndarray, np.ndarray]:
+    """The crop resampled to the output size and the landmarks in its pixels (z scaled alike)."""
     to_out = np.array([[crop.scale, 0, -crop.x * crop.scale], [0, crop.scale, -crop.y * crop.scale]])
     interpolation = cv2.INTER_AREA if crop.scale < 1 else cv2.INTER_CUBIC
-    frame = cv2.warpAffine(image, to_out, (size, size), flags=interpolation, borderMode=cv2.BORDER_REFLECT_101)
+    frame = cv2.warpAffine(image, to_out, (crop.out_width, crop.out_height), flags=interpolation,
+                           borderMode=cv2.BORDER_REFLECT_101)
     frame = _soften_margin(frame, image.shape, to_out)
     points = landmarks.copy()
     points[:, 0] = (points[:, 0] - crop.x) * crop.scale
@@ -67,7 +85,7 @@ def _soften_margin(frame: np.ndarray, image_shape: tuple[int, ...], to_out: np.n
                             flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     if inside.min() == 255:
         return frame
-    size = frame.shape[0]
+    size = max(frame.shape[:2])
     blurred = cv2.GaussianBlur(frame, (0, 0), size / 40)
     outside = cv2.GaussianBlur(255 - inside, (0, 0), size / 100).astype(np.float32)[..., None] / 255.0
     return (frame * (1 - outside) + blurred * outside).astype(np.uint8)

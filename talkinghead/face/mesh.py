@@ -42,8 +42,8 @@ class Mesh:
     teeth_line: np.ndarray
 
 
-def build_mesh(landmarks: np.ndarray, size: int, person: np.ndarray | None = None) -> Mesh:
-    """Triangulate the face landmarks, the rings and the border of a ``size`` x ``size`` frame.
+def build_mesh(landmarks: np.ndarray, shape: tuple[int, int], person: np.ndarray | None = None) -> Mesh:
+    """Triangulate the face landmarks, the rings and the border of a frame of ``shape`` (height, width).
 
     ``person`` (0..1 per pixel, optional) marks the person: ring points on the background follow the head
     only a little (BACKGROUND_FOLLOW), so walls and curtains stay put while hair and shoulders move.
@@ -62,17 +62,18 @@ def build_mesh(landmarks: np.ndarray, size: int, person: np.ndarray | None = Non
         points.append(ring)
         weights.append(np.full(len(ring), weight))
         rings.append(np.full(len(ring), level))
-    border = _border_points(size)
+    height, width = shape
+    border = _border_points(width, height)
     points.append(np.column_stack([border, np.full(len(border), depth)]))
     weights.append(np.zeros(len(border)))
     rings.append(np.full(len(border), len(RINGS) + 1))
     vertices, weight, ring = np.concatenate(points), np.concatenate(weights), np.concatenate(rings)
-    keep = _keep_mask(vertices[:, :2], ring, size)
+    keep = _keep_mask(vertices[:, :2], ring, width, height)
     vertices, weight, ring = vertices[keep], weight[keep], ring[keep]
     if person is not None:
         on_ring = (ring > 0) & (ring <= len(RINGS))
-        cols = np.clip(np.round(vertices[on_ring, 0]).astype(int), 0, size - 1)
-        rows = np.clip(np.round(vertices[on_ring, 1]).astype(int), 0, size - 1)
+        cols = np.clip(np.round(vertices[on_ring, 0]).astype(int), 0, width - 1)
+        rows = np.clip(np.round(vertices[on_ring, 1]).astype(int), 0, height - 1)
         weight[on_ring] *= BACKGROUND_FOLLOW + (1 - BACKGROUND_FOLLOW) * person[rows, cols]
     triangles = Delaunay(vertices[:, :2]).simplices.astype(np.int32)
     teeth_line = np.arange(topo.MESH_POINTS, topo.MESH_POINTS + len(teeth))
@@ -90,20 +91,20 @@ def _teeth_line(landmarks: np.ndarray) -> np.ndarray:
     return lower + TEETH_LINE_HEIGHT * (upper - lower)
 
 
-def _border_points(size: int) -> np.ndarray:
-    steps = np.linspace(0, size - 1, BORDER_STEPS + 1)
-    last = float(size - 1)
-    edges = [np.column_stack([steps, np.zeros_like(steps)]), np.column_stack([steps, np.full_like(steps, last)]),
-             np.column_stack([np.zeros_like(steps[1:-1]), steps[1:-1]]),
-             np.column_stack([np.full_like(steps[1:-1], last), steps[1:-1]])]
+def _border_points(width: int, height: int) -> np.ndarray:
+    across = np.linspace(0, width - 1, BORDER_STEPS + 1)
+    down = np.linspace(0, height - 1, BORDER_STEPS + 1)[1:-1]
+    right, bottom = float(width - 1), float(height - 1)
+    edges = [np.column_stack([across, np.zeros_like(across)]), np.column_stack([across, np.full_like(across, bottom)]),
+             np.column_stack([np.zeros_like(down), down]), np.column_stack([np.full_like(down, right), down])]
     return np.concatenate(edges)
 
 
-def _keep_mask(xy: np.ndarray, ring: np.ndarray, size: int) -> np.ndarray:
+def _keep_mask(xy: np.ndarray, ring: np.ndarray, width: int, height: int) -> np.ndarray:
     """Drop ring points outside the frame or crowding a point already kept (face points always stay)."""
     border_level = ring.max()
     keep = np.ones(len(xy), dtype=bool)
-    inside = np.all((xy > MIN_SPACING) & (xy < size - 1 - MIN_SPACING), axis=1)
+    inside = np.all((xy > MIN_SPACING) & (xy < np.array([width, height]) - 1 - MIN_SPACING), axis=1)
     keep &= (ring == 0) | (ring == border_level) | inside
     kept_xy = [xy[(ring == 0) | (ring == border_level)]]
     for level in range(1, border_level):

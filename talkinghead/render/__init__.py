@@ -65,7 +65,7 @@ class Renderer:
             self._keep_teeth_line_between_lips(points)
         shaped = np.column_stack([points, mesh.vertices[:, 2]])
         if any(values.get(name, 0.0) for name in HEAD_CHANNELS):
-            shaped += pose_offsets(shaped, mesh.head_weight, self.pivot, values, rig.size)
+            shaped += pose_offsets(shaped, mesh.head_weight, self.pivot, values, (rig.width, rig.height))
         return shaped
 
     def _keep_teeth_line_between_lips(self, points: np.ndarray) -> None:

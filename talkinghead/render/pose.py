@@ -23,12 +23,15 @@ def rotation_matrix(yaw_deg: float, pitch_deg: float, roll_deg: float) -> np.nda
 
 
 def pose_offsets(vertices: np.ndarray, head_weight: np.ndarray, pivot: np.ndarray, values: dict[str, float],
-                 size: int) -> np.ndarray:
-    """(V x 3) offsets (image x, y and depth) of the head pose in ``values`` (head_* channels)."""
+                 frame_size: tuple[int, int]) -> np.ndarray:
+    """(V x 3) offsets (image x, y and depth) of the head pose in ``values`` (head_* channels).
+
+    ``frame_size`` is (width, height): head_x and head_y are shares of it.
+    """
     rotation = rotation_matrix(values.get("head_yaw", 0.0), values.get("head_pitch", 0.0),
                                values.get("head_roll", 0.0))
     scale = 1.0 + values.get("head_scale", 0.0)
     relative = vertices - pivot
     moved = scale * relative @ rotation.T
-    shift = np.array([values.get("head_x", 0.0), values.get("head_y", 0.0), 0.0]) * size
+    shift = np.array([values.get("head_x", 0.0) * frame_size[0], values.get("head_y", 0.0) * frame_size[1], 0.0])
     return (moved - relative + shift) * head_weight[:, None]

@@ -46,7 +46,7 @@ class Mp4Writer:
 
     Args:
         path: the final file.
-        size: frame width and height.
+        size: frame side (square) or (width, height); both even.
         fps: frame rate.
         audio: float32 (channels, n) sound track, or None for a silent video.
         audio_rate: sample rate of ``audio``.
@@ -54,8 +54,9 @@ class Mp4Writer:
         crf: x264 quality (lower is better and larger).
     """
 
-    def __init__(self, path: str | Path, size: int, fps: float, audio: np.ndarray | None, audio_rate: int,
-                 metadata: dict[str, str] | None = None, crf: int = 20, preset: str = "veryfast") -> None:
+    def __init__(self, path: str | Path, size: int | tuple[int, int], fps: float, audio: np.ndarray | None,
+                 audio_rate: int, metadata: dict[str, str] | None = None, crf: int = 20,
+                 preset: str = "veryfast") -> None:
         self.path = Path(path)
         self.temp = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex[:8]}.partial{self.path.suffix}")
         self.fps = Fraction(fps).limit_denominator(1001)
@@ -70,7 +71,7 @@ class Mp4Writer:
             raise TalkingHeadError(f"cannot write {self.path}: {exc}") from None
         self.container.metadata.update(metadata or {})
         self.video = self.container.add_stream("libx264", rate=self.fps)
-        self.video.width = self.video.height = size
+        self.video.width, self.video.height = (size, size) if isinstance(size, int) else size
         self.video.pix_fmt = "yuv420p"
         self.video.options = {"crf": str(crf), "preset": preset}
         self.sound = None
