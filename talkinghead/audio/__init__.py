@@ -9,6 +9,7 @@ import numpy as np
 
 from talkinghead.audio.decode import ANALYSIS_RATE, decode_audio
 from talkinghead.audio.features import FEATURE_RATE, frame_energy_db, speech_activity
+from talkinghead.audio.phonemes import Phone
 
 
 @dataclass
@@ -23,6 +24,7 @@ class Speech:
         energy_db: 100 Hz loudness (dBFS).
         activity: 100 Hz speech activity, 0 (silence) .. 1 (speech).
         transcript: what is said, if known.
+        phones: timed phones (ARPAbet) covering the recording, once known (see `audio.phonetics`).
     """
 
     samples: np.ndarray
@@ -32,6 +34,7 @@ class Speech:
     energy_db: np.ndarray
     activity: np.ndarray
     transcript: str | None = None
+    phones: list[Phone] | None = None
 
     @property
     def duration(self) -> float:
@@ -58,4 +61,4 @@ def load_speech(path: str | Path, max_seconds: float = 600.0, transcript: str | 
     )
 
 
-__all__ = ["ANALYSIS_RATE", "FEATURE_RATE", "Speech", "load_speech"]
+__all__ = ["ANALYSIS_RATE", "FEATURE_RATE", "Phone", "Speech", "load_speech"]
