@@ -49,6 +49,12 @@ class Speech:
 def load_speech(path: str | Path, max_seconds: float = 600.0, transcript: str | None = None) -> Speech:
     """Decode ``path`` and compute its features; raises TalkingHeadError on bad input."""
     analysis, original, original_rate = decode_audio(path, max_seconds)
+    return speech_from_samples(analysis, original, original_rate, transcript)
+
+
+def speech_from_samples(analysis: np.ndarray, original: np.ndarray, original_rate: int,
+                        transcript: str | None = None) -> Speech:
+    """A `Speech` from decoded sound: 16 kHz mono ``analysis`` and the (channels, n) ``original``."""
     energy = frame_energy_db(analysis, ANALYSIS_RATE)
     return Speech(
         samples=analysis,
@@ -61,4 +67,4 @@ def load_speech(path: str | Path, max_seconds: float = 600.0, transcript: str | 
     )
 
 
-__all__ = ["ANALYSIS_RATE", "FEATURE_RATE", "Phone", "Speech", "load_speech"]
+__all__ = ["ANALYSIS_RATE", "FEATURE_RATE", "Phone", "Speech", "load_speech", "speech_from_samples"]

@@ -6,9 +6,12 @@ one they are recognised. Without PocketSphinx there are none, and the mouth fall
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from talkinghead.audio import Speech
 from talkinghead.audio.phonemes import Phone
 from talkinghead.audio.sphinx import available
+from talkinghead.errors import TalkingHeadError
 
 
 def find_phones(speech: Speech) -> list[Phone] | None:
@@ -22,3 +25,11 @@ def find_phones(speech: Speech) -> list[Phone] | None:
         else:
             speech.phones = recognize_phones(speech.samples, speech.activity, speech.feature_rate)
     return speech.phones
+
+
+def read_transcript(path: str | Path) -> str:
+    """The text of a transcript file; raises TalkingHeadError if it cannot be read."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TalkingHeadError(f"cannot read transcript {path}: {getattr(exc, 'strerror', None) or exc}") from None

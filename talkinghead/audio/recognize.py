@@ -12,8 +12,8 @@ import numpy as np
 from talkinghead.audio.phonemes import SILENCE, Phone, contiguous
 from talkinghead.audio.sphinx import decode, padded_pcm, phone_decoder, unpad
 
-QUIET = 0.12  # speech activity below this is a pause ...
-MIN_PAUSE_S = 0.08  # ... when it lasts this long
+QUIET = 0.12
+MIN_PAUSE_S = 0.25
 
 
 def recognize_phones(samples: np.ndarray, activity: np.ndarray, feature_rate: int) -> list[Phone]:

@@ -14,7 +14,9 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
+from scipy.signal import resample_poly
 
+from talkinghead.audio import ANALYSIS_RATE, Speech, speech_from_samples
 from talkinghead.audio.phonemes import Phone, contiguous, espeak_to_arpabet
 from talkinghead.errors import TalkingHeadError
 
@@ -117,3 +119,15 @@ def _set_voice(lib: Any, voice: str) -> bool:
         return True
     spec = _Voice(languages=voice.split("+")[0].encode("utf-8"))
     return lib.espeak_SetVoiceByProperties(ctypes.byref(spec)) == 0 and bool(voice.split("+")[0])
+
+
+def text_speech(text: str, voice: str = "en-us", max_seconds: float = 600.0) -> Speech:
+    """`Speech` for ``text`` said by espeak-ng, its phones already known exactly."""
+    made = synthesize(text, voice)
+    if made.samples.size / made.rate > max_seconds:
+        raise TalkingHeadError(f"--text makes {made.samples.size / made.rate:.0f} s of speech, over the limit of "
+                               f"{max_seconds:.0f} s (raise it with --max-audio-seconds)")
+    analysis = resample_poly(made.samples, ANALYSIS_RATE, made.rate).astype(np.float32)
+    speech = speech_from_samples(analysis, made.samples[None, :], made.rate, transcript=text)
+    speech.phones = made.phones
+    return speech

@@ -4,7 +4,7 @@ A viseme is a target mouth shape. Real mouths never reach every target: neighbou
 (coarticulation). We blend targets with dominance functions (Cohen & Massaro): each phone exerts, on each
 channel, a weight that is flat over the phone and decays exponentially outside it; every channel is the
 dominance-weighted mean of the targets. Lip rounding reaches far ahead of rounded sounds (anticipatory
-rounding), bilabials dominate lip opening so strongly that the lips close, and long pauses dominate
+rounding), bilabials dominate lip opening and close the lips on at least one frame, and long pauses dominate
 everything so the mouth rests. Jaw and lips are separate channels (JALI): the jaw follows loudness as well
 as the phone, so loud speech opens the jaw more while the lip shapes stay.
 """
@@ -54,8 +54,8 @@ _VOWEL = (2.0, 1.5, 1.0, 1.0, 0.5, 0.5, 0.5)
 _CONSONANT = (0.6, 1.0, 0.4, 0.4, 0.5, 0.5, 1.0)
 DOMINANCE = {
     "sil": (1.0,) * 7,
-    "PP": (0.8, 20.0, 0.6, 0.6, 1.0, 1.0, 1.0),
-    "FF": (0.8, 6.0, 0.6, 0.6, 20.0, 4.0, 1.0),
+    "PP": (0.8, 4.0, 0.6, 0.6, 1.0, 1.0, 1.0),
+    "FF": (0.8, 3.0, 0.6, 0.6, 6.0, 3.0, 1.0),
     "TH": (0.8, 1.0, 0.4, 0.4, 0.5, 0.5, 6.0),
     "DD": _CONSONANT, "kk": _CONSONANT, "nn": _CONSONANT, "SS": (0.8, 1.5, 1.0, 0.6, 0.5, 0.5, 1.0),
     "CH": (0.8, 1.5, 3.0, 3.0, 0.5, 2.0, 1.0), "RR": (0.8, 1.2, 3.0, 3.0, 0.5, 1.0, 1.0),
@@ -102,8 +102,6 @@ def articulation(phones: Sequence[Phone], fps: float, n: int, loudness: np.ndarr
     for phone in phones:
         viseme = viseme_of(phone.label)
         strength = np.asarray(DOMINANCE[viseme], float)[:, None]
-        if viseme == "sil" and phone.duration >= LONG_PAUSE_S:
-            strength = strength * 50.0
         lead = ROUNDING_LEAD_S if viseme in ROUNDED else REACH_S
         lo, hi = np.searchsorted(times, [phone.start - 6 * lead, phone.end + 6 * REACH_S])
         if hi <= lo:
@@ -116,6 +114,8 @@ def articulation(phones: Sequence[Phone], fps: float, n: int, loudness: np.ndarr
             reach[2:4] = ROUNDING_LEAD_S
         shape = np.exp(-before[None, :] / reach - after[None, :] / REACH_S)
         dominance = strength * shape
+        if viseme == "sil" and phone.duration >= LONG_PAUSE_S:  # inside a long pause, rest wins
+            dominance[:, (before == 0) & (after == 0)] *= 50.0
         weighted[:, lo:hi] += dominance * np.asarray(TARGETS[viseme], float)[:, None]
         total[:, lo:hi] += dominance
     channels = {name: (weighted[k] / total[k]).astype(np.float32) for k, name in enumerate(ARTICULATION)}
