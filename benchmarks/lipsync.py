@@ -1,6 +1,6 @@
 """Lip-sync benchmark: viseme cues against exact phone timings, with and without a transcript.
 
-Usage: python benchmarks/lipsync.py [SPEECH_DIR] [--json OUT.json] [--text-input]
+Usage: python benchmarks/lipsync.py [SPEECH_DIR] [--json OUT.json] [--text-input] [--cues DIR]
 
 SPEECH_DIR (default ../shared/data/dev/speech) holds synthetic ``syn-*.wav`` with espeak-ng phone timings in
 ``syn-*.json`` and real ``*.wav`` with ``.txt`` transcripts and PocketSphinx ``.phone.json`` alignments.
@@ -28,6 +28,7 @@ from talkinghead.audio.align import align_phones
 from talkinghead.audio.phonemes import SILENCE, arpabet
 from talkinghead.audio.recognize import recognize_phones
 from talkinghead.audio.sphinx import align_decoder, phone_decoder
+from talkinghead.commands.visemes import format_cues
 from talkinghead.motion.mouth import loudness_cues
 from talkinghead.motion.visemes import Cue, cues
 
@@ -105,7 +106,7 @@ def clips(folder: Path) -> list[tuple[Path, Path, str]]:
     return found
 
 
-def run_clip(wav: Path, gt: Path, transcript: str) -> dict:
+def run_clip(wav: Path, gt: Path, transcript: str, cues_dir: Path | None = None) -> dict:
     speech = load_speech(wav)
     segments, duration = truth(gt)
     row: dict = {"clip": wav.stem, "seconds": round(speech.duration, 2)}
@@ -114,7 +115,10 @@ def run_clip(wav: Path, gt: Path, transcript: str) -> dict:
         phones = (align_phones(speech.samples, speech.activity, speech.feature_rate, transcript)
                   if mode == "transcript" else recognize_phones(speech.samples, speech.activity, speech.feature_rate))
         row[f"{mode}_cpu_per_s"] = (time.process_time() - started) / speech.duration
-        row[mode] = score(segments, duration, cues(phones))
+        track = cues(phones)
+        row[mode] = score(segments, duration, track)
+        if cues_dir:
+            (cues_dir / f"{wav.stem}.{mode}.json").write_text(format_cues(track, "json"))
     row["energy_baseline"] = score(segments, duration, loudness_cues(speech))
     return row
 
@@ -145,9 +149,13 @@ def main() -> int:
                         default=Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "dev" / "speech")
     parser.add_argument("--json", type=Path, help="also write every figure here")
     parser.add_argument("--text-input", action="store_true", help="also score speech made by --text")
+    parser.add_argument("--cues", type=Path, metavar="DIR",
+                        help="write each clip's cues here as CLIP.MODE.json (to cross-check with th_eval.py)")
     args = parser.parse_args()
     align_decoder(), phone_decoder()  # build the decoders once, outside the timings
-    rows = [run_clip(*clip) for clip in clips(args.folder)]
+    if args.cues:
+        args.cues.mkdir(parents=True, exist_ok=True)
+    rows = [run_clip(*clip, cues_dir=args.cues) for clip in clips(args.folder)]
     print(f"{'clip':22} {'sec':>5}  {'bal+T':>6} {'bil+T':>6}  {'bal-T':>6} {'bil-T':>6}  {'bal-E':>6} {'bil-E':>6}")
     for r in rows:
         t, a, e = r["transcript"], r["audio_only"], r["energy_baseline"]
