@@ -216,3 +216,16 @@ def test_render_from_text(tmp_path: Path, portrait: Path) -> None:
         result = cli("render", *args)
         assert result.returncode == 2 and message in result.stderr, result.stderr
     assert not (tmp_path / "x.mp4").exists()
+
+
+def test_acoustic_mouth_for_other_languages_rounds_and_closes(tmp_path: Path) -> None:
+    rounded, spread = synthesize("who knew, too true, two blue moons"), synthesize("see these keys, he sees the cheese")
+    gap = np.zeros(rounded.rate // 2, np.float32)
+    wav = write_audio(tmp_path / "mix.wav", np.concatenate([rounded.samples, gap, spread.samples]), rounded.rate)
+    speech = load_speech(wav)
+    n = round(speech.duration * 25)
+    channels = mouth_channels(speech, 25.0, n, language="de")
+    assert speech.phones is None and "tongue_show" not in channels  # no English phone model for German
+    split = round((rounded.samples.size + gap.size) / rounded.rate * 25)
+    assert channels["lip_pucker"][:split].mean() > 2 * channels["lip_pucker"][split:].mean()
+    assert channels["jaw_open"].max() > 0.3 and channels["lips_open"][split - 8:split - 2].max() < 0.02
