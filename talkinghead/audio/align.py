@@ -19,6 +19,8 @@ from talkinghead.audio.phonemes import SILENCE, Phone, arpabet, contiguous, espe
 from talkinghead.audio.recognize import recognize_phones
 from talkinghead.audio.sphinx import align_decoder, decode, padded_pcm, unpad
 
+MAX_MATCH_CELLS = 3_000_000  # edit-distance table size (about 2 minutes of speech) for the fallback
+
 
 def transcript_words(text: str) -> list[str]:
     """Lower-case words PocketSphinx can look up (letters and apostrophes).
@@ -44,6 +46,8 @@ def align_phones(samples: np.ndarray, activity: np.ndarray, feature_rate: int, t
         return contiguous(aligned, duration)
     expected = [phone for p in pronunciations if p for phone in p]
     heard = recognize_phones(samples, activity, feature_rate)
+    if len(expected) * len(heard) > MAX_MATCH_CELLS:  # too long to match quickly: what was heard will do
+        return heard
     return contiguous(match_timing(expected, heard), duration)
 
 
