@@ -39,6 +39,11 @@ class Controls:
         None, "what is said in the audio (kept with the render; used by phoneme alignment where available)"
     )
     crop: str = _opt("face", "framing: 'face' (a face-centred square) or 'full' (the whole photo animated)")
+    transcript_file: str | None = _opt(None, "read the transcript from this text file (instead of --transcript)")
+    text: str | None = _opt(None, "say this text with espeak-ng instead of giving AUDIO (lip sync from its phonemes)")
+    voice: str = _opt("en-us", "espeak-ng voice for --text, e.g. en-us, en-gb, en-us+f2 (see espeak-ng --voices)")
+    language: str = _opt("en", "language spoken (ISO code): English gets phoneme lip sync; other languages a "
+                               "mouth estimated from the sound alone (--text phonemes are exact in any language)")
     head_distance: float = _opt(
         1.0, "framing scale: >1 shows more around the head, <1 zooms in (0.6-2.0)"
     )
@@ -59,6 +64,14 @@ class Controls:
         _check_range("--head-distance", self.head_distance, 0.6, 2.0)
         _check_range("--motion-scale", self.motion_scale, 0.0, 3.0)
         _check_range("--max-audio-seconds", self.max_audio_seconds, 1.0, 24 * 3600.0)
+        if self.transcript is not None and self.transcript_file is not None:
+            raise TalkingHeadError("give --transcript or --transcript-file, not both")
+        if self.text is not None and not str(self.text).strip():
+            raise TalkingHeadError("--text is empty: give the words to say")
+        if not isinstance(self.voice, str) or not self.voice.strip():
+            raise TalkingHeadError(f"--voice must name an espeak-ng voice, got {self.voice!r}")
+        if not isinstance(self.language, str) or not self.language.strip().isalpha():
+            raise TalkingHeadError(f"--language must be a language code such as en, de or fr, got {self.language!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise TalkingHeadError(f"--seed must be a whole number >= 0, got {self.seed!r}")
 

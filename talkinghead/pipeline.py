@@ -17,6 +17,7 @@ import numpy as np
 
 from talkinghead.audio import Speech, load_speech
 from talkinghead.controls import Controls
+from talkinghead.errors import TalkingHeadError
 from talkinghead.face import FaceRig, build_rig
 from talkinghead.motion import MotionTrack, generate_motion
 from talkinghead.provenance import VisibleLabel, new_video_id, video_metadata
@@ -55,11 +56,28 @@ class RenderResult:
         return self.n_frames / self.seconds if self.seconds > 0 else float("inf")
 
 
-def prepare(portrait: Portrait, audio: str | Path, controls: Controls) -> Prepared:
-    """Decode the audio, rig the portrait and plan the motion (fails fast on bad input)."""
-    speech = load_speech(audio, controls.max_audio_seconds, controls.transcript)
+def prepare(portrait: Portrait, audio: str | Path | None, controls: Controls) -> Prepared:
+    """Decode (or, for ``controls.text``, synthesise) the audio, rig the portrait and plan the motion (fails
+    fast on bad input)."""
+    speech = speech_for(audio, controls)
     rig = build_rig(portrait, controls.size, controls.head_distance, controls.crop)
     return Prepared(controls, speech, rig, generate_motion(speech, controls))
+
+
+def speech_for(audio: str | Path | None, controls: Controls) -> Speech:
+    """The speech to animate: ``audio`` decoded, or ``controls.text`` said by espeak-ng (exactly one)."""
+    if (audio is None) == (controls.text is None):
+        raise TalkingHeadError("give either AUDIO or --text (exactly one of them)")
+    if controls.text is not None:
+        from talkinghead.audio.tts import text_speech
+
+        return text_speech(controls.text, controls.voice, controls.max_audio_seconds)
+    transcript = controls.transcript
+    if controls.transcript_file is not None:
+        from talkinghead.audio.phonetics import read_transcript
+
+        transcript = read_transcript(controls.transcript_file)
+    return load_speech(audio, controls.max_audio_seconds, transcript)
 
 
 def iter_frames(prepared: Prepared) -> Iterator[np.ndarray]:
@@ -69,12 +87,12 @@ def iter_frames(prepared: Prepared) -> Iterator[np.ndarray]:
         yield label.apply(frame) if label else frame
 
 
-def frames(portrait: Portrait, audio: str | Path, **options: Any) -> Iterator[np.ndarray]:
+def frames(portrait: Portrait, audio: str | Path | None, **options: Any) -> Iterator[np.ndarray]:
     """RGB uint8 frames of the talking head for ``audio``, one at a time (options as `Controls`)."""
     return iter_frames(prepare(portrait, audio, Controls.from_options(options)))
 
 
-def render(portrait: Portrait, audio: str | Path, out: str | Path, *, overwrite: bool = True,
+def render(portrait: Portrait, audio: str | Path | None, out: str | Path, *, overwrite: bool = True,
            progress: Callable[[int, int], None] | None = None, notify: Notify | None = None,
            **options: Any) -> RenderResult:
     """Render ``portrait`` speaking ``audio`` into the MP4 file ``out``.
@@ -86,6 +104,7 @@ def render(portrait: Portrait, audio: str | Path, out: str | Path, *, overwrite:
 
         import talkinghead
         talkinghead.render("me.jpg", "hello.wav", "hello.mp4", size=512, seed=1)
+        talkinghead.render("me.jpg", None, "hi.mp4", text="Hi there!", voice="en-gb")
     """
     started = time.perf_counter()
     controls = Controls.from_options(options)

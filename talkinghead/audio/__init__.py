@@ -9,6 +9,7 @@ import numpy as np
 
 from talkinghead.audio.decode import ANALYSIS_RATE, decode_audio
 from talkinghead.audio.features import FEATURE_RATE, frame_energy_db, speech_activity
+from talkinghead.audio.phonemes import Phone
 
 
 @dataclass
@@ -23,6 +24,7 @@ class Speech:
         energy_db: 100 Hz loudness (dBFS).
         activity: 100 Hz speech activity, 0 (silence) .. 1 (speech).
         transcript: what is said, if known.
+        phones: timed phones (ARPAbet) covering the recording, once known (see `audio.phonetics`).
     """
 
     samples: np.ndarray
@@ -32,6 +34,7 @@ class Speech:
     energy_db: np.ndarray
     activity: np.ndarray
     transcript: str | None = None
+    phones: list[Phone] | None = None
 
     @property
     def duration(self) -> float:
@@ -46,6 +49,12 @@ class Speech:
 def load_speech(path: str | Path, max_seconds: float = 600.0, transcript: str | None = None) -> Speech:
     """Decode ``path`` and compute its features; raises TalkingHeadError on bad input."""
     analysis, original, original_rate = decode_audio(path, max_seconds)
+    return speech_from_samples(analysis, original, original_rate, transcript)
+
+
+def speech_from_samples(analysis: np.ndarray, original: np.ndarray, original_rate: int,
+                        transcript: str | None = None) -> Speech:
+    """A `Speech` from decoded sound: 16 kHz mono ``analysis`` and the (channels, n) ``original``."""
     energy = frame_energy_db(analysis, ANALYSIS_RATE)
     return Speech(
         samples=analysis,
@@ -58,4 +67,4 @@ def load_speech(path: str | Path, max_seconds: float = 600.0, transcript: str | 
     )
 
 
-__all__ = ["ANALYSIS_RATE", "FEATURE_RATE", "Speech", "load_speech"]
+__all__ = ["ANALYSIS_RATE", "FEATURE_RATE", "Phone", "Speech", "load_speech", "speech_from_samples"]

@@ -15,7 +15,8 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = commands.add_parser("render", help="render PORTRAIT speaking AUDIO into an MP4",
                                  description="Render PORTRAIT speaking AUDIO into an MP4 (H.264 + AAC).")
     parser.add_argument("portrait", type=Path, help="photo with one clearly visible face (PNG, JPEG, WebP, ...)")
-    parser.add_argument("audio", type=Path, help="speech: WAV, MP3, FLAC, OGG, M4A or a video's sound track")
+    parser.add_argument("audio", type=Path, nargs="?",
+                        help="speech: WAV, MP3, FLAC, OGG, M4A or a video's sound track (omit it with --text)")
     parser.add_argument("-o", "--output", type=Path, required=True, help="the MP4 file to write")
     add_output_flags(parser)
     add_control_flags(parser)

@@ -24,7 +24,7 @@ def generate_motion(speech: Speech, controls: Controls) -> MotionTrack:
     head_rng, eye_rng = (np.random.default_rng([controls.seed, stream]) for stream in (1, 2))
     track = MotionTrack.still(controls.fps, n)
     for channels in (
-        mouth_channels(speech, controls.fps, n),
+        mouth_channels(speech, controls.fps, n, controls.language),
         head_channels(speech, head_rng, controls.fps, n, controls.motion_scale),
         eye_channels(eye_rng, controls.fps, n),
     ):

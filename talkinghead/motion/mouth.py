@@ -1,31 +1,100 @@
-"""Mouth channels from speech: a first, loudness-driven model.
+"""Mouth channels from speech: visemes from the speech's phones, or loudness when no phones are known.
 
-The mouth opens with the speech's loudness relative to the recording's own speaking level, averaged over
-each video frame so nothing flickers. Phoneme-driven visemes replace this behind `mouth_channels`.
+With phones (from espeak-ng's events, forced alignment or recognition) the mouth takes the viseme model's
+articulation (`motion.visemes`). The loudness model stays as the language-agnostic fallback and the baseline
+the lip-sync benchmark compares against: the mouth opens with the speech's loudness relative to the
+recording's own speaking level, averaged over each video frame so nothing flickers.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import uniform_filter1d
+from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
 from talkinghead.audio import Speech
+from talkinghead.audio.phonetics import find_phones
+from talkinghead.audio.spectrum import rounding_cue
 from talkinghead.motion.timing import resample_to_frames
+from talkinghead.motion.visemes import Cue, articulation
+
+OPEN_CUE = 0.45  # loudness openness above which the baseline's cue is an open vowel
 
 
-def mouth_channels(speech: Speech, fps: float, n: int) -> dict[str, np.ndarray]:
-    """``jaw_open`` and ``lips_open`` per video frame."""
+def mouth_channels(speech: Speech, fps: float, n: int, language: str = "en") -> dict[str, np.ndarray]:
+    """Articulation channels per video frame: visemes when the phones can be known (English speech or
+    ``--text``), else the acoustic estimate."""
+    phones = speech.phones if language.lower()[:2] != "en" else find_phones(speech)
+    if phones is None:
+        return acoustic_channels(speech, fps, n)
+    return articulation(phones, fps, n, speech_loudness(speech), speech.feature_rate)
+
+
+def acoustic_channels(speech: Speech, fps: float, n: int) -> dict[str, np.ndarray]:
+    """A language-agnostic mouth: opens with loudness, rounds when the spectrum sinks (low formants), and
+    closes the lips in the short silences inside speech (where stops and pauses between syllables are).
+
+    Rounding is the spectral rounding cue relative to the recording's own speech (its 60th .. 95th
+    percentiles map to 0 .. 1), so it adapts to the voice."""
+    channels = loudness_channels(speech, fps, n)
+    active = speech.activity > 0.3
+    cue = rounding_cue(speech.samples, speech.rate)[: active.size]
+    if active.sum() < 10:
+        return channels
+    low, high = np.percentile(cue[active], [60, 95])
+    rounding = np.clip((cue - low) / (high - low + 1e-6), 0.0, 1.0) * active
+    rounding = uniform_filter1d(rounding, size=max(1, round(speech.feature_rate / fps)) * 2, mode="nearest")
+    rounding = resample_to_frames(rounding, speech.feature_rate, fps, n)
+    channels["lip_pucker"] = (0.8 * rounding).astype(np.float32)
+    channels["lip_width"] = (-0.6 * rounding).astype(np.float32)
+    for start, end in _gaps_in_speech(speech):
+        k = min(n - 1, int(0.5 * (start + end) * fps))
+        channels["lips_open"][k] = 0.0
+    return channels
+
+
+def _gaps_in_speech(speech: Speech) -> list[tuple[float, float]]:
+    """(start, end) seconds of 30-150 ms dips at least 12 dB below both neighbouring stretches of speech."""
+    level = speech.energy_db
+    quiet = level < np.maximum(maximum_filter1d(level, size=31, mode="nearest") - 12.0, -55.0)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], quiet.astype(np.int8), [0]])))
+    rate, last = speech.feature_rate, level.size - 1
+    return [(a / rate, b / rate) for a, b in zip(edges[::2], edges[1::2], strict=True)
+            if 3 <= b - a <= 15 and min(speech.activity[max(a - 5, 0)], speech.activity[min(b + 4, last)]) > 0.3]
+
+
+def loudness_channels(speech: Speech, fps: float, n: int) -> dict[str, np.ndarray]:
+    """``jaw_open`` and ``lips_open`` from loudness alone (any language, no phone model)."""
     openness = mouth_openness(speech, fps, n)
     return {"jaw_open": 0.8 * openness**1.2, "lips_open": 0.6 * openness}
 
 
-def mouth_openness(speech: Speech, fps: float, n: int) -> np.ndarray:
-    """0..1 per video frame from loudness relative to the recording's own speaking level."""
+def speech_loudness(speech: Speech) -> np.ndarray:
+    """0..1 at the feature rate: loudness relative to the recording's own speaking level."""
     level = speech.energy_db
     floor = float(np.percentile(level, 10))
     loud = float(np.percentile(level, 97))
     if loud - floor < 6.0:
-        return np.zeros(n, np.float32)
-    open_ = np.clip((level - floor - 8.0) / (loud - floor - 8.0 + 1e-6), 0.0, 1.0) * speech.activity
-    per_frame = uniform_filter1d(open_, size=max(1, round(speech.feature_rate / fps)), mode="nearest")
+        return np.zeros_like(level)
+    return (np.clip((level - floor - 8.0) / (loud - floor - 8.0 + 1e-6), 0.0, 1.0) * speech.activity).astype(
+        np.float32)
+
+
+def mouth_openness(speech: Speech, fps: float, n: int) -> np.ndarray:
+    """0..1 per video frame from loudness relative to the recording's own speaking level."""
+    per_frame = uniform_filter1d(speech_loudness(speech), size=max(1, round(speech.feature_rate / fps)),
+                                 mode="nearest")
     return np.clip(resample_to_frames(per_frame, speech.feature_rate, fps, n), 0.0, 1.0).astype(np.float32)
+
+
+def loudness_cues(speech: Speech) -> list[Cue]:
+    """Viseme cues of the loudness model at 100 Hz (sil, open ``aa`` or a neutral ``DD``): the baseline."""
+    openness = speech_loudness(speech)
+    labels = np.where(speech.activity < 0.12, "sil", np.where(openness > OPEN_CUE, "aa", "DD"))
+    out: list[Cue] = []
+    for k, label in enumerate(labels):
+        start, end = k / speech.feature_rate, (k + 1) / speech.feature_rate
+        if out and out[-1].viseme == label:
+            out[-1] = Cue(out[-1].start, end, str(label))
+        else:
+            out.append(Cue(start, end, str(label)))
+    return out

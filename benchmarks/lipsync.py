@@ -1,0 +1,192 @@
+"""Lip-sync benchmark: viseme cues against exact phone timings, with and without a transcript.
+
+Usage: python benchmarks/lipsync.py [SPEECH_DIR] [--json OUT.json] [--text-input] [--cues DIR]
+
+SPEECH_DIR (default ../shared/data/dev/speech) holds synthetic ``syn-*.wav`` with espeak-ng phone timings in
+``syn-*.json`` and real ``*.wav`` with ``.txt`` transcripts and PocketSphinx ``.phone.json`` alignments.
+Scores, per clip and mean, over 6 coarse mouth classes (sil, closed p/b/m, labiodental f/v, rounded, open,
+other) on 10 ms frames, ignoring frames within 20 ms of a ground-truth boundary:
+- balanced accuracy: mean recall over the speech classes present;
+- bilabial closure: share of p/b/m segments with a predicted "closed" frame within +/-40 ms.
+The same for an energy-only baseline (the loudness mouth model). ``--text-input`` also scores speech made
+from each synthetic clip's text by `talkinghead.audio.tts` against its own phone events. Speed is compute
+seconds per second of audio (provisional on a shared machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from talkinghead.audio import load_speech
+from talkinghead.audio.align import align_phones
+from talkinghead.audio.phonemes import SILENCE, arpabet
+from talkinghead.audio.recognize import recognize_phones
+from talkinghead.audio.sphinx import align_decoder, phone_decoder
+from talkinghead.commands.visemes import format_cues
+from talkinghead.motion.mouth import loudness_cues
+from talkinghead.motion.visemes import Cue, cues
+
+CLASSES = ("sil", "closed", "labio", "rounded", "open", "other")
+STEP = 0.01
+EDGE_FRAMES = 2
+CLASS_OF_ARPABET = {
+    **dict.fromkeys(("P", "B", "M"), "closed"), **dict.fromkeys(("F", "V"), "labio"),
+    **dict.fromkeys(("UW", "UH", "OW", "AO", "OY", "W", "R", "ER"), "rounded"),
+    **dict.fromkeys(("AA", "AE", "AH", "AW", "AY", "EH"), "open"), SILENCE: "sil",
+}
+CLASS_OF_VISEME = {"sil": "sil", "PP": "closed", "FF": "labio", "RR": "rounded", "O": "rounded", "U": "rounded",
+                   "aa": "open", "E": "open"}
+
+
+def espeak_class(name: str) -> str:
+    """Coarse class of an espeak-ng phoneme, by its own spelling (independent of our ARPAbet mapping)."""
+    name = name.strip().replace("'", "").replace(",", "")
+    if not name or name.startswith("_") or name == ";":
+        return "sil"
+    if name in ("p", "b", "m"):
+        return "closed"
+    if name in ("f", "v"):
+        return "labio"
+    if name[0] in "wrOUu" or name in ("3", "3:", "oU", "o@", "O@", "U@", "@r", "3r"):
+        return "rounded"
+    if name[0] in "aAEV@" or name == "e@":
+        return "open"
+    return "other"
+
+
+def truth(path: Path) -> tuple[list[tuple[float, float, str]], float]:
+    """Ground-truth (start, end, class) segments and duration from either kind of ground-truth file."""
+    data = json.loads(path.read_text())
+    if "phones" in data:
+        return [(p["start_s"], p["end_s"], espeak_class(p["phone"])) for p in data["phones"]], data["duration_s"]
+    segments = []
+    for word in data["w"]:
+        for phone in word.get("w", [word]):
+            label = arpabet(phone["t"])
+            segments.append((phone["b"], phone["b"] + phone["d"], CLASS_OF_ARPABET.get(label, "other")))
+    return segments, data["b"] + data["d"]
+
+
+def frames(segments: list[tuple[float, float, str]], duration: float) -> np.ndarray:
+    out = np.zeros(round(duration / STEP), int)
+    for start, end, cls in segments:
+        out[max(round(start / STEP), 0):max(round(end / STEP), 0)] = CLASSES.index(cls)
+    return out
+
+
+def score(true_segments: list[tuple[float, float, str]], duration: float, predicted: list[Cue]) -> dict:
+    """Balanced accuracy and bilabial closure of ``predicted`` cues (see the module docstring)."""
+    expected = frames(true_segments, duration)
+    got = frames([(c.start, c.end, CLASS_OF_VISEME.get(c.viseme, "other")) for c in predicted], duration)
+    scored = expected.copy()
+    for boundary in np.flatnonzero(np.diff(expected)) + 1:
+        scored[max(boundary - EDGE_FRAMES, 0):boundary + EDGE_FRAMES] = -1
+    recalls = [float(np.mean(got[scored == k] == k)) for k in range(1, len(CLASSES)) if np.any(scored == k)]
+    closures = [(s, e) for s, e, cls in true_segments if cls == "closed"]
+    hits = [np.any(got[max(int((s - 0.04) / STEP), 0):int((e + 0.04) / STEP) + 1] == 1) for s, e in closures]
+    return {"balanced_accuracy": float(np.mean(recalls)) if recalls else float("nan"),
+            "bilabial_closure": float(np.mean(hits)) if hits else float("nan"), "n_bilabial": len(hits)}
+
+
+def clips(folder: Path) -> list[tuple[Path, Path, str]]:
+    """(wav, ground truth, transcript) for every scorable clip."""
+    found = []
+    for wav in sorted(folder.glob("*.wav")):
+        synthetic, aligned = wav.with_suffix(".json"), wav.with_suffix(".phone.json")
+        if synthetic.exists():
+            found.append((wav, synthetic, json.loads(synthetic.read_text())["text"]))
+        elif aligned.exists() and wav.with_suffix(".txt").exists():
+            found.append((wav, aligned, wav.with_suffix(".txt").read_text()))
+    return found
+
+
+def run_clip(wav: Path, gt: Path, transcript: str, cues_dir: Path | None = None) -> dict:
+    speech = load_speech(wav)
+    segments, duration = truth(gt)
+    row: dict = {"clip": wav.stem, "seconds": round(speech.duration, 2)}
+    for mode in ("transcript", "audio_only"):
+        started = time.process_time()
+        phones = (align_phones(speech.samples, speech.activity, speech.feature_rate, transcript)
+                  if mode == "transcript" else recognize_phones(speech.samples, speech.activity, speech.feature_rate))
+        row[f"{mode}_cpu_per_s"] = (time.process_time() - started) / speech.duration
+        track = cues(phones)
+        row[mode] = score(segments, duration, track)
+        if cues_dir:
+            (cues_dir / f"{wav.stem}.{mode}.json").write_text(format_cues(track, "json"))
+    row["energy_baseline"] = score(segments, duration, loudness_cues(speech))
+    return row
+
+
+def text_input_rows(folder: Path) -> list[dict]:
+    from talkinghead.audio.tts import synthesize
+
+    rows = []
+    for _, gt, _ in clips(folder):
+        data = json.loads(gt.read_text())
+        if "phones" not in data:
+            continue
+        made = synthesize(data["text"], data.get("voice", "en-us"), data.get("rate", 160))
+        events = [(start, end, espeak_class(name)) for name, start, end in made.events]
+        rows.append({"clip": gt.stem + "-text", **score(events, made.samples.size / made.rate, cues(made.phones))})
+    return rows
+
+
+def mean(rows: list[dict], key: str, metric: str) -> float:
+    values = [r[key][metric] if key else r[metric] for r in rows]
+    values = [v for v in values if v == v]
+    return float(np.mean(values)) if values else float("nan")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("folder", nargs="?", type=Path,
+                        default=Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "dev" / "speech")
+    parser.add_argument("--json", type=Path, help="also write every figure here")
+    parser.add_argument("--text-input", action="store_true", help="also score speech made by --text")
+    parser.add_argument("--cues", type=Path, metavar="DIR",
+                        help="write each clip's cues here as CLIP.MODE.json (to cross-check with th_eval.py)")
+    args = parser.parse_args()
+    align_decoder(), phone_decoder()  # build the decoders once, outside the timings
+    if args.cues:
+        args.cues.mkdir(parents=True, exist_ok=True)
+    rows = [run_clip(*clip, cues_dir=args.cues) for clip in clips(args.folder)]
+    print(f"{'clip':22} {'sec':>5}  {'bal+T':>6} {'bil+T':>6}  {'bal-T':>6} {'bil-T':>6}  {'bal-E':>6} {'bil-E':>6}")
+    for r in rows:
+        t, a, e = r["transcript"], r["audio_only"], r["energy_baseline"]
+        print(f"{r['clip']:22} {r['seconds']:5.1f}  {t['balanced_accuracy']:6.3f} {t['bilabial_closure']:6.3f}  "
+              f"{a['balanced_accuracy']:6.3f} {a['bilabial_closure']:6.3f}  {e['balanced_accuracy']:6.3f} "
+              f"{e['bilabial_closure']:6.3f}")
+    summary = {}
+    for group, members in (("synthetic", [r for r in rows if r["clip"].startswith("syn-")]),
+                           ("real", [r for r in rows if not r["clip"].startswith("syn-")])):
+        if not members:
+            continue
+        summary[group] = {f"{key}_{metric}": round(mean(members, key, metric), 3)
+                          for key in ("transcript", "audio_only", "energy_baseline")
+                          for metric in ("balanced_accuracy", "bilabial_closure")}
+        print(f"mean {group:9}", json.dumps(summary[group]))
+    seconds = sum(r["seconds"] for r in rows)
+    for mode in ("transcript", "audio_only"):
+        cpu = sum(r[f"{mode}_cpu_per_s"] * r["seconds"] for r in rows)
+        summary[f"{mode}_cpu_per_audio_s"] = round(cpu / seconds, 3)
+    print("compute per second of audio (provisional):", summary["transcript_cpu_per_audio_s"], "with transcript,",
+          summary["audio_only_cpu_per_audio_s"], "audio only")
+    if args.text_input:
+        text_rows = text_input_rows(args.folder)
+        summary["text_input_balanced_accuracy"] = round(mean(text_rows, "", "balanced_accuracy"), 3)
+        summary["text_input_bilabial_closure"] = round(mean(text_rows, "", "bilabial_closure"), 3)
+        print("text input:", summary["text_input_balanced_accuracy"], "balanced accuracy,",
+              summary["text_input_bilabial_closure"], "bilabial closure")
+    if args.json:
+        args.json.write_text(json.dumps({"clips": rows, "summary": summary}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

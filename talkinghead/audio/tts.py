@@ -1,0 +1,133 @@
+"""Speech from text with espeak-ng, and the exact time of every phoneme from the synthesiser itself.
+
+libespeak-ng (Debian's ``libespeak-ng1``) reports a phoneme event at the sample where each phoneme starts;
+we collect them through its synthesis callback with ctypes, so text-driven lip sync needs no alignment.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from scipy.signal import resample_poly
+
+from talkinghead.audio import ANALYSIS_RATE, Speech, speech_from_samples
+from talkinghead.audio.phonemes import Phone, contiguous, espeak_to_arpabet
+from talkinghead.errors import TalkingHeadError
+
+_SYNCHRONOUS, _PHONEME_EVENTS = 2, 1
+_EVENT_END, _EVENT_PHONEME = 0, 7
+_RATE, _PITCH = 1, 3
+_CHARS_UTF8 = 1
+_LOCK = threading.Lock()  # libespeak-ng keeps global state
+
+
+class _EventId(ctypes.Union):
+    _fields_ = [("number", ctypes.c_int), ("name", ctypes.c_char_p), ("string", ctypes.c_char * 8)]
+
+
+class _Event(ctypes.Structure):
+    """``espeak_EVENT`` from speak_lib.h."""
+
+    _fields_ = [("type", ctypes.c_int), ("unique_identifier", ctypes.c_uint), ("text_position", ctypes.c_int),
+                ("length", ctypes.c_int), ("audio_position", ctypes.c_int), ("sample", ctypes.c_int),
+                ("user_data", ctypes.c_void_p), ("id", _EventId)]
+
+
+class _Voice(ctypes.Structure):
+    """``espeak_VOICE`` from speak_lib.h (to choose a voice by language code)."""
+
+    _fields_ = [("name", ctypes.c_char_p), ("languages", ctypes.c_char_p), ("identifier", ctypes.c_char_p),
+                ("gender", ctypes.c_ubyte), ("age", ctypes.c_ubyte), ("variant", ctypes.c_ubyte),
+                ("xx1", ctypes.c_ubyte), ("score", ctypes.c_int), ("spare", ctypes.c_void_p)]
+
+
+_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event))
+
+
+@dataclass
+class Synthesis:
+    """Synthesised speech: mono float32 ``samples`` at ``rate``, its phones (ARPAbet, contiguous) and the
+    synthesiser's own phoneme events as (espeak-ng name, start, end) seconds."""
+
+    samples: np.ndarray
+    rate: int
+    phones: list[Phone]
+    events: list[tuple[str, float, float]]
+
+
+@lru_cache(maxsize=1)
+def _library() -> tuple[Any, int]:
+    name = ctypes.util.find_library("espeak-ng") or "libespeak-ng.so.1"
+    try:
+        lib = ctypes.CDLL(name)
+    except OSError:
+        raise TalkingHeadError(
+            "--text needs espeak-ng: install it (Debian/Ubuntu: sudo apt-get install espeak-ng)") from None
+    rate = lib.espeak_Initialize(_SYNCHRONOUS, 0, None, _PHONEME_EVENTS)
+    if rate <= 0:
+        raise TalkingHeadError("espeak-ng is installed but failed to start (is espeak-ng-data present?)")
+    return lib, rate
+
+
+def synthesize(text: str, voice: str = "en-us", words_per_minute: int = 160) -> Synthesis:
+    """Speak ``text`` with espeak-ng ``voice``; raises TalkingHeadError for empty text or an unknown voice."""
+    if not text.strip():
+        raise TalkingHeadError("--text is empty: give the words to say")
+    lib, rate = _library()
+    chunks: list[np.ndarray] = []
+    events: list[tuple[str, int]] = []
+
+    def collect(wav: Any, n: int, event: Any) -> int:
+        if n > 0:
+            chunks.append(np.ctypeslib.as_array(wav, shape=(n,)).copy())
+        i = 0
+        while event[i].type != _EVENT_END:
+            if event[i].type == _EVENT_PHONEME:
+                events.append((event[i].id.string.decode("utf-8", "replace"), event[i].sample))
+            i += 1
+        return 0
+
+    callback = _CALLBACK(collect)
+    data = text.encode("utf-8")
+    with _LOCK:
+        if not _set_voice(lib, voice):
+            raise TalkingHeadError(f"unknown espeak-ng voice {voice!r} (list them with `espeak-ng --voices`)")
+        lib.espeak_SetParameter(_RATE, int(words_per_minute), 0)
+        lib.espeak_SetParameter(_PITCH, 50, 0)
+        lib.espeak_SetSynthCallback(callback)
+        lib.espeak_Synth(data, len(data) + 1, 0, 0, 0, _CHARS_UTF8, None, None)
+        lib.espeak_Synchronize()
+    samples = (np.concatenate(chunks) if chunks else np.zeros(0, np.int16)).astype(np.float32) / 32768.0
+    if samples.size == 0:
+        raise TalkingHeadError(f"espeak-ng produced no speech for --text {text!r}")
+    duration = samples.size / rate
+    starts = [sample / rate for _, sample in events] + [duration]
+    timed = [(name, starts[k], starts[k + 1]) for k, (name, _) in enumerate(events)]
+    phones = [Phone(espeak_to_arpabet(name), start, end) for name, start, end in timed]
+    return Synthesis(samples, rate, contiguous(phones, duration), timed)
+
+
+def _set_voice(lib: Any, voice: str) -> bool:
+    """Choose ``voice`` by name (``en-us``, ``en-us+f2``) or else by language code (``en-gb``)."""
+    if lib.espeak_SetVoiceByName(voice.encode("utf-8")) == 0:
+        return True
+    spec = _Voice(languages=voice.split("+")[0].encode("utf-8"))
+    return lib.espeak_SetVoiceByProperties(ctypes.byref(spec)) == 0 and bool(voice.split("+")[0])
+
+
+def text_speech(text: str, voice: str = "en-us", max_seconds: float = 600.0) -> Speech:
+    """`Speech` for ``text`` said by espeak-ng, its phones already known exactly."""
+    made = synthesize(text, voice)
+    if made.samples.size / made.rate > max_seconds:
+        raise TalkingHeadError(f"--text makes {made.samples.size / made.rate:.0f} s of speech, over the limit of "
+                               f"{max_seconds:.0f} s (raise it with --max-audio-seconds)")
+    analysis = resample_poly(made.samples, ANALYSIS_RATE, made.rate).astype(np.float32)
+    speech = speech_from_samples(analysis, made.samples[None, :], made.rate, transcript=text)
+    speech.phones = made.phones
+    return speech

@@ -1,0 +1,143 @@
+"""Phones -> the 15 visemes of game engines and avatar SDKs -> articulation channels, with coarticulation.
+
+A viseme is a target mouth shape. Real mouths never reach every target: neighbouring phones pull each other
+(coarticulation). We blend targets with dominance functions (Cohen & Massaro): each phone exerts, on each
+channel, a weight that is flat over the phone and decays exponentially outside it; every channel is the
+dominance-weighted mean of the targets. Lip rounding reaches far ahead of rounded sounds (anticipatory
+rounding), bilabials dominate lip opening and close the lips on at least one frame, and long pauses dominate
+everything so the mouth rests. Jaw and lips are separate channels (JALI): the jaw follows loudness as well
+as the phone, so loud speech opens the jaw more while the lip shapes stay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from talkinghead.audio.phonemes import SILENCE, Phone
+
+VISEMES = ("sil", "PP", "FF", "TH", "DD", "kk", "CH", "SS", "nn", "RR", "aa", "E", "I", "O", "U")
+ARTICULATION = ("jaw_open", "lips_open", "lip_width", "lip_pucker", "lower_lip_tuck", "upper_lip_raise",
+                "tongue_show")
+
+VISEME_OF = {
+    SILENCE: "sil", "P": "PP", "B": "PP", "M": "PP", "F": "FF", "V": "FF", "TH": "TH", "DH": "TH",
+    "T": "DD", "D": "DD", "K": "kk", "G": "kk", "HH": "kk", "CH": "CH", "JH": "CH", "SH": "CH", "ZH": "CH",
+    "S": "SS", "Z": "SS", "N": "nn", "NG": "nn", "L": "nn", "R": "RR", "ER": "RR", "AA": "aa", "AE": "aa",
+    "AH": "aa", "AW": "aa", "AY": "aa", "EH": "E", "IH": "I", "IY": "I", "EY": "I", "Y": "I", "AO": "O",
+    "OW": "O", "OY": "O", "UH": "U", "UW": "U", "W": "U",
+}
+
+# Target shapes, in channel order: jaw, lips open, width (-1 round .. +1 spread), pucker, tuck, raise, tongue.
+TARGETS = {
+    "sil": (0.00, 0.00, 0.0, 0.0, 0.0, 0.0, 0.0),
+    "PP": (0.08, 0.00, 0.0, 0.0, 0.0, 0.0, 0.0),
+    "FF": (0.12, 0.12, 0.1, 0.0, 1.0, 0.3, 0.0),
+    "TH": (0.22, 0.30, 0.1, 0.0, 0.0, 0.0, 0.8),
+    "DD": (0.22, 0.28, 0.15, 0.0, 0.0, 0.0, 0.2),
+    "kk": (0.28, 0.32, 0.1, 0.0, 0.0, 0.0, 0.0),
+    "CH": (0.18, 0.25, -0.4, 0.6, 0.0, 0.3, 0.0),
+    "SS": (0.10, 0.20, 0.4, 0.0, 0.0, 0.0, 0.0),
+    "nn": (0.20, 0.26, 0.1, 0.0, 0.0, 0.0, 0.15),
+    "RR": (0.22, 0.26, -0.4, 0.5, 0.0, 0.1, 0.0),
+    "aa": (0.85, 0.75, 0.15, 0.0, 0.0, 0.0, 0.0),
+    "E": (0.55, 0.55, 0.45, 0.0, 0.0, 0.0, 0.0),
+    "I": (0.30, 0.35, 0.75, 0.0, 0.0, 0.0, 0.0),
+    "O": (0.55, 0.45, -0.6, 0.7, 0.0, 0.0, 0.0),
+    "U": (0.28, 0.22, -0.9, 1.0, 0.0, 0.0, 0.0),
+}
+
+# Dominance strength per channel (same order); consonants barely move the jaw, lips follow their own sounds.
+_VOWEL = (2.0, 1.5, 1.0, 1.0, 0.5, 0.5, 0.5)
+_CONSONANT = (0.6, 1.0, 0.4, 0.4, 0.5, 0.5, 1.0)
+DOMINANCE = {
+    "sil": (1.0,) * 7,
+    "PP": (0.8, 4.0, 0.6, 0.6, 1.0, 1.0, 1.0),
+    "FF": (0.8, 3.0, 0.6, 0.6, 6.0, 3.0, 1.0),
+    "TH": (0.8, 1.0, 0.4, 0.4, 0.5, 0.5, 6.0),
+    "DD": _CONSONANT, "kk": _CONSONANT, "nn": _CONSONANT, "SS": (0.8, 1.5, 1.0, 0.6, 0.5, 0.5, 1.0),
+    "CH": (0.8, 1.5, 3.0, 3.0, 0.5, 2.0, 1.0), "RR": (0.8, 1.2, 3.0, 3.0, 0.5, 1.0, 1.0),
+    "aa": _VOWEL, "E": _VOWEL, "I": (2.0, 1.5, 2.0, 1.0, 0.5, 0.5, 0.5),
+    "O": (2.0, 1.5, 4.0, 4.0, 0.5, 0.5, 0.5), "U": (2.0, 1.5, 4.0, 4.0, 0.5, 0.5, 0.5),
+}
+REACH_S = 0.035  # how fast a phone's influence fades outside it
+ROUNDING_LEAD_S = 0.14  # rounded sounds start shaping the lips this long before they begin
+LONG_PAUSE_S = 0.2  # pauses at least this long put the mouth at rest
+ROUNDED = frozenset({"O", "U", "RR", "CH"})
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One viseme from ``start`` to ``end`` seconds."""
+
+    start: float
+    end: float
+    viseme: str
+
+
+def viseme_of(label: str) -> str:
+    return VISEME_OF.get(label, "sil")
+
+
+def cues(phones: Sequence[Phone]) -> list[Cue]:
+    """Contiguous viseme cues, neighbours with the same viseme merged."""
+    out: list[Cue] = []
+    for phone in phones:
+        viseme = viseme_of(phone.label)
+        if out and out[-1].viseme == viseme:
+            out[-1] = Cue(out[-1].start, phone.end, viseme)
+        else:
+            out.append(Cue(phone.start, phone.end, viseme))
+    return out
+
+
+def articulation(phones: Sequence[Phone], fps: float, n: int, loudness: np.ndarray | None = None,
+                 loudness_rate: float = 100.0) -> dict[str, np.ndarray]:
+    """The mouth's articulation channels per video frame for ``phones`` (``loudness`` 0..1 scales the jaw)."""
+    times = (np.arange(n) + 0.5) / fps
+    weighted = np.zeros((len(ARTICULATION), n))
+    total = np.full((len(ARTICULATION), n), 1e-4)  # a faint pull towards rest everywhere
+    for phone in phones:
+        viseme = viseme_of(phone.label)
+        strength = np.asarray(DOMINANCE[viseme], float)[:, None]
+        lead = ROUNDING_LEAD_S if viseme in ROUNDED else REACH_S
+        lo, hi = np.searchsorted(times, [phone.start - 6 * lead, phone.end + 6 * REACH_S])
+        if hi <= lo:
+            continue
+        t = times[lo:hi]
+        before = np.clip(phone.start - t, 0.0, None)
+        after = np.clip(t - phone.end, 0.0, None)
+        reach = np.full((len(ARTICULATION), 1), REACH_S)
+        if viseme in ROUNDED:  # anticipatory rounding: width and pucker reach further ahead
+            reach[2:4] = ROUNDING_LEAD_S
+        shape = np.exp(-before[None, :] / reach - after[None, :] / REACH_S)
+        dominance = strength * shape
+        if viseme == "sil" and phone.duration >= LONG_PAUSE_S:  # inside a long pause, rest wins
+            dominance[:, (before == 0) & (after == 0)] *= 50.0
+        weighted[:, lo:hi] += dominance * np.asarray(TARGETS[viseme], float)[:, None]
+        total[:, lo:hi] += dominance
+    channels = {name: (weighted[k] / total[k]).astype(np.float32) for k, name in enumerate(ARTICULATION)}
+    if loudness is not None:
+        _jaw_follows_loudness(channels, times, loudness, loudness_rate)
+    _close_bilabials(channels, phones, times)
+    return channels
+
+
+def _jaw_follows_loudness(channels: dict[str, np.ndarray], times: np.ndarray, loudness: np.ndarray,
+                          rate: float) -> None:
+    """JALI: the jaw opens more in loud speech and less in soft speech; the lips keep their shape."""
+    level = np.interp(times, np.arange(len(loudness)) / rate, loudness)
+    channels["jaw_open"] = np.clip(channels["jaw_open"] * (0.6 + 0.7 * level), 0.0, 1.0).astype(np.float32)
+
+
+def _close_bilabials(channels: dict[str, np.ndarray], phones: Sequence[Phone], times: np.ndarray) -> None:
+    """Every p/b/m closes the lips on at least one video frame: the one nearest the phone's middle."""
+    if times.size == 0:
+        return
+    for phone in phones:
+        if viseme_of(phone.label) == "PP":
+            k = int(np.argmin(np.abs(times - phone.middle)))
+            channels["lips_open"][k] = 0.0
+            channels["jaw_open"][k] = min(channels["jaw_open"][k], TARGETS["PP"][0])

@@ -1,0 +1,231 @@
+"""Lip sync: phones (synthesis events, alignment, recognition), visemes with coarticulation, `visemes` CLI."""
+
+import itertools
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from talkinghead.audio import load_speech
+from talkinghead.audio.align import align_phones, match_timing
+from talkinghead.audio.phonemes import SILENCE, Phone, contiguous
+from talkinghead.audio.phonetics import find_phones
+from talkinghead.audio.recognize import recognize_phones
+from talkinghead.audio.tts import synthesize, text_speech
+from talkinghead.errors import TalkingHeadError
+from talkinghead.motion.mouth import loudness_cues, mouth_channels
+from talkinghead.motion.visemes import VISEMES, Cue, articulation, cues, viseme_of
+
+from .media import write_audio
+from .test_cli import _bad_inputs, cli
+
+TEXT = "Peter picked a peck of pickled peppers. Wow, look at the moon over the blue ocean, five vans."
+COARSE = {"PP": "closed", "FF": "labio", "RR": "rounded", "O": "rounded", "U": "rounded", "aa": "open", "E": "open",
+          "sil": "sil"}
+
+
+def coarse_frames(track: list[Cue], duration: float) -> np.ndarray:
+    out = np.array(["sil"] * int(duration * 100), dtype=object)
+    for cue in track:
+        out[round(cue.start * 100):round(cue.end * 100)] = COARSE.get(cue.viseme, "other")
+    return out
+
+
+def agreement(truth: list[Cue], guess: list[Cue], duration: float) -> float:
+    """Share of speech frames (away from boundaries) whose coarse mouth class matches."""
+    a, b = coarse_frames(truth, duration), coarse_frames(guess, duration)
+    edge = np.zeros(a.size, bool)
+    for k in np.flatnonzero(a[1:] != a[:-1]) + 1:
+        edge[max(k - 2, 0):k + 2] = True
+    scored = (a != "sil") & ~edge
+    return float(np.mean(a[scored] == b[scored]))
+
+
+@pytest.fixture(scope="module")
+def said(tmp_path_factory: pytest.TempPathFactory):
+    """espeak-ng speech of TEXT with its exact phones, and the same sound as a WAV file."""
+    made = synthesize(TEXT)
+    wav = write_audio(tmp_path_factory.mktemp("lipsync") / "said.wav", made.samples, made.rate)
+    return made, wav
+
+
+def test_synthesis_phones_are_contiguous_and_follow_the_text(said) -> None:
+    made, _ = said
+    duration = made.samples.size / made.rate
+    assert made.phones[0].start == 0 and made.phones[-1].end == pytest.approx(duration)
+    assert all(a.end == pytest.approx(b.start) for a, b in zip(made.phones, made.phones[1:], strict=False))
+    labels = [p.label for p in made.phones if p.label != SILENCE]
+    assert labels[:4] == ["P", "IY", "T", "ER"] and labels.count("P") >= 6
+    assert {"UW", "F", "V", "W"} <= set(labels)
+
+
+def test_synthesis_rejects_unknown_voice_and_empty_text() -> None:
+    with pytest.raises(TalkingHeadError, match="unknown espeak-ng voice"):
+        synthesize("hello", voice="zz-not-a-voice")
+    with pytest.raises(TalkingHeadError, match="empty"):
+        synthesize("   ")
+    assert synthesize("hello", voice="en-gb").samples.size > 0  # a language code works as well as a name
+
+
+def test_forced_alignment_matches_the_synthesiser(said) -> None:
+    made, wav = said
+    speech = load_speech(wav)
+    phones = align_phones(speech.samples, speech.activity, speech.feature_rate, TEXT)
+    assert agreement(cues(made.phones), cues(phones), speech.duration) > 0.8
+
+
+def test_recognition_without_transcript_beats_chance_and_rests_in_pauses(said, speech_then_silence: Path) -> None:
+    made, wav = said
+    speech = load_speech(wav)
+    phones = recognize_phones(speech.samples, speech.activity, speech.feature_rate)
+    assert agreement(cues(made.phones), cues(phones), speech.duration) > 0.4  # six classes: chance is ~0.2
+    padded = load_speech(speech_then_silence)
+    tail = recognize_phones(padded.samples, padded.activity, padded.feature_rate)[-1]
+    assert tail.label == SILENCE and tail.start < padded.duration - 1.8
+
+
+def test_match_timing_keeps_every_expected_phone_in_order() -> None:
+    heard = [Phone("SIL", 0, 0.2), Phone("HH", 0.2, 0.3), Phone("AH", 0.3, 0.5), Phone("L", 0.5, 0.55),
+             Phone("OW", 0.55, 0.8), Phone("SIL", 0.8, 1.0)]
+    expected = ["HH", "EH", "L", "OW", "P"]  # one substitution, one phone the recogniser missed
+    phones = sorted(match_timing(expected, heard), key=lambda p: p.start)
+    speech = [p for p in phones if p.label != SILENCE]
+    assert [p.label for p in speech] == expected
+    assert speech[0].start == pytest.approx(0.2) and speech[-1].end == pytest.approx(0.8)
+    assert all(p.duration > 0 for p in speech)
+
+
+def test_contiguous_fills_gaps_with_silence() -> None:
+    phones = contiguous([Phone("AA", 0.2, 0.4), Phone("M", 0.5, 0.6)], 1.0)
+    assert [p.label for p in phones] == ["SIL", "AA", "SIL", "M", "SIL"]
+    assert phones[-1].end == 1.0
+
+
+def test_every_phone_has_one_of_the_15_visemes() -> None:
+    assert len(VISEMES) == 15
+    for label in ("P", "B", "M", "F", "V", "TH", "DH", "T", "K", "CH", "S", "N", "R", "AA", "EH", "IY", "OW", "UW"):
+        assert viseme_of(label) in VISEMES
+    assert [viseme_of(x) for x in ("M", "V", "UW", "AE", SILENCE)] == ["PP", "FF", "U", "aa", "sil"]
+
+
+def _phones(*spec: tuple[str, float]) -> list[Phone]:
+    out, t = [], 0.0
+    for label, length in spec:
+        out.append(Phone(label, t, t + length))
+        t += length
+    return out
+
+
+def test_bilabials_close_the_lips_even_in_fast_speech() -> None:
+    phones = _phones(("SIL", 0.3), *[(x, 0.035) for x in ("AA", "B", "AA", "M", "AA", "P", "AA")] * 3, ("SIL", 0.3))
+    channels = articulation(phones, 25.0, 40)
+    times = (np.arange(40) + 0.5) / 25
+    for phone in phones:
+        if phone.label in ("P", "B", "M"):
+            near = np.abs(times - phone.middle) <= 0.04
+            assert channels["lips_open"][near].min() == 0.0
+    assert channels["lips_open"].max() > 0.3  # and the vowels between them still open the mouth
+
+
+def test_coarticulation_rounds_ahead_and_rests_in_pauses() -> None:
+    phones = _phones(("SIL", 0.5), ("S", 0.1), ("T", 0.08), ("UW", 0.25), ("SIL", 0.6), ("IY", 0.25), ("SIL", 0.5))
+    fps = 100.0
+    channels = articulation(phones, fps, 225)
+    at = lambda t: int(t * fps)  # noqa: E731
+    assert channels["lip_pucker"][at(0.64)] > 0.2  # during /t/, before /uw/ starts at 0.68: anticipatory rounding
+    assert channels["lip_pucker"][at(0.80)] > 0.8 and channels["lip_width"][at(0.80)] < -0.6
+    assert channels["lip_width"][at(1.65)] > 0.5  # /iy/ spreads
+    for name in ("jaw_open", "lips_open", "lip_pucker", "lip_width"):
+        assert abs(channels[name][at(1.25)]) < 0.03 and abs(channels[name][at(0.1)]) < 0.03
+    smooth = np.abs(np.diff(channels["jaw_open"]))
+    assert smooth.max() < 0.25  # blends, no jumps between targets at 100 fps
+
+
+def test_loud_speech_opens_the_jaw_more_but_keeps_lip_shape() -> None:
+    phones = _phones(("SIL", 0.2), ("AA", 0.3), ("SIL", 0.2))
+    soft = articulation(phones, 25.0, 17, np.full(70, 0.2, np.float32))
+    loud = articulation(phones, 25.0, 17, np.full(70, 1.0, np.float32))
+    assert loud["jaw_open"][8] > soft["jaw_open"][8] + 0.2
+    assert loud["lips_open"][8] == pytest.approx(soft["lips_open"][8])
+
+
+def test_mouth_uses_phones_when_known_and_loudness_otherwise(said) -> None:
+    made, wav = said
+    speech = load_speech(wav)
+    speech.phones = made.phones
+    channels = mouth_channels(speech, 25.0, round(speech.duration * 25))
+    assert channels["lip_pucker"].max() > 0.5 and "lower_lip_tuck" in channels
+    assert {c.viseme for c in loudness_cues(speech)} <= {"sil", "aa", "DD"}
+
+
+def test_text_input_is_exact() -> None:
+    speech = text_speech(TEXT)
+    assert find_phones(speech) is speech.phones and speech.transcript == TEXT  # no recognition needed
+    level = speech.energy_db - speech.energy_db.max()
+    at = lambda t: level[int(t * speech.feature_rate)]  # noqa: E731
+    vowels = [p for p in speech.phones if viseme_of(p.label) in ("aa", "E", "O", "U", "I") and p.duration > 0.06]
+    pauses = [p for p in speech.phones if p.label == SILENCE and p.duration > 0.15]
+    assert len(vowels) > 10 and pauses
+    assert all(at(p.middle) > -25 for p in vowels)  # the phones sit on the sound they name
+    assert all(at(p.middle) < -45 for p in pauses)
+
+
+def test_visemes_command_prints_contiguous_cues(said, tmp_path: Path) -> None:
+    made, wav = said
+    transcript = tmp_path / "said.txt"
+    transcript.write_text(TEXT)
+    result = cli("visemes", wav, "--transcript-file", transcript)
+    assert result.returncode == 0, result.stderr
+    track = json.loads(result.stdout)["cues"]
+    assert track[0]["start"] == 0 and track[-1]["end"] == pytest.approx(made.samples.size / made.rate, abs=0.01)
+    assert all(a["end"] == b["start"] for a, b in itertools.pairwise(track))
+    assert {c["viseme"] for c in track} <= set(VISEMES) and "PP" in {c["viseme"] for c in track}
+    rhubarb = cli("visemes", wav, "--format", "rhubarb").stdout.splitlines()
+    assert rhubarb[0].startswith("0.00\t") and rhubarb[-1].endswith("\tX")
+    assert {line.split("\t")[1] for line in rhubarb} <= set("ABCDEFGHX")
+    tsv = cli("visemes", wav, "--transcript", TEXT, "--format", "tsv").stdout.splitlines()
+    assert len(tsv[0].split("\t")) == 3
+
+
+@pytest.mark.parametrize("case", ["missing audio", "empty audio file", "audio without samples", "corrupt audio",
+                                  "text as audio", "too long audio", "missing transcript file"])
+def test_visemes_bad_input_gives_one_line_and_exit_2(tmp_path: Path, portrait: Path, speech_wav: Path,
+                                                     case: str) -> None:
+    if case == "missing transcript file":
+        args, message = [speech_wav, "--transcript-file", tmp_path / "none.txt"], "cannot read transcript"
+    else:
+        render_args, message = _bad_inputs(tmp_path, portrait, speech_wav)[case]
+        args = [render_args[1], *render_args[4:]]
+    result = cli("visemes", *args)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("talkinghead: error:") and message in lines[0]
+
+
+@pytest.mark.slow
+def test_render_from_text(tmp_path: Path, portrait: Path) -> None:
+    out = tmp_path / "said.mp4"
+    result = cli("render", portrait, "--text", "Hello, my name is Eve.", "--voice", "en-us+f2", "-o", out,
+                 "--size", "128")
+    assert result.returncode == 0, result.stderr
+    assert out.stat().st_size > 1000
+    for args, message in (([portrait, "-o", out, "-y"], "give either AUDIO or --text"),
+                          ([portrait, "--text", "hi", "--voice", "nope-xx", "-o", tmp_path / "x.mp4"], "voice"),
+                          ([portrait, "--text", " ", "-o", tmp_path / "x.mp4"], "--text is empty")):
+        result = cli("render", *args)
+        assert result.returncode == 2 and message in result.stderr, result.stderr
+    assert not (tmp_path / "x.mp4").exists()
+
+
+def test_acoustic_mouth_for_other_languages_rounds_and_closes(tmp_path: Path) -> None:
+    rounded, spread = synthesize("who knew, too true, two blue moons"), synthesize("see these keys, he sees the cheese")
+    gap = np.zeros(rounded.rate // 2, np.float32)
+    wav = write_audio(tmp_path / "mix.wav", np.concatenate([rounded.samples, gap, spread.samples]), rounded.rate)
+    speech = load_speech(wav)
+    n = round(speech.duration * 25)
+    channels = mouth_channels(speech, 25.0, n, language="de")
+    assert speech.phones is None and "tongue_show" not in channels  # no English phone model for German
+    split = round((rounded.samples.size + gap.size) / rounded.rate * 25)
+    assert channels["lip_pucker"][:split].mean() > 2 * channels["lip_pucker"][split:].mean()
+    assert channels["jaw_open"].max() > 0.3 and channels["lips_open"][split - 8:split - 2].max() < 0.02
