@@ -78,7 +78,8 @@ class MotionTrack:
         try:
             return cls(float(data["fps"]), {k: np.asarray(v, np.float32) for k, v in data["channels"].items()})
         except (KeyError, TypeError, ValueError) as exc:
-            raise TalkingHeadError(f"not a motion track: {exc}") from None
+            raise TalkingHeadError(f"not a motion track (it needs \"fps\" and \"channels\"; see docs/motion-track.md): "
+                                   f"{exc!r}") from None
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_dict()))
