@@ -2,9 +2,9 @@
 
 Two layers per axis. A base of low-pass noise (a slow drift plus a faster sway) whose strength follows
 the speech: full while speaking, livelier with more accents and louder voice, settling to a quiet
-breathing sway in pauses. On top, gestures at pitch accents: a nod (pitch down and back) with a small
-tilt and turn, each a smooth bump that starts just before the stressed syllable. A soft limit keeps the
-head in frame however long the clip is, and the low-pass filters leave no frame-to-frame jitter.
+breathing sway in pauses. On top, gestures at pitch accents: a nod (down, then back a little past rest)
+with a small tilt and turn, each a smooth bump that starts just before the stressed syllable. A soft
+limit keeps the head in frame however long the clip is; the low-pass filters leave no frame jitter.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ LIMIT = {"head_yaw": 15.0, "head_pitch": 12.0, "head_roll": 10.0, "head_x": 0.04
 PAUSE_LEVEL = 0.3        # share of the sway's size left in pauses
 PAUSE_PACE = 0.25        # and of its speed
 SLOW_S, FAST_S = 0.9, 0.22  # smoothing (Gaussian sigma) of the drift and of the sway
-NOD_DEG = (2.5, 5.0)     # nod size range on a full-strength accent
+NOD_DEG = (4.0, 8.0)     # nod size range on a full-strength accent (before the rebound takes its share)
 TILT_DEG = (0.8, 2.5)    # roll and yaw on an accent, random side
 NOD_RISE_S = 0.14
 NOD_LEAD_S = 0.1         # gestures start this long before the accented syllable's peak
@@ -75,7 +75,9 @@ def _accent_gestures(prosody: Prosody, rng: np.random.Generator, fps: float, n: 
     roll = strength * rng.uniform(*TILT_DEG, count) * rng.choice([-1.0, 1.0], count)
     yaw = strength * rng.uniform(*TILT_DEG, count) * rng.choice([-1.0, 1.0], count)
     return {
-        "head_pitch": pulse_train(onsets, nod, NOD_RISE_S, fps, n),
+        # a nod goes down and comes back a little past rest, with no net drift however many accents come
+        "head_pitch": pulse_train(onsets, nod, NOD_RISE_S, fps, n) - pulse_train(onsets, 0.5 * nod, 2 * NOD_RISE_S,
+                                                                                fps, n),
         "head_roll": pulse_train(onsets, roll, 1.5 * NOD_RISE_S, fps, n),
         "head_yaw": pulse_train(onsets, yaw, 1.5 * NOD_RISE_S, fps, n),
     }
