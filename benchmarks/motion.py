@@ -167,7 +167,7 @@ def emotion_sheet(speech_path: Path, out: Path, size: int = 512) -> dict[str, di
         row = np.concatenate(frames, axis=1)
         cv2.putText(row, emotion, (6, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (255, 255, 0), 2)
         cv2.putText(row, f"smile {still['smile']:+.2f} corner lift {measures[emotion].get('corner_lift', 0):.3f}",
-                    (6, row.shape[0] - 8), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 0), 1)
+                    (6, row.shape[0] - 8), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 0), 1)
         rows.append(row)
     cv2.imwrite(str(out), cv2.cvtColor(np.concatenate(rows, axis=0), cv2.COLOR_RGB2BGR))
     return measures
@@ -176,7 +176,10 @@ def emotion_sheet(speech_path: Path, out: Path, size: int = 512) -> dict[str, di
 def _face_crop(frame: np.ndarray) -> np.ndarray:
     """The middle of the frame, where the face is, so the sheet shows expressions large."""
     size = frame.shape[0]
-    return frame[int(0.08 * size):int(0.68 * size), int(0.2 * size):int(0.8 * size)].copy()
+    import cv2
+
+    crop = frame[int(0.08 * size):int(0.68 * size), int(0.2 * size):int(0.8 * size)]
+    return cv2.resize(crop, (240, 240), interpolation=cv2.INTER_AREA)
 
 
 def framing(size: int = 256) -> dict[str, float]:

@@ -16,14 +16,14 @@ from talkinghead.audio.prosody import Prosody
 from talkinghead.motion.timing import pulse_train, resample_to_frames
 
 # standard deviation of the base sway while speaking at motion_scale 1 (degrees, or share of the frame)
-SWAY_STD = {"head_yaw": 4.5, "head_pitch": 3.2, "head_roll": 3.4, "head_x": 0.005, "head_y": 0.004,
+SWAY_STD = {"head_yaw": 5.5, "head_pitch": 3.8, "head_roll": 4.2, "head_x": 0.005, "head_y": 0.004,
             "head_scale": 0.006}
 # soft limits: the head never goes further than this from rest
 LIMIT = {"head_yaw": 15.0, "head_pitch": 12.0, "head_roll": 10.0, "head_x": 0.04, "head_y": 0.04,
          "head_scale": 0.05}
 PAUSE_LEVEL = 0.3        # share of the sway's size left in pauses
 PAUSE_PACE = 0.25        # and of its speed
-SLOW_S, FAST_S = 0.9, 0.22  # smoothing (Gaussian sigma) of the drift and of the sway
+SLOW_S, FAST_S = 0.9, 0.2  # smoothing (Gaussian sigma) of the drift and of the sway
 NOD_DEG = (4.0, 8.0)     # nod size range on a full-strength accent (before the rebound takes its share)
 TILT_DEG = (0.8, 2.5)    # roll and yaw on an accent, random side
 NOD_RISE_S = 0.14
@@ -47,7 +47,7 @@ def head_channels(prosody: Prosody, rng: np.random.Generator, fps: float, n: int
     for name, std in SWAY_STD.items():
         slow = smooth_noise(rng, n, fps, SLOW_S)
         fast = warped_noise(rng, clock, fps, FAST_S)
-        sway = (0.45 * slow + 0.9 * fast) * std
+        sway = (0.3 * slow + 0.95 * fast) * std
         value = (sway * excitement + gestures.get(name, 0.0)) * energy
         if name == "head_pitch":
             value = value + pitch_offset
