@@ -197,6 +197,7 @@ def test_motion_controls_are_validated() -> None:
             Controls(**bad)
 
 
+@pytest.mark.slow
 def test_cli_motion_flags(tmp_path: Path, portrait: Path, speech_wav: Path) -> None:
     track_path = tmp_path / "track.json"
     done = cli("render", portrait, speech_wav, "-o", tmp_path / "a.mp4", "--size", "128", "--gaze", "8,-3",
@@ -206,6 +207,7 @@ def test_cli_motion_flags(tmp_path: Path, portrait: Path, speech_wav: Path) -> N
     assert 0.3 < track.channels["smile"].mean() < 0.6
     done = cli("render", portrait, speech_wav, "-o", tmp_path / "b.mp4", "--size", "128", "--motion-in", track_path,
                "-q")
-    assert done.returncode == 0, done.stderr and (tmp_path / "b.mp4").stat().st_size > 0
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "b.mp4").stat().st_size > 0
     bad = cli("render", portrait, speech_wav, "-o", tmp_path / "c.mp4", "--gaze", "left")
     assert bad.returncode == 2 and "--gaze must be YAW,PITCH" in bad.stderr

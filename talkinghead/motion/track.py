@@ -11,8 +11,11 @@ Channels and units:
   (+ tilts clockwise), all in degrees; ``head_x``, ``head_y`` (shift as a share of the frame size, + right /
   down); ``head_scale`` (relative size change, 0.1 = 10% larger);
 - eyes: ``blink_left``, ``blink_right`` (0 open .. 1 closed; subject's left/right), ``gaze_yaw``,
-  ``gaze_pitch`` (degrees);
-- brows and expression (0..1): ``brow_raise``, ``brow_furrow``, ``smile``, ``cheek_raise``.
+  ``gaze_pitch`` (degrees, eye-in-head, with the head's signs: + towards the image's right, + down);
+- brows and expression (0..1): ``brow_raise``, ``brow_furrow``, ``smile`` (down to -1: corners pulled
+  down), ``cheek_raise``.
+
+docs/motion-track.md documents the JSON form.
 """
 
 from __future__ import annotations
