@@ -42,6 +42,23 @@ ROTATIONS = ("head_yaw", "head_pitch", "head_roll")
 STILL_DEG_PER_S = 3.0
 
 
+def blink_starts(track: MotionTrack) -> np.ndarray:
+    lid = track.channels["blink_left"] > 0.05
+    return np.flatnonzero(lid & ~np.concatenate([[False], lid[:-1]])) / track.fps
+
+
+def phrase_end_share(starts: np.ndarray, speech: Speech) -> tuple[float, float]:
+    """Share of blinks starting within 1 s after a phrase end, and the share of time those windows cover."""
+    ends = analyse_prosody(speech).pause_onsets()
+    if not len(starts) or not len(ends):
+        return float("nan"), float("nan")
+    after = starts[:, None] - ends[None, :]
+    near = np.any((after >= -0.1) & (after < 1.0), axis=1)
+    grid = np.arange(0, speech.duration, 0.01)
+    covered = np.any((grid[:, None] - ends[None, :] >= -0.1) & (grid[:, None] - ends[None, :] < 1.0), axis=1)
+    return float(near.mean()), float(covered.mean())
+
+
 def blink_events(track: MotionTrack) -> list[tuple[float, int]]:
     """(duration in s, frames more than half closed) for every blink in the track."""
     lid = track.channels["blink_left"]
@@ -89,7 +106,7 @@ def motion_figures(clips: list[Path], seeds: int) -> dict[str, dict]:
     results: dict[str, dict] = {}
     for clip in clips:
         speech = load_speech(clip)
-        per_seed, blinks = [], []
+        per_seed, blinks, starts = [], [], []
         timing = []
         for seed in range(seeds):
             started = time.perf_counter()
@@ -98,6 +115,7 @@ def motion_figures(clips: list[Path], seeds: int) -> dict[str, dict]:
             per_seed.append(head_stats(track, speech))
             events = blink_events(track)
             blinks.append(events)
+            starts.append(blink_starts(track))
         durations = [d for events in blinks for d, _ in events]
         closed = [c for events in blinks for _, c in events]
         rates = [len(events) / speech.duration * 60 for events in blinks]
@@ -106,6 +124,8 @@ def motion_figures(clips: list[Path], seeds: int) -> dict[str, dict]:
         for name in ROTATIONS:
             summary[f"{name}_std_speaking_min"] = float(min(s[f"{name}_std_speaking"] for s in per_seed))
             summary[f"{name}_std_speaking_max"] = float(max(s[f"{name}_std_speaking"] for s in per_seed))
+        near, chance = phrase_end_share(np.concatenate(starts), speech)
+        summary.update(blinks_near_phrase_end=near, phrase_end_window_share=chance)
         summary.update(duration_s=speech.duration, blinks_per_min=rates,
                        blink_ms_min=1000 * min(durations, default=np.nan),
                        blink_ms_max=1000 * max(durations, default=np.nan),
