@@ -37,7 +37,7 @@ SHEET = [
     ("O", {"jaw_open": 0.35, "lips_open": 0.4, "lip_pucker": 0.9}), ("E", {"jaw_open": 0.25, "lip_width": 0.8}),
     ("FF", {"jaw_open": 0.15, "lower_lip_tuck": 1.0, "upper_lip_raise": 0.4}),
     ("TH", {"jaw_open": 0.3, "lips_open": 0.4, "tongue_show": 1.0}), ("blink", {"blink_left": 1, "blink_right": 1}),
-    ("gaze left", {"gaze_yaw": -20}), ("gaze up", {"gaze_pitch": 15}), ("yaw -20", {"head_yaw": -20}),
+    ("gaze left", {"gaze_yaw": -20}), ("gaze up", {"gaze_pitch": -15}), ("yaw -20", {"head_yaw": -20}),
     ("yaw +20", {"head_yaw": 20}), ("pitch +15", {"head_pitch": 15}), ("pitch -15", {"head_pitch": -15}),
     ("roll +10", {"head_roll": 10}), ("smile", {"smile": 1, "cheek_raise": 1}),
     ("brows up", {"brow_raise": 1}), ("frown", {"brow_furrow": 1}),

@@ -33,8 +33,25 @@ def add_control_flags(parser: argparse.ArgumentParser) -> None:
             shown = f" (default: {default:g})"
         else:
             shown = f" (default: {default})"
-        group.add_argument(flag, dest=spec.name, type=base, default=default, metavar=spec.name.upper(),
-                           help=help_text + shown)
+        if "parse" in spec.metadata:
+            shown = f" (default: {spec.metadata.get('shown', default)})" if default is not None else ""
+        group.add_argument(flag, dest=spec.name, type=_parser(spec.metadata.get("parse"), base), default=default,
+                           metavar=spec.metadata.get("metavar", spec.name.upper()), help=help_text + shown)
+
+
+def _parser(hook: Any, base: Any) -> Any:
+    """The flag's value parser: ``base`` (int, float, str), or the field's own ``parse`` hook, whose
+    error message argparse then shows as it is."""
+    if hook is None:
+        return base
+
+    def parse(text: str) -> Any:
+        try:
+            return hook(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
 
 
 def controls_from_args(args: argparse.Namespace) -> dict[str, Any]:

@@ -14,10 +14,25 @@ from talkinghead.errors import TalkingHeadError
 
 MIN_SIZE, MAX_SIZE = 128, 2048
 CROPS = ("face", "full")
+GAZE_RANGE = (25.0, 20.0)  # yaw, pitch: beyond this the eyes would show mostly white
+EMOTION_NAMES = ("neutral", "happy", "sad", "angry", "surprised", "calm")  # presets: motion/expression.py
 
 
 def _opt(default: Any, help: str, **extra: Any) -> Any:
     return field(default=default, metadata={"help": help, **extra})
+
+
+def parse_gaze(text: str) -> tuple[float, float]:
+    """``"YAW,PITCH"`` in degrees -> (yaw, pitch).
+
+    >>> parse_gaze("10,-5")
+    (10.0, -5.0)
+    """
+    try:
+        yaw, pitch = (float(part) for part in str(text).split(","))
+    except ValueError:
+        raise TalkingHeadError(f"--gaze must be YAW,PITCH in degrees, e.g. 10,-5; got {text!r}") from None
+    return yaw, pitch
 
 
 @dataclass(frozen=True)
@@ -50,6 +65,19 @@ class Controls:
     motion_scale: float = _opt(1.0, "how lively the head moves: 0 keeps it still, 2 doubles the motion (0-3)")
     label: bool = _opt(True, "draw the visible 'AI-generated' label (the marking metadata is always written)")
     max_audio_seconds: float = _opt(600.0, "refuse audio longer than this many seconds")
+    gaze: tuple[float, float] = _opt(
+        (0.0, 0.0), "main gaze direction in degrees, YAW,PITCH (+ towards the image's right, + down; "
+        f"within +-{GAZE_RANGE[0]:g},+-{GAZE_RANGE[1]:g})", parse=parse_gaze,
+        metavar="YAW,PITCH", shown="0,0")
+    emotion: str = _opt("neutral", f"emotion of the face: {', '.join(EMOTION_NAMES)}")
+    intensity: float = _opt(1.0, "strength of the emotion: 0 neutral, 1 full, 2 exaggerated (0-2)")
+    emotion_schedule: str | None = _opt(
+        None, 'JSON file: a list of {"time": seconds, "emotion": name} (optional "intensity") changing the emotion '
+        "over time", metavar="PATH")
+    motion_in: str | None = _opt(
+        None, "render this MotionTrack JSON instead of generating motion (see docs/motion-track.md)", metavar="PATH")
+    motion_out: str | None = _opt(None, "also write the MotionTrack JSON that is rendered to this file",
+                                  metavar="PATH")
 
     def __post_init__(self) -> None:
         if isinstance(self.size, bool) or not isinstance(self.size, int):
@@ -72,6 +100,10 @@ class Controls:
             raise TalkingHeadError(f"--voice must name an espeak-ng voice, got {self.voice!r}")
         if not isinstance(self.language, str) or not self.language.strip().isalpha():
             raise TalkingHeadError(f"--language must be a language code such as en, de or fr, got {self.language!r}")
+        object.__setattr__(self, "gaze", _check_gaze(self.gaze))
+        if self.emotion not in EMOTION_NAMES:
+            raise TalkingHeadError(f"--emotion must be one of {', '.join(EMOTION_NAMES)}, got {self.emotion!r}")
+        _check_range("--intensity", self.intensity, 0.0, 2.0)
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise TalkingHeadError(f"--seed must be a whole number >= 0, got {self.seed!r}")
 
@@ -88,3 +120,18 @@ class Controls:
 def _check_range(flag: str, value: float, low: float, high: float) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
         raise TalkingHeadError(f"{flag} must be a number between {low:g} and {high:g}, got {value!r}")
+
+
+def _check_gaze(value: Any) -> tuple[float, float]:
+    if isinstance(value, str):
+        value = parse_gaze(value)
+    try:
+        yaw, pitch = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise TalkingHeadError(f"--gaze must be two numbers, yaw and pitch in degrees; got {value!r}") from None
+    if not (abs(yaw) <= GAZE_RANGE[0] and abs(pitch) <= GAZE_RANGE[1]):
+        raise TalkingHeadError(
+            f"--gaze must be within +-{GAZE_RANGE[0]:g} deg yaw and +-{GAZE_RANGE[1]:g} deg pitch, "
+            f"got {yaw:g},{pitch:g}"
+        )
+    return yaw, pitch

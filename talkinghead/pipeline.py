@@ -19,7 +19,8 @@ from talkinghead.audio import Speech, load_speech
 from talkinghead.controls import Controls
 from talkinghead.errors import TalkingHeadError
 from talkinghead.face import FaceRig, build_rig
-from talkinghead.motion import MotionTrack, generate_motion
+from talkinghead.motion import MotionTrack, generate_motion, n_frames_for
+from talkinghead.motion.track_file import read_motion_track, write_motion_track
 from talkinghead.provenance import VisibleLabel, new_video_id, video_metadata
 from talkinghead.render import Renderer
 from talkinghead.video import Mp4Writer, check_output_path
@@ -61,7 +62,18 @@ def prepare(portrait: Portrait, audio: str | Path | None, controls: Controls) ->
     fast on bad input)."""
     speech = speech_for(audio, controls)
     rig = build_rig(portrait, controls.size, controls.head_distance, controls.crop)
-    return Prepared(controls, speech, rig, generate_motion(speech, controls))
+    return Prepared(controls, speech, rig, plan_motion(speech, controls))
+
+
+def plan_motion(speech: Speech, controls: Controls) -> MotionTrack:
+    """The track to render: read from ``--motion-in`` or generated; saved to ``--motion-out`` if asked."""
+    if controls.motion_in:
+        track = read_motion_track(controls.motion_in, controls.fps, n_frames_for(speech.duration, controls.fps))
+    else:
+        track = generate_motion(speech, controls)
+    if controls.motion_out:
+        write_motion_track(track, controls.motion_out)
+    return track
 
 
 def speech_for(audio: str | Path | None, controls: Controls) -> Speech:

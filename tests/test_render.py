@@ -41,7 +41,7 @@ EXTREMES = [{"head_yaw": yaw, "head_pitch": pitch, "head_roll": roll, "jaw_open"
              "blink_left": 1.0, "blink_right": 1.0, "smile": 1.0, "brow_raise": 1.0}
             for yaw in (-20, 20) for pitch in (-15, 15) for roll in (-10, 10)]
 EXTREMES += [{}, {"lip_pucker": 1.0, "lower_lip_tuck": 1.0, "upper_lip_raise": 1.0, "brow_furrow": 1.0,
-                  "cheek_raise": 1.0, "lip_width": -1.0, "gaze_yaw": -20.0, "gaze_pitch": 15.0}]
+                  "cheek_raise": 1.0, "lip_width": -1.0, "gaze_yaw": -20.0, "gaze_pitch": -15.0}]
 
 
 def _signed_areas(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:

@@ -12,9 +12,12 @@ Channels and units:
 - head: ``head_yaw`` (+ turns towards the image's right), ``head_pitch`` (+ nods down), ``head_roll``
   (+ tilts clockwise), all in degrees; ``head_x``, ``head_y`` (shift as a share of the frame size, + right /
   down); ``head_scale`` (relative size change, 0.1 = 10% larger);
-- eyes: ``blink_left``, ``blink_right`` (0 open .. 1 closed; subject's left/right), ``gaze_yaw``
-  (+ looks towards the image's right), ``gaze_pitch`` (+ looks up), in degrees;
-- brows and expression (0..1): ``brow_raise``, ``brow_furrow``, ``smile``, ``cheek_raise``.
+- eyes: ``blink_left``, ``blink_right`` (0 open .. 1 closed; subject's left/right), ``gaze_yaw``,
+  ``gaze_pitch`` (degrees, eye-in-head, with the head's signs: + towards the image's right, + down);
+- brows and expression (0..1): ``brow_raise``, ``brow_furrow``, ``smile`` (down to -1: corners pulled
+  down), ``cheek_raise``.
+
+docs/motion-track.md documents the JSON form.
 """
 
 from __future__ import annotations
@@ -80,7 +83,8 @@ class MotionTrack:
         try:
             return cls(float(data["fps"]), {k: np.asarray(v, np.float32) for k, v in data["channels"].items()})
         except (KeyError, TypeError, ValueError) as exc:
-            raise TalkingHeadError(f"not a motion track: {exc}") from None
+            raise TalkingHeadError(f"not a motion track (it needs \"fps\" and \"channels\"; see docs/motion-track.md): "
+                                   f"{exc!r}") from None
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_dict()))

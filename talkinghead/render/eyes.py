@@ -34,8 +34,8 @@ class _Eye:
 
 
 class GazeShifter:
-    """Moves both irises of one portrait by a gaze angle (degrees: + yaw looks to the image's right,
-    + pitch looks up)."""
+    """Moves both irises of one portrait by a gaze angle (degrees, the head's signs: + yaw looks to the
+    image's right, + pitch looks down)."""
 
     def __init__(self, image: np.ndarray, landmarks: np.ndarray) -> None:
         self.eyes = [eye for spec in EYES if (eye := _prepare_eye(image, landmarks, *spec)) is not None]
@@ -47,7 +47,7 @@ class GazeShifter:
         out = image.copy()
         for eye in self.eyes:
             shift_x = IRIS_TRAVEL * eye.width * np.sin(np.radians(yaw_deg))
-            shift_y = -IRIS_TRAVEL * eye.width * np.sin(np.radians(pitch_deg))
+            shift_y = IRIS_TRAVEL * eye.width * np.sin(np.radians(pitch_deg))
             height, width = eye.opening.shape[:2]
             move = np.array([[1, 0, shift_x], [0, 1, shift_y]], np.float32)
             iris = cv2.warpAffine(eye.iris, move, (width, height), flags=cv2.INTER_LINEAR)
