@@ -19,7 +19,7 @@ from talkinghead.audio import Speech, load_speech
 from talkinghead.controls import Controls
 from talkinghead.face import FaceRig, build_rig
 from talkinghead.motion import MotionTrack, generate_motion
-from talkinghead.provenance import VisibleLabel, new_video_id, video_metadata
+from talkinghead.provenance import VisibleLabel, Watermark, new_video_id, video_id_for, video_metadata
 from talkinghead.render import Renderer
 from talkinghead.video import Mp4Writer, check_output_path
 
@@ -35,6 +35,7 @@ class Prepared:
     speech: Speech
     rig: FaceRig
     track: MotionTrack
+    video_id: str = field(default_factory=new_video_id)  # carried by the watermark and the metadata
 
 
 @dataclass
@@ -59,14 +60,18 @@ def prepare(portrait: Portrait, audio: str | Path, controls: Controls) -> Prepar
     """Decode the audio, rig the portrait and plan the motion (fails fast on bad input)."""
     speech = load_speech(audio, controls.max_audio_seconds, controls.transcript)
     rig = build_rig(portrait, controls.size, controls.head_distance)
-    return Prepared(controls, speech, rig, generate_motion(speech, controls))
+    return Prepared(controls, speech, rig, generate_motion(speech, controls),
+                    video_id_for(portrait, audio, controls))
 
 
 def iter_frames(prepared: Prepared) -> Iterator[np.ndarray]:
-    """Lazily draw every frame, labelled when the controls ask for the label."""
-    label = VisibleLabel(prepared.controls.size) if prepared.controls.label else None
+    """Lazily draw every frame, labelled when the controls ask for the label, always watermarked."""
+    controls = prepared.controls
+    label = VisibleLabel(controls.size, controls.label_text, controls.label_position,
+                         controls.label_scale) if controls.label else None
+    watermark = Watermark(prepared.video_id, controls.size, controls.size)
     for frame in Renderer(prepared.rig).frames(prepared.track):
-        yield label.apply(frame) if label else frame
+        yield watermark.apply(label.apply(frame) if label else frame)
 
 
 def frames(portrait: Portrait, audio: str | Path, **options: Any) -> Iterator[np.ndarray]:
@@ -94,7 +99,7 @@ def render(portrait: Portrait, audio: str | Path, out: str | Path, *, overwrite:
     for note in prepared.rig.notes:
         if notify:
             notify(note)
-    video_id = new_video_id()
+    video_id = prepared.video_id
     total = prepared.track.n_frames
     speech = prepared.speech
     with Mp4Writer(path, controls.size, controls.fps, speech.original, speech.original_rate,
