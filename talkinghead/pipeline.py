@@ -20,6 +20,7 @@ from talkinghead.controls import Controls
 from talkinghead.face import FaceRig, build_rig
 from talkinghead.motion import MotionTrack, generate_motion
 from talkinghead.provenance import VisibleLabel, Watermark, new_video_id, video_id_for, video_metadata
+from talkinghead.provenance.credentials import NOT_CONFIGURED, sign_video, signing_config
 from talkinghead.render import Renderer
 from talkinghead.video import Mp4Writer, check_output_path
 
@@ -108,5 +109,10 @@ def render(portrait: Portrait, audio: str | Path, out: str | Path, *, overwrite:
             writer.write(frame)
             if progress:
                 progress(index, total)
+    signing = signing_config()
+    if signing:
+        sign_video(path, video_id, signing)
+    elif notify:
+        notify(NOT_CONFIGURED)
     return RenderResult(path, total, controls.fps, speech.duration, video_id, time.perf_counter() - started,
                         list(prepared.rig.notes))
