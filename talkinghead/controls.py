@@ -42,7 +42,7 @@ class Controls:
         1.0, "framing scale: >1 shows more around the head, <1 zooms in (0.6-2.0)"
     )
     motion_scale: float = _opt(1.0, "how lively the head moves: 0 keeps it still, 2 doubles the motion (0-3)")
-    label: bool = _opt(True, "draw the visible 'AI-generated' label (the marking metadata is always written)")
+    label: bool = _opt(True, "draw the visible 'AI-generated' label (the watermark and metadata are always added)")
     label_text: str = _opt("AI-generated", "text of the visible label")
     label_position: str = _opt("bottom-right", "corner of the visible label: top-left, top-right, bottom-left "
                                "or bottom-right")

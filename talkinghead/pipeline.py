@@ -96,6 +96,7 @@ def render(portrait: Portrait, audio: str | Path, out: str | Path, *, overwrite:
     started = time.perf_counter()
     controls = Controls.from_options(options)
     path = check_output_path(out, overwrite)
+    signing = signing_config()  # a half-configured signer is refused before any slow work
     prepared = prepare(portrait, audio, controls)
     for note in prepared.rig.notes:
         if notify:
@@ -109,7 +110,6 @@ def render(portrait: Portrait, audio: str | Path, out: str | Path, *, overwrite:
             writer.write(frame)
             if progress:
                 progress(index, total)
-    signing = signing_config()
     if signing:
         sign_video(path, video_id, signing)
     elif notify:

@@ -14,10 +14,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from talkinghead.errors import TalkingHeadError
 from talkinghead.provenance.credentials import read_manifest
 from talkinghead.provenance.label import DEFAULT_TEXT, VisibleLabel
 from talkinghead.provenance.media import open_media
-from talkinghead.provenance.watermark import Accumulator, Reading
+from talkinghead.provenance.watermark import SYNC_THRESHOLD, Accumulator, Reading
 
 LABEL_MATCH = 0.6  # normalised template correlation above which the default label counts as seen
 
@@ -62,8 +63,6 @@ def verify(path: str | Path) -> Report:
         if len(label_frames) < 10:
             label_frames.append(frame)
     if accumulator.frames == 0:
-        from talkinghead.errors import TalkingHeadError
-
         raise TalkingHeadError(f"{media.path} has no frames to check")
     reading = accumulator.read()
     report = Report(str(media.path), "image" if media.is_image else "video")
@@ -84,7 +83,7 @@ def _watermark_finding(reading: Reading) -> Finding:
         return Finding("watermark", True, reading.confidence,
                        f"talkinghead {reading.payload.version}, video id {reading.payload.video_id} "
                        f"(sync {reading.sync_score:.1f}, {reading.frames} frames read)")
-    if reading.sync_score >= 7.0:
+    if reading.sync_score >= SYNC_THRESHOLD:
         return Finding("watermark", False, 0.5, f"a sync pattern was seen (score {reading.sync_score:.1f}) but "
                        "the payload could not be read; the file may have been degraded")
     return Finding("watermark", False, 0.0, f"none found ({reading.frames} frames read)")
