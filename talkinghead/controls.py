@@ -16,6 +16,7 @@ MIN_SIZE, MAX_SIZE = 128, 2048
 CROPS = ("face", "full")
 GAZE_RANGE = (25.0, 20.0)  # yaw, pitch: beyond this the eyes would show mostly white
 EMOTION_NAMES = ("neutral", "happy", "sad", "angry", "surprised", "calm")  # presets: motion/expression.py
+LABEL_POSITIONS = ("top-left", "top-right", "bottom-left", "bottom-right")
 
 
 def _opt(default: Any, help: str, **extra: Any) -> Any:
@@ -63,7 +64,11 @@ class Controls:
         1.0, "framing scale: >1 shows more around the head, <1 zooms in (0.6-2.0)"
     )
     motion_scale: float = _opt(1.0, "how lively the head moves: 0 keeps it still, 2 doubles the motion (0-3)")
-    label: bool = _opt(True, "draw the visible 'AI-generated' label (the marking metadata is always written)")
+    label: bool = _opt(True, "draw the visible 'AI-generated' label (the watermark and metadata are always added)")
+    label_text: str = _opt("AI-generated", "text of the visible label")
+    label_position: str = _opt("bottom-right", "corner of the visible label: top-left, top-right, bottom-left "
+                               "or bottom-right")
+    label_scale: float = _opt(1.0, "size of the visible label relative to the default (0.5-4)")
     max_audio_seconds: float = _opt(600.0, "refuse audio longer than this many seconds")
     gaze: tuple[float, float] = _opt(
         (0.0, 0.0), "main gaze direction in degrees, YAW,PITCH (+ towards the image's right, + down; "
@@ -91,6 +96,13 @@ class Controls:
             raise TalkingHeadError(f"--crop must be one of {', '.join(CROPS)}, got {self.crop!r}")
         _check_range("--head-distance", self.head_distance, 0.6, 2.0)
         _check_range("--motion-scale", self.motion_scale, 0.0, 3.0)
+        _check_range("--label-scale", self.label_scale, 0.5, 4.0)
+        if self.label_position not in LABEL_POSITIONS:
+            raise TalkingHeadError(f"--label-position must be one of {', '.join(LABEL_POSITIONS)}, "
+                                   f"got {self.label_position!r}")
+        text = self.label_text
+        if not isinstance(text, str) or not text.strip() or len(text) > 60 or not text.isascii():
+            raise TalkingHeadError(f"--label-text must be 1-60 ASCII characters, got {text!r}")
         _check_range("--max-audio-seconds", self.max_audio_seconds, 1.0, 24 * 3600.0)
         if self.transcript is not None and self.transcript_file is not None:
             raise TalkingHeadError("give --transcript or --transcript-file, not both")

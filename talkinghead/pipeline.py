@@ -21,7 +21,8 @@ from talkinghead.errors import TalkingHeadError
 from talkinghead.face import FaceRig, build_rig
 from talkinghead.motion import MotionTrack, generate_motion, n_frames_for
 from talkinghead.motion.track_file import read_motion_track, write_motion_track
-from talkinghead.provenance import VisibleLabel, new_video_id, video_metadata
+from talkinghead.provenance import VisibleLabel, Watermark, new_video_id, video_id_for, video_metadata
+from talkinghead.provenance.credentials import NOT_CONFIGURED, sign_video, signing_config
 from talkinghead.render import Renderer
 from talkinghead.video import Mp4Writer, check_output_path
 
@@ -37,6 +38,7 @@ class Prepared:
     speech: Speech
     rig: FaceRig
     track: MotionTrack
+    video_id: str = field(default_factory=new_video_id)  # carried by the watermark and the metadata
 
 
 @dataclass
@@ -62,7 +64,7 @@ def prepare(portrait: Portrait, audio: str | Path | None, controls: Controls) ->
     fast on bad input)."""
     speech = speech_for(audio, controls)
     rig = build_rig(portrait, controls.size, controls.head_distance, controls.crop)
-    return Prepared(controls, speech, rig, plan_motion(speech, controls))
+    return Prepared(controls, speech, rig, plan_motion(speech, controls), video_id_for(portrait, audio, controls))
 
 
 def plan_motion(speech: Speech, controls: Controls) -> MotionTrack:
@@ -93,10 +95,13 @@ def speech_for(audio: str | Path | None, controls: Controls) -> Speech:
 
 
 def iter_frames(prepared: Prepared) -> Iterator[np.ndarray]:
-    """Lazily draw every frame, labelled when the controls ask for the label."""
-    label = VisibleLabel(min(prepared.rig.width, prepared.rig.height)) if prepared.controls.label else None
+    """Lazily draw every frame, labelled when the controls ask for the label, always watermarked."""
+    controls, rig = prepared.controls, prepared.rig
+    label = VisibleLabel((rig.width, rig.height), controls.label_text, controls.label_position,
+                         controls.label_scale) if controls.label else None
+    watermark = Watermark(prepared.video_id, rig.height, rig.width)
     for frame in Renderer(prepared.rig).frames(prepared.track):
-        yield label.apply(frame) if label else frame
+        yield watermark.apply(label.apply(frame) if label else frame)
 
 
 def frames(portrait: Portrait, audio: str | Path | None, **options: Any) -> Iterator[np.ndarray]:
@@ -121,18 +126,24 @@ def render(portrait: Portrait, audio: str | Path | None, out: str | Path, *, ove
     started = time.perf_counter()
     controls = Controls.from_options(options)
     path = check_output_path(out, overwrite)
+    signing = signing_config()  # a half-configured signer is refused before any slow work
     prepared = prepare(portrait, audio, controls)
     for note in prepared.rig.notes:
         if notify:
             notify(note)
-    video_id = new_video_id()
+    video_id = prepared.video_id
     total = prepared.track.n_frames
     speech = prepared.speech
-    with Mp4Writer(path, (prepared.rig.width, prepared.rig.height), controls.fps, speech.original, speech.original_rate,
+    frame_size = (prepared.rig.width, prepared.rig.height)
+    with Mp4Writer(path, frame_size, controls.fps, speech.original, speech.original_rate,
                    video_metadata(video_id)) as writer:
         for index, frame in enumerate(iter_frames(prepared), start=1):
             writer.write(frame)
             if progress:
                 progress(index, total)
+    if signing:
+        sign_video(path, video_id, signing)
+    elif notify:
+        notify(NOT_CONFIGURED)
     return RenderResult(path, total, controls.fps, speech.duration, video_id, time.perf_counter() - started,
                         list(prepared.rig.notes))

@@ -175,5 +175,6 @@ def test_full_crop_animates_the_whole_photo(tmp_path: Path, portrait: Path, sile
     frames, info = decode_video(tmp_path / "full.mp4")
     assert (info["width"], info["height"]) == (300, 200)
     still = cv2.resize(cv2.cvtColor(cv2.imread(str(wide)), cv2.COLOR_BGR2RGB), (300, 200), interpolation=cv2.INTER_AREA)
-    assert np.abs(frames[0][:150, 215:].astype(int) - still[:150, 215:]).mean() < 3  # the rest of the photo is there
+    # the rest of the photo is there (up to the invisible watermark, a few levels in flat areas)
+    assert np.abs(frames[0][:150, 215:].astype(int) - still[:150, 215:]).mean() < 6
     assert cli("render", wide, silence_wav, "-o", tmp_path / "x.mp4", "--crop", "side").returncode == 2

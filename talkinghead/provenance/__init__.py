@@ -1,22 +1,47 @@
 """Provenance stage: every video says it is synthetic.
 
-Now: the visible label and the container metadata (`video_metadata`). The invisible watermark,
-content credentials and `talkinghead verify` build on this package.
+The visible label (`label`), the invisible watermark (`watermark`), the container metadata
+(`video_metadata`), optional C2PA content credentials (`credentials`) and what `talkinghead verify` reads
+(`verify`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import uuid
+from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from talkinghead import __version__
 from talkinghead.provenance.label import DEFAULT_TEXT, VisibleLabel
+from talkinghead.provenance.watermark import ID_HEX, Watermark
 
 GENERATOR = "talkinghead"
 
 
 def new_video_id() -> str:
-    """A fresh id for one rendered video (recorded in its metadata)."""
-    return uuid.uuid4().hex
+    """A fresh random id (for frames made without known inputs)."""
+    return uuid.uuid4().hex[:ID_HEX]
+
+
+def video_id_for(portrait: str | Path | np.ndarray, audio: str | Path | None, controls: Any) -> str:
+    """The id of the video made from these inputs: a hash of portrait, audio (none for ``--text``, which
+    the controls hold), controls and version.
+
+    Deterministic on purpose: the same inputs, controls and seed give the same id, so the same MP4 byte for
+    byte (batch jobs and caches depend on it). 8 hex digits: the watermark carries all 32 bits.
+    """
+    digest = hashlib.sha256(f"{GENERATOR} {__version__}\n{controls!r}\n".encode())
+    if isinstance(portrait, np.ndarray):
+        digest.update(f"{portrait.shape} {portrait.dtype}".encode())
+        digest.update(np.ascontiguousarray(portrait).tobytes())
+    else:
+        digest.update(Path(portrait).read_bytes())
+    if audio is not None:
+        digest.update(Path(audio).read_bytes())
+    return digest.hexdigest()[:ID_HEX]
 
 
 def video_metadata(video_id: str) -> dict[str, str]:
@@ -30,4 +55,4 @@ def video_metadata(video_id: str) -> dict[str, str]:
     }
 
 
-__all__ = ["DEFAULT_TEXT", "VisibleLabel", "new_video_id", "video_metadata"]
+__all__ = ["DEFAULT_TEXT", "VisibleLabel", "Watermark", "new_video_id", "video_id_for", "video_metadata"]

@@ -1,0 +1,195 @@
+"""Provenance: the watermark's payload, strength and robustness, the label options, the video id, `verify`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+import talkinghead
+from talkinghead import Controls, TalkingHeadError
+from talkinghead.assets import DEMO_PORTRAIT
+from talkinghead.provenance import VisibleLabel, Watermark, video_id_for
+from talkinghead.provenance.credentials import read_manifest
+from talkinghead.provenance.watermark import PAYLOAD_BITS, parse_bits, payload_bits, read_frames
+
+from .test_cli import cli
+
+VIDEO_ID = "0badc0de"
+
+
+@pytest.fixture(scope="module")
+def portrait_frames() -> list[np.ndarray]:
+    """Eight 512x512 views of the bundled portrait, each shifted a little (like a moving head)."""
+    image = cv2.cvtColor(cv2.imread(str(DEMO_PORTRAIT)), cv2.COLOR_BGR2RGB)
+    image = cv2.resize(image, (560, 560), interpolation=cv2.INTER_AREA)
+    return [np.ascontiguousarray(image[d : d + 512, 2 * d : 2 * d + 512]) for d in range(8)]
+
+
+def _marked(frames: list[np.ndarray], video_id: str = VIDEO_ID) -> list[np.ndarray]:
+    watermark = Watermark(video_id, 512, 512)
+    return [watermark.apply(f.copy()) for f in frames]
+
+
+def test_payload_round_trip_and_crc_rejects_flipped_bits() -> None:
+    bits = payload_bits(VIDEO_ID)
+    assert bits.shape == (PAYLOAD_BITS,)
+    payload = parse_bits(bits)
+    assert payload is not None and payload.video_id == VIDEO_ID and payload.version == talkinghead.__version__
+    for index in (0, 20, PAYLOAD_BITS - 1):
+        flipped = bits.copy()
+        flipped[index] ^= 1
+        assert parse_bits(flipped) is None
+
+
+def test_watermark_is_invisible_by_psnr(portrait_frames) -> None:
+    original = portrait_frames[0].astype(np.float64)
+    marked = _marked(portrait_frames[:1])[0].astype(np.float64)
+    psnr = 10 * np.log10(255**2 / np.mean((marked - original) ** 2))
+    assert 40.0 <= psnr < 45.0  # invisible, yet as strong as the budget allows
+
+
+def _half(frame: np.ndarray) -> np.ndarray:
+    return cv2.resize(frame, (256, 256), interpolation=cv2.INTER_AREA)
+
+
+def _crop(frame: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(frame[51:461, 51:461])
+
+
+def _jpeg(frame: np.ndarray) -> np.ndarray:
+    return cv2.imdecode(cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 60])[1], cv2.IMREAD_COLOR)
+
+
+def _brighter(frame: np.ndarray) -> np.ndarray:
+    return np.clip(frame * 1.2, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("attack", [None, _half, _crop, _jpeg, _brighter])
+def test_watermark_survives_rescale_crop_compression_and_brightness(portrait_frames, attack) -> None:
+    frames = _marked(portrait_frames)
+    reading = read_frames(attack(f) for f in frames) if attack else read_frames(frames)
+    assert reading.payload is not None and reading.payload.video_id == VIDEO_ID, reading
+
+
+def test_unmarked_frames_give_no_reading(portrait_frames) -> None:
+    assert read_frames(portrait_frames).payload is None
+    assert read_frames([_half(f) for f in portrait_frames]).payload is None
+    noise = np.random.default_rng(1).integers(0, 256, (8, 512, 512, 3), dtype=np.uint8)
+    assert read_frames(noise).payload is None
+
+
+def test_video_id_is_deterministic(tmp_path: Path, silence_wav: Path) -> None:
+    first = video_id_for(DEMO_PORTRAIT, silence_wav, Controls(seed=1))
+    assert first == video_id_for(DEMO_PORTRAIT, silence_wav, Controls(seed=1))
+    assert first != video_id_for(DEMO_PORTRAIT, silence_wav, Controls(seed=2))
+    image = cv2.imread(str(DEMO_PORTRAIT))
+    assert video_id_for(image, silence_wav, Controls()) != video_id_for(image[::-1], silence_wav, Controls())
+    assert len(first) == 8 and int(first, 16) >= 0
+
+
+@pytest.mark.parametrize("position", ["top-left", "top-right", "bottom-left", "bottom-right"])
+def test_label_goes_where_asked(position: str) -> None:
+    frame = VisibleLabel(256, "Synthetic", position, 1.5).apply(np.zeros((256, 256, 3), np.uint8))
+    rows, cols = np.nonzero(frame.max(axis=2) > 100)
+    assert (rows.mean() < 128) == position.startswith("top")
+    assert (cols.mean() < 128) == position.endswith("left")
+
+
+def test_label_size_follows_scale() -> None:
+    small, large = VisibleLabel(512, scale=1.0), VisibleLabel(512, scale=2.0)
+    assert large.alpha.shape[0] > 1.6 * small.alpha.shape[0]
+
+
+@pytest.mark.parametrize("options", [{"label_position": "middle"}, {"label_scale": 9.0}, {"label_text": ""},
+                                     {"label_text": "KI-generiert ✓"}])
+def test_bad_label_options_are_refused(options: dict) -> None:
+    with pytest.raises(TalkingHeadError):
+        Controls(**options)
+
+
+@pytest.fixture(scope="module")
+def rendered_video(tmp_path_factory: pytest.TempPathFactory, silence_wav: Path):
+    out = tmp_path_factory.mktemp("verify") / "marked.mp4"
+    result = talkinghead.render(DEMO_PORTRAIT, silence_wav, out, seed=3)  # 512: robustness is measured there
+    return out, result
+
+
+@pytest.mark.slow
+def test_verify_finds_watermark_metadata_and_label(rendered_video) -> None:
+    out, result = rendered_video
+    run = cli("verify", out, "--json")
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    findings = {f["check"]: f for f in report["findings"]}
+    assert report["talkinghead_provenance"] and report["video_id"] == result.video_id
+    assert findings["watermark"]["found"] and result.video_id in findings["watermark"]["detail"]
+    assert findings["metadata"]["found"] and findings["label"]["found"]
+
+
+@pytest.mark.slow
+def test_verify_finds_watermark_after_reencoding_drops_the_metadata(rendered_video, tmp_path: Path) -> None:
+    import av
+
+    out, result = rendered_video
+    copy = tmp_path / "reencoded.mp4"
+    with av.open(str(out)) as source, av.open(str(copy), "w") as dest:
+        stream = dest.add_stream("libx264", rate=25)
+        stream.width = stream.height = 512
+        stream.pix_fmt, stream.options = "yuv420p", {"crf": "26"}
+        for frame in source.decode(video=0):
+            smaller = frame.reformat(format="yuv420p")
+            smaller.pts = None
+            dest.mux(stream.encode(smaller))
+        dest.mux(stream.encode(None))
+    run = cli("verify", copy)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert result.video_id in run.stdout
+
+
+def test_verify_says_no_on_unmarked_media_and_2_on_bad_input(tmp_path: Path) -> None:
+    image = tmp_path / "photo.png"
+    shutil.copy(DEMO_PORTRAIT, image)
+    run = cli("verify", image)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "no talkinghead provenance" in run.stdout
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"not a video at all")
+    for bad in (broken, tmp_path / "missing.mp4"):
+        run = cli("verify", bad)
+        assert run.returncode == 2 and run.stderr.startswith("talkinghead: error:"), run.stderr
+
+
+def test_marked_image_is_found(portrait_frames, tmp_path: Path) -> None:
+    path = tmp_path / "frame.png"
+    cv2.imwrite(str(path), cv2.cvtColor(_marked(portrait_frames[:1])[0], cv2.COLOR_RGB2BGR))
+    run = cli("verify", path, "--json")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert json.loads(run.stdout)["video_id"] == VIDEO_ID
+
+
+@pytest.mark.slow
+def test_c2pa_manifest_is_signed_when_configured(tmp_path: Path, silence_wav: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("c2pa", reason="c2pa-python is in requirements/dev.txt; `make test` installs it")
+    if shutil.which("openssl") is None:
+        pytest.fail("openssl is missing: run `make test`, which installs it")
+    cert, key = make_test_certificate(tmp_path)
+    monkeypatch.setenv("TALKINGHEAD_C2PA_CERT", str(cert))
+    monkeypatch.setenv("TALKINGHEAD_C2PA_KEY", str(key))
+    out = tmp_path / "signed.mp4"
+    result = talkinghead.render(DEMO_PORTRAIT, silence_wav, out, size=128, fps=10)
+    manifest = read_manifest(out)
+    assert manifest.by_talkinghead and manifest.video_id == result.video_id, manifest
+
+
+def make_test_certificate(folder: Path) -> tuple[Path, Path]:
+    """A throwaway CA and ES256 signer, as README.md ("Content credentials") tells users to make them."""
+    script = Path(__file__).resolve().parents[1] / "scripts" / "make-c2pa-test-certificate"
+    subprocess.run([str(script), str(folder)], check=True, capture_output=True)
+    return folder / "chain.pem", folder / "signer.key"
