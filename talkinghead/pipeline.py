@@ -94,7 +94,7 @@ def render(portrait: Portrait, audio: str | Path, out: str | Path, *, overwrite:
     for note in prepared.rig.notes:
         if notify:
             notify(note)
-    video_id = new_video_id()
+    video_id = new_video_id(prepared.rig.image.tobytes(), prepared.speech.original.tobytes(), controls)
     total = prepared.track.n_frames
     speech = prepared.speech
     with Mp4Writer(path, controls.size, controls.fps, speech.original, speech.original_rate,

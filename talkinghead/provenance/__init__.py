@@ -6,6 +6,7 @@ content credentials and `talkinghead verify` build on this package.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 
 from talkinghead import __version__
@@ -14,9 +15,18 @@ from talkinghead.provenance.label import DEFAULT_TEXT, VisibleLabel
 GENERATOR = "talkinghead"
 
 
-def new_video_id() -> str:
-    """A fresh id for one rendered video (recorded in its metadata)."""
-    return uuid.uuid4().hex
+def new_video_id(*inputs: object) -> str:
+    """The id of one rendered video (recorded in its metadata).
+
+    Derived from ``inputs`` when given (the same inputs give the same id, so the same render gives the same
+    bytes wherever it runs); random otherwise.
+    """
+    if not inputs:
+        return uuid.uuid4().hex
+    digest = hashlib.sha256()
+    for part in inputs:
+        digest.update(part if isinstance(part, bytes) else repr(part).encode())
+    return digest.hexdigest()[:32]
 
 
 def video_metadata(video_id: str) -> dict[str, str]:
