@@ -153,6 +153,8 @@ def test_resume_renders_only_what_is_missing(tmp_path: Path, manifest: Path, poo
     assert (out / "seed-2.mp4").read_bytes() == (pool_out[0] / "seed-2.mp4").read_bytes()
     assert {name: (out / name).stat().st_mtime_ns for name in kept} == kept
     assert not list(out.glob(".*partial*"))
+    assert {name: entry["status"] for name, entry in read_report(out).items() if entry["status"] != FAILED} == {
+        **dict.fromkeys(kept, SKIPPED), "seed-2.mp4": DONE}
 
 
 def kill_worker_once(job: Job, out_dir: str) -> JobResult:

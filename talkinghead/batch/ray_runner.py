@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from talkinghead.batch.jobs import Job, JobResult, crashed, render_job
+from talkinghead.batch.jobs import FAILED, Job, JobResult, crashed, render_job
 from talkinghead.errors import TalkingHeadError
 
 LOCAL = "local"
@@ -62,10 +62,13 @@ def run_ray(jobs: list[Job], out_dir: str, address: str, workers: int | None, ma
                 try:
                     result = ray.get(ref)
                     result.attempts = None  # Ray may have retried it; it does not say
-                    yield result
                 except (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError,
-                        ray.exceptions.RayTaskError, ray.exceptions.ObjectLostError) as exc:
-                    yield crashed(job, max_attempts, type(exc).__name__)
+                        ray.exceptions.ObjectLostError) as exc:
+                    result = crashed(job, max_attempts, type(exc).__name__)
+                except ray.exceptions.RayError as exc:
+                    reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+                    result = JobResult(job.row, job.output, FAILED, f"Ray: {reason}", attempts=None)
+                yield result
     finally:
         for ref in running:  # interrupted: do not leave the cluster rendering for nobody
             ray.cancel(ref, force=True)

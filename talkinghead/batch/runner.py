@@ -1,8 +1,9 @@
 """Run a validated batch: skip what is finished, render the rest on the pool or on Ray, report everything.
 
-``DIR/report.jsonl`` gets one line per job as it finishes (so an interrupted batch still says what it
-did); outputs appear only when complete (the renderer writes a temp file and renames it), so an output
-that exists is finished, and a re-run with ``resume`` renders only what is missing.
+``DIR/report.jsonl`` gets one line per job of this run as it finishes (so an interrupted batch still says
+what it did; a resumed run lists the finished outputs it kept as skipped). Outputs appear only when
+complete (the renderer writes a temp file and renames it), so an output that exists is finished, and a
+re-run with ``resume`` renders only what is missing.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ def run_batch(jobs: list[Job], out_dir: str | Path, *, workers: int | None = Non
     workers = workers or os.cpu_count() or 1
     summary = BatchSummary(engine=f"Ray ({ray})" if ray else f"local pool of {min(workers, max(len(todo), 1))}")
     started = time.perf_counter()
-    with (out / REPORT).open("a" if resume else "w", encoding="utf-8") as report, \
+    with (out / REPORT).open("w", encoding="utf-8") as report, \
             _ProgressBar(len(todo), progress) as bar:
         for job in finished:
             _record(summary, report, JobResult(job.row, job.output, SKIPPED, attempts=0))

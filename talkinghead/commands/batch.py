@@ -19,13 +19,16 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("manifest", type=Path, help="the jobs: a .csv with a header row, or a .jsonl file")
     parser.add_argument("--out", type=Path, required=True, help="folder for the videos and report.jsonl")
     parser.add_argument("--workers", type=int, default=None,
-                        help="jobs rendered at once on this machine (default: one per CPU core)")
+                        help="jobs rendered at once on this machine, and the CPUs of --ray local (default: one "
+                             "per CPU core; a Ray cluster runs as many as it has CPUs)")
     parser.add_argument("--ray", metavar="ADDRESS", default=None,
                         help="run each job as a Ray task: a cluster address, 'auto' (the cluster this machine "
                              "belongs to) or 'local' (start a private Ray here)")
     parser.add_argument("--resume", action="store_true",
                         help="keep outputs that already exist in --out and render only the missing ones")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    parser.epilog = ("Exit status: 0 all rendered (or already there), 1 some jobs failed (see OUT/report.jsonl), "
+                     "2 bad manifest or options (nothing rendered).")
     return parser
 
 
