@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import cv2
@@ -155,6 +156,26 @@ def test_resume_renders_only_what_is_missing(tmp_path: Path, manifest: Path, poo
     assert not list(out.glob(".*partial*"))
     assert {name: entry["status"] for name, entry in read_report(out).items() if entry["status"] != FAILED} == {
         **dict.fromkeys(kept, SKIPPED), "seed-2.mp4": DONE}
+
+
+def test_interrupted_batch_resumes_with_only_the_missing_jobs(tmp_path: Path, inputs: Path) -> None:
+    manifest = inputs / "four.csv"
+    rows = [f"portrait.png,{audio}.wav,{audio}-{seed}.mp4,128,{seed}"
+            for audio in ("hello", "morning") for seed in (1, 2)]
+    manifest.write_text("\n".join(["portrait,audio,output,size,seed", *rows]) + "\n")
+    out = tmp_path / "videos"
+    batch = subprocess.Popen([sys.executable, "-m", "talkinghead", "batch", manifest, "--out", out, "--workers", "1"],
+                             stderr=subprocess.PIPE, text=True)
+    while not (out / REPORT).exists() or not (out / REPORT).read_text():
+        assert batch.poll() is None, batch.stderr.read()
+        time.sleep(0.1)
+    batch.send_signal(signal.SIGTERM)  # as a scheduler or a Ctrl-C would stop it, mid-render
+    assert batch.wait(timeout=60) == 130
+    first = sorted(p.name for p in out.iterdir())
+    assert REPORT in first and 2 <= len(first) < 5  # one or two videos, the report, no temp files
+    summary = run_batch(read_manifest(manifest), out, workers=1, resume=True, progress=False)
+    assert summary.counts == {SKIPPED: len(first) - 1, DONE: 5 - len(first)}
+    assert len(list(out.glob("*.mp4"))) == 4
 
 
 def kill_worker_once(job: Job, out_dir: str) -> JobResult:

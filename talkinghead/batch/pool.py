@@ -115,8 +115,9 @@ def _environment(**values: str) -> Iterator[None]:
 def _serve(conn: Connection, work: Work, out_dir: str) -> None:
     """Worker loop: render each job sent, answer with its result, until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    while (job := conn.recv()) is not STOP:
-        conn.send(work(job, out_dir))
+    with contextlib.suppress(EOFError, BrokenPipeError):  # the parent is gone: nobody to work for
+        while (job := conn.recv()) is not STOP:
+            conn.send(work(job, out_dir))
 
 
 def _receive(worker: _Worker) -> JobResult | None:

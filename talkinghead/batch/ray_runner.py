@@ -34,8 +34,10 @@ def connect(address: str, workers: int | None) -> bool:
     if ray.is_initialized():
         return False
     if address == LOCAL:
-        # A private Ray on loopback only, sized like the local pool; no dashboard, no auth token files.
+        # A private Ray on loopback only, sized like the local pool; no dashboard, no auth token files, no
+        # usage reports sent anywhere.
         os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
         ray.init(num_cpus=workers or os.cpu_count() or 1, include_dashboard=False,
                  _node_ip_address="127.0.0.1", logging_level=logging.WARNING, log_to_driver=False)
     else:

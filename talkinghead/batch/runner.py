@@ -83,9 +83,13 @@ def run_batch(jobs: list[Job], out_dir: str | Path, *, workers: int | None = Non
             _ProgressBar(len(todo), progress) as bar:
         for job in finished:
             _record(summary, report, JobResult(job.row, job.output, SKIPPED, attempts=0))
-        for result in _results(todo, str(out), workers, ray, max_attempts, work):
-            _record(summary, report, result)
-            bar.advance(result.status)
+        try:
+            for result in _results(todo, str(out), workers, ray, max_attempts, work):
+                _record(summary, report, result)
+                bar.advance(result.status)
+        finally:  # interrupted: workers were stopped mid-write; their temp files go too
+            for job in todo:
+                _clear_partials(out / job.output)
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -116,7 +120,7 @@ def _prepare_folder(out: Path) -> Path:
 
 
 def _clear_partials(target: Path) -> None:
-    """Make the output's folder and drop temp files left by a worker that was killed while writing it."""
+    """Make the output's folder; drop temp files left by a worker that was stopped while writing it."""
     target.parent.mkdir(parents=True, exist_ok=True)
     for partial in target.parent.glob(f".{target.name}.*.partial{target.suffix}"):
         partial.unlink(missing_ok=True)

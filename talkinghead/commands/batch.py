@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -48,8 +49,13 @@ def run(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(f"{PROG}: {args.manifest}: {problem}", file=sys.stderr)
         raise
+    signal.signal(signal.SIGTERM, _interrupt)  # stop workers and Ray tasks as Ctrl-C does
     summary = run_batch(jobs, args.out, workers=args.workers, ray=args.ray, resume=args.resume,
                         progress=not args.quiet)
     if not args.quiet:
         print(summary.table(), file=sys.stderr)
     return 0 if not summary.counts["failed"] else 1
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
