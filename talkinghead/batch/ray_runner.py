@@ -58,7 +58,8 @@ def run_ray(jobs: list[Job], out_dir: str, address: str, workers: int | None, ma
         task = ray.remote(num_cpus=1, max_retries=max_attempts - 1, retry_exceptions=False)(work)
         running.update({task.remote(job, out_dir): job for job in jobs})
         while running:
-            finished, _ = ray.wait(list(running), num_returns=1)
+            # Whatever finished within a second (not just one): cheap even with thousands of tasks in flight.
+            finished, _ = ray.wait(list(running), num_returns=len(running), timeout=1.0)
             for ref in finished:
                 job = running.pop(ref)
                 try:
