@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint setup setup-dev clean
+.PHONY: demo test lint setup setup-dev setup-ray clean
 
 demo: setup
 	$(BIN)/talkinghead demo
@@ -19,7 +19,9 @@ lint: setup-dev
 
 setup: $(VENV)/.runtime-installed
 
-setup-dev: $(VENV)/.dev-installed
+setup-dev: $(VENV)/.dev-installed $(VENV)/.ray-installed
+
+setup-ray: $(VENV)/.ray-installed
 
 $(VENV)/.runtime-installed: requirements/runtime.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "talkinghead needs Python 3.11 or newer")'
@@ -31,6 +33,11 @@ $(VENV)/.runtime-installed: requirements/runtime.txt pyproject.toml
 $(VENV)/.dev-installed: $(VENV)/.runtime-installed requirements/dev.txt scripts/install-system-packages
 	scripts/install-system-packages
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements/dev.txt
+	touch $@
+
+# Ray for `talkinghead batch --ray` (optional for users; the tests need it).
+$(VENV)/.ray-installed: $(VENV)/.runtime-installed requirements/ray.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements/ray.txt
 	touch $@
 
 clean:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 from talkinghead import __version__
 from talkinghead.cli_support import PROG
-from talkinghead.commands import render, verify, visemes
+from talkinghead.commands import batch, render, verify, visemes
 from talkinghead.errors import TalkingHeadError
 
 EXIT_USER_ERROR = 2
@@ -26,6 +26,7 @@ COMMANDS: list[tuple[AddParser, Run]] = [
     (render.add_demo_parser, render.run_demo),
     (visemes.add_parser, visemes.run),
     (verify.add_parser, verify.run),
+    (batch.add_parser, batch.run),
 ]
 
 

@@ -1,0 +1,175 @@
+"""Read a batch manifest (CSV or JSONL, one job per row) and validate every row before anything renders.
+
+Columns (CSV) or keys (JSONL): ``portrait``, ``audio``, ``output`` (a file name inside the batch folder),
+and any field of `Controls` (``size``, ``seed``, ...; ``head-distance`` and ``head_distance`` both work).
+The options go through `Controls.from_options`, so a field added to `Controls` is a manifest column at
+once. Relative paths are read from the manifest's own folder. All problems are collected, so the user
+fixes the whole manifest in one go instead of one row per attempt.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import typing
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from talkinghead.batch.jobs import Job
+from talkinghead.controls import Controls
+from talkinghead.errors import TalkingHeadError
+
+PORTRAIT, AUDIO, OUTPUT = "portrait", "audio", "output"
+OUTPUT_SUFFIXES = (".mp4", ".m4v", ".mov")
+TRUE_WORDS, FALSE_WORDS = {"true", "yes", "y", "1", "on"}, {"false", "no", "n", "0", "off"}
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """Why one row cannot be rendered; ``row`` counts data rows from 1, ``line`` is the line in the file."""
+
+    row: int
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"row {self.row} (line {self.line}): {self.reason}"
+
+
+class ManifestError(TalkingHeadError):
+    """The manifest has bad rows; ``problems`` lists every one."""
+
+    def __init__(self, path: Path, problems: list[RowProblem], total: int) -> None:
+        self.path = path
+        self.problems = problems
+        super().__init__(f"{path}: {len(problems)} bad row(s) out of {total}; nothing was rendered")
+
+
+def read_manifest(path: str | Path) -> list[Job]:
+    """All jobs of the manifest at ``path``, or `ManifestError` naming every bad row."""
+    path = Path(path)
+    if not path.is_file():
+        raise TalkingHeadError(f"manifest {path} does not exist or is not a file")
+    base = path.resolve().parent
+    jobs: list[Job] = []
+    problems: list[RowProblem] = []
+    outputs: dict[str, int] = {}
+    total = 0
+    for total, (line, record) in enumerate(_records(path), start=1):
+        try:
+            job = _job(total, line, record, base)
+            if job.output in outputs:
+                raise TalkingHeadError(f"output {job.output} is also the output of row {outputs[job.output]}")
+            outputs[job.output] = total
+            jobs.append(job)
+        except TalkingHeadError as exc:
+            problems.append(RowProblem(total, line, str(exc)))
+    if total == 0:
+        raise TalkingHeadError(f"manifest {path} has no jobs")
+    if problems:
+        raise ManifestError(path, problems, total)
+    return jobs
+
+
+def _records(path: Path) -> Iterator[tuple[int, Any]]:
+    """(line number, raw record) per row; a record that cannot be parsed is passed on as an exception."""
+    suffix = path.suffix.lower()
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            if suffix == ".csv":
+                reader = csv.DictReader(handle)
+                if not reader.fieldnames:
+                    raise TalkingHeadError(f"manifest {path} is empty: it needs a header row")
+                for record in reader:
+                    yield reader.line_num, record
+            elif suffix in (".jsonl", ".ndjson"):
+                for line, text in enumerate(handle, start=1):
+                    if text.strip():
+                        yield line, _json_record(text)
+            else:
+                raise TalkingHeadError(f"manifest {path} must be a .csv or .jsonl file")
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise TalkingHeadError(f"cannot read manifest {path}: {exc}") from None
+
+
+def _json_record(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        return TalkingHeadError(f"not valid JSON: {exc.msg} at column {exc.colno}")
+
+
+def _job(row: int, line: int, record: Any, base: Path) -> Job:
+    if isinstance(record, TalkingHeadError):
+        raise record
+    if not isinstance(record, dict):
+        raise TalkingHeadError("a JSONL row must be an object such as {\"portrait\": ..., \"audio\": ...}")
+    if None in record:
+        raise TalkingHeadError("more cells than columns in the header")
+    values = {_key(key): value for key, value in record.items() if not _blank(value)}
+    portrait = _input_file(values.pop(PORTRAIT, None), PORTRAIT, base, required=True)
+    has_text = bool(values.get("text")) and "text" in _control_types()
+    audio = _input_file(values.pop(AUDIO, None), AUDIO, base, required=not has_text)
+    output = _output_name(values.pop(OUTPUT, None))
+    options = {name: _convert(name, value) for name, value in values.items()}
+    Controls.from_options(options)  # the same checks and messages as the CLI flags and the Python API
+    return Job(row, line, portrait, audio, output, options)
+
+
+def _key(key: str) -> str:
+    return str(key).strip().lower().replace("-", "_")
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _input_file(value: Any, column: str, base: Path, required: bool) -> Path | None:
+    if value is None:
+        if required:
+            raise TalkingHeadError(f"no {column} given")
+        return None
+    path = base / Path(str(value).strip()).expanduser()
+    if not path.is_file():
+        raise TalkingHeadError(f"{column} {path} does not exist or is not a file")
+    if not os.access(path, os.R_OK):
+        raise TalkingHeadError(f"{column} {path} cannot be read (no permission)")
+    return path
+
+
+def _output_name(value: Any) -> str:
+    if value is None:
+        raise TalkingHeadError("no output given (a file name such as clip-001.mp4)")
+    name = PurePosixPath(str(value).strip())
+    if name.is_absolute() or ".." in name.parts or str(name).startswith("~"):
+        raise TalkingHeadError(f"output {value} must be a file name inside the batch folder, not a path out of it")
+    if name.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise TalkingHeadError(f"output {value} must end in {', '.join(OUTPUT_SUFFIXES)}")
+    return str(name)
+
+
+def _control_types() -> dict[str, type]:
+    """Each `Controls` field's plain type (``str | None`` -> ``str``)."""
+    hints = typing.get_type_hints(Controls)
+    return {spec.name: next((t for t in typing.get_args(hints[spec.name]) if t is not type(None)),
+                            hints[spec.name]) for spec in fields(Controls)}
+
+
+def _convert(name: str, value: Any) -> Any:
+    """A CSV cell (text) as the option's type; JSON values are already typed and pass through."""
+    kind = _control_types().get(name)
+    if not isinstance(value, str) or kind in (None, str):
+        return value
+    text = value.strip()
+    if kind is bool:
+        if text.lower() in TRUE_WORDS | FALSE_WORDS:
+            return text.lower() in TRUE_WORDS
+        raise TalkingHeadError(f"{name} must be true or false, got {value!r}")
+    try:
+        return kind(text)
+    except ValueError:
+        wanted = "a whole number" if kind is int else "a number"
+        raise TalkingHeadError(f"{name} must be {wanted}, got {value!r}") from None
