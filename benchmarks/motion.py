@@ -154,7 +154,7 @@ def determinism_and_gaze(clip: Path, folder: Path) -> dict[str, float | bool]:
 
 def face_measures(frame: np.ndarray) -> dict[str, float] | None:
     """Mouth-corner lift and brow height (over the eye-corner distance) and face size from dlib landmarks."""
-    from tests.measure import landmarks68
+    from talkinghead.eval.face_metrics import landmarks68
 
     points = landmarks68(frame)
     if points is None:

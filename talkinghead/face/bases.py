@@ -27,9 +27,9 @@ LIP_TUCK = 0.035
 UPPER_LIP_RAISE = 0.03
 BLINK_CLOSE = 0.97
 BROW_LIFT = 0.045
-BROW_FURROW = 0.02
+BROW_FURROW = 0.03
 CHEEK_LIFT = 0.02
-SMILE_LIFT, SMILE_SPREAD = 0.035, 0.03
+SMILE_LIFT, SMILE_SPREAD = 0.045, 0.035
 JAW_SHARE_OF_PHOTO_GAP = 0.6  # how an open photo's lip gap splits into jaw and lips
 CLOSE_MEET = 1 / 3  # closing an open photo's mouth: where the lips meet, as a share of the gap from the top
 # How far the jaw's pull reaches past the face oval, per ring level.
