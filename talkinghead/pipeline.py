@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from talkinghead.ahead import read_ahead
 from talkinghead.audio import Speech, load_speech
 from talkinghead.controls import Controls
 from talkinghead.errors import TalkingHeadError
@@ -137,7 +138,7 @@ def render(portrait: Portrait, audio: str | Path | None, out: str | Path, *, ove
     frame_size = (prepared.rig.width, prepared.rig.height)
     with Mp4Writer(path, frame_size, controls.fps, speech.original, speech.original_rate,
                    video_metadata(video_id)) as writer:
-        for index, frame in enumerate(iter_frames(prepared), start=1):
+        for index, frame in enumerate(read_ahead(iter_frames(prepared)), start=1):
             writer.write(frame)
             if progress:
                 progress(index, total)
