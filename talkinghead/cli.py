@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from talkinghead import __version__
 from talkinghead.cli_support import PROG
 from talkinghead.commands import render
+from talkinghead.commands import serve as serve_command
 from talkinghead.errors import TalkingHeadError
 
 EXIT_USER_ERROR = 2
@@ -24,6 +25,7 @@ Run = Callable[[argparse.Namespace], int]
 COMMANDS: list[tuple[AddParser, Run]] = [
     (render.add_parser, render.run),
     (render.add_demo_parser, render.run_demo),
+    (serve_command.add_parser, serve_command.run),
 ]
 
 
