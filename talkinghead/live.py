@@ -210,9 +210,10 @@ class LiveSession:
             current = self._steady_block(int(b))
             weight = np.clip((within[rows] + 1) / (fade + 1), 0.0, 1.0) if b > 0 else np.ones(rows.sum())
             previous = self._steady_block(int(b) - 1) if b > 0 else current
+            tail = np.minimum(fade + block_frames + within[rows], block_frames + 2 * fade - 1)  # weight 1 past it
             for name in STATEFUL_CHANNELS:
                 now = current.channels[name][fade + within[rows]]
-                before = previous.channels[name][fade + block_frames + within[rows]] if b > 0 else now
+                before = previous.channels[name][tail] if b > 0 else now
                 out[name][rows] = weight * now + (1.0 - weight) * before
         return out
 
