@@ -92,6 +92,7 @@ class LiveSession:
         self.fps = float(self.controls.fps)
         self.lookahead = lookahead
         self.renderer = Renderer(rig)
+        self.renderer.draw({})  # compiles and warms the renderer now, not on the first live frame
         side = min(rig.width, rig.height)
         self.label = VisibleLabel(side) if self.controls.label else None
         # Audio before the stream starts counts as silence, so the first words are judged against a quiet
@@ -105,6 +106,7 @@ class LiveSession:
         self._speaking = 0.0
         self._steady: dict[int, MotionTrack] = {}
         self._closed = False
+        self._steady_values(0, 1)  # the first block of head/eye motion, made before the stream starts
 
     @property
     def size(self) -> tuple[int, int]:
