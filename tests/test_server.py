@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from websockets.sync.client import connect
 
-from .media import read_mono
+from .media import read_mono, write_audio
 from .serving import job, request, running_server, submit, wait_for
 
 pytestmark = pytest.mark.slow
@@ -85,11 +85,16 @@ def test_bad_requests_say_why(server, portrait: Path, speech_wav: Path, tmp_path
     assert request(server.url + "/v1/videos/nope/file")[0] == 404
 
 
-def test_cancel_a_job(server, portrait: Path, demo_speech: Path) -> None:
-    _, _, created = submit(server, portrait, demo_speech, size=128)
+def test_cancel_a_job(server, portrait: Path, speech_wav: Path, tmp_path: Path) -> None:
+    samples, rate = read_mono(speech_wav)
+    long_speech = write_audio(tmp_path / "long.ogg", np.tile(samples, 8), rate)  # ~40 s: still running when cancelled
+    _, _, created = submit(server, portrait, long_speech, size=128)
+    wait_for(server, created["id"], ("running",), timeout=60)
     status, _, body = request(f"{server.url}/v1/videos/{created['id']}", "DELETE")
     assert status == 200 and json.loads(body)["status"] == "cancelled"
+    time.sleep(1.5)  # the worker stops the render; the job stays cancelled (not failed, not done)
     assert job(server, created["id"])["status"] == "cancelled"
+    assert not (server.log.parent / "jobs" / created["id"]).exists()
     assert request(f"{server.url}/v1/videos/{created['id']}/file")[0] == 409
 
 

@@ -155,14 +155,17 @@ class JobStore:
             self._db.execute(f"UPDATE jobs SET {columns} WHERE id = ?", (*values.values(), job_id))
 
     def cancel(self, job_id: str) -> Job | None:
-        """Cancel a queued or running job; a finished one keeps its status. Returns the job after."""
+        """Cancel a queued or running job; a finished one keeps its status. Returns the job after.
+
+        A queued job's folder goes now; a running job's goes when its worker stops it (it is writing there).
+        """
+        before = self.get(job_id)
         with self._lock:
             self._db.execute("UPDATE jobs SET status = ?, updated = ?, error = 'cancelled by the client' "
                              "WHERE id = ? AND status IN (?, ?)", (CANCELLED, time.time(), job_id, QUEUED, RUNNING))
-        job = self.get(job_id)
-        if job and job.status == CANCELLED:
+        if before and before.status == QUEUED:
             shutil.rmtree(self.folder(job_id), ignore_errors=True)
-        return job
+        return self.get(job_id)
 
     def recover(self) -> None:
         """After a restart: requeue the jobs a crash interrupted, or fail them with the reason."""
@@ -240,24 +243,37 @@ class Workers:
             result = render(job.portrait, job.audio, self.store.result_path(job.id), progress=progress,
                             **job.controls)
         except Cancelled:
-            log.info("job %s stopped (%s)", job.id, "server stopping" if self._stop.is_set() else "cancelled")
-            return  # a stopping server leaves it running: the next start requeues it
-        except TalkingHeadError as exc:
-            self.store.update(job.id, status=FAILED, error=_without_paths(str(exc), job))
-            log.info("job %s failed: %s", job.id, exc)
+            if self._stop.is_set():  # not the job's fault: it runs again at the next start, as a fresh attempt
+                self.store.update(job.id, status=QUEUED, attempts=job.attempts - 1, progress=0.0,
+                                  note="requeued: the server stopped during the render")
+            self._forget_if_cancelled(job.id)
             return
-        except Exception as exc:  # a bug: the job says so instead of vanishing
-            log.exception("job %s crashed", job.id)
-            self.store.update(job.id, status=FAILED, error=f"internal error: {type(exc).__name__}: {exc}")
+        except Exception as exc:
+            if self._forget_if_cancelled(job.id):
+                return
+            if isinstance(exc, TalkingHeadError):
+                error = _without_paths(str(exc), job)
+            else:  # a bug: the job says so instead of vanishing
+                log.exception("job %s crashed", job.id)
+                error = f"internal error: {type(exc).__name__}: {exc}"
+            self.store.update(job.id, status=FAILED, error=error)
+            log.info("job %s failed: %s", job.id, error)
             return
         seconds = time.perf_counter() - started
         self.last_fps = result.n_frames / seconds if seconds else 0.0
-        current = self.store.get(job.id)
-        if current and current.status == CANCELLED:
-            shutil.rmtree(self.store.folder(job.id), ignore_errors=True)
+        if self._forget_if_cancelled(job.id):
             return
         self.store.update(job.id, status=DONE, progress=1.0, frames=result.n_frames, render_seconds=seconds)
         log.info("job %s done: %d frames in %.1f s", job.id, result.n_frames, seconds)
+
+    def _forget_if_cancelled(self, job_id: str) -> bool:
+        """If the client cancelled the job, delete its folder and say so."""
+        current = self.store.get(job_id)
+        if current is None or current.status != CANCELLED:
+            return False
+        shutil.rmtree(self.store.folder(job_id), ignore_errors=True)
+        log.info("job %s cancelled", job_id)
+        return True
 
 
 def _without_paths(message: str, job: Job) -> str:
