@@ -20,7 +20,7 @@ from talkinghead.assets import DEMO_PORTRAIT
 from talkinghead.controls import Controls
 from talkinghead.errors import TalkingHeadError
 from talkinghead.server.forms import control_specs, controls_form
-from talkinghead.server.jobs import CANCELLED, DONE, FINISHED, JobStore, Workers
+from talkinghead.server.jobs import CANCELLED, DONE, FINISHED, JobStore, QueueFull, Workers
 from talkinghead.server.live_ws import LiveEndpoint
 from talkinghead.server.metrics import Metrics
 
@@ -109,6 +109,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """The bundled sample portrait (NASA astronaut photo, public domain)."""
         return FileResponse(DEMO_PORTRAIT, media_type="image/png")
 
+    def busy() -> JSONResponse:
+        waiting = store.counts()["queued"]
+        wait = math.ceil((waiting + 1) * store.mean_render_seconds() / max(settings.workers, 1))
+        return JSONResponse({"detail": f"the queue is full ({waiting} jobs waiting); retry later"},
+                            status_code=429, headers={"Retry-After": str(max(1, wait))})
+
     @app.post("/v1/videos", status_code=202, tags=["videos"])
     def submit(request: Request,
                portrait: Annotated[UploadFile, File(description="photo with one clearly visible face")],
@@ -119,11 +125,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Queue a render; answers the job (poll `GET /v1/videos/{id}`). 429 with Retry-After when full."""
         if consent.strip().lower() not in CONSENT_YES:
             raise HTTPException(422, "consent must be 'yes': attest that you may animate this person's likeness")
-        counts = store.counts()
-        if counts["queued"] >= settings.max_queue:
-            wait = math.ceil((counts["queued"] + 1) * store.mean_render_seconds() / max(settings.workers, 1))
-            return JSONResponse({"detail": f"the queue is full ({counts['queued']} jobs waiting); retry later"},
-                                status_code=429, headers={"Retry-After": str(max(1, wait))})
+        if store.counts()["queued"] >= settings.max_queue:  # cheap early answer; `add` checks again, atomically
+            return busy()
         controls = Controls.from_options(options)
         job_id, folder = store.new_folder()
         try:
@@ -134,7 +137,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             shutil.rmtree(folder, ignore_errors=True)
             raise
         client = request.client.host if request.client else ""
-        job = store.add(job_id, options, portrait_path, audio_path, consent, client)
+        try:
+            job = store.add(job_id, options, portrait_path, audio_path, consent, client, settings.max_queue)
+        except QueueFull:
+            shutil.rmtree(folder, ignore_errors=True)
+            return busy()
         workers.wake()
         return JSONResponse(job.public(), status_code=202, headers={"Location": f"/v1/videos/{job_id}"})
 

@@ -55,6 +55,10 @@ class Cancelled(Exception):
     """Raised inside a render whose job was cancelled."""
 
 
+class QueueFull(Exception):
+    """The queue already holds as many waiting jobs as allowed."""
+
+
 @dataclass
 class Job:
     id: str
@@ -110,9 +114,13 @@ class JobStore:
         return job_id, folder
 
     def add(self, job_id: str, controls: dict[str, Any], portrait: Path, audio: Path, consent: str,
-            client: str) -> Job:
+            client: str, max_queued: int) -> Job:
+        """Queue a job, unless ``max_queued`` jobs already wait (`QueueFull`): checked and added at once."""
         now = time.time()
         with self._lock:
+            waiting = self._db.execute("SELECT COUNT(*) FROM jobs WHERE status = ?", (QUEUED,)).fetchone()[0]
+            if waiting >= max_queued:
+                raise QueueFull(waiting)
             self._db.execute(
                 "INSERT INTO jobs (id, status, created, updated, controls, portrait, audio, consent, client) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
