@@ -3,8 +3,8 @@
 The same stages as a file render, driven by a stream (DESIGN.md: one pipeline, two drivers):
 
 - **audio + mouth**: each time enough audio has arrived for new frames, the last ``context`` seconds of
-  audio (plus the ``lookahead`` past the newest frame, for coarticulation) become a `Speech` (as
-  `load_speech` makes from a file) and go through `talkinghead.motion.generate_motion` as a file does; the
+  audio (plus the ``lookahead`` past the newest frame, for coarticulation) become a `Speech` (what
+  `load_speech` makes of a file; see `speech_from_samples`) and go through `generate_motion` as a file does; the
   new frames take the speech-driven channels (mouth, brows, expression) from that window. Whatever mouth
   model the motion stage has is used as it is.
 - **head + eyes**: these carry state (a nod in progress, a blink half done) and must not restart with every
@@ -21,13 +21,15 @@ frames.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+import tempfile
+import wave
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
 from scipy.signal import resample_poly
 
-from talkinghead.audio import ANALYSIS_RATE, Speech
+from talkinghead.audio import ANALYSIS_RATE, Speech, load_speech
 from talkinghead.controls import Controls
 from talkinghead.errors import TalkingHeadError
 from talkinghead.face import FaceRig, build_rig
@@ -41,6 +43,7 @@ STEADY_BLOCK_S = 30.0  # the continuous head/eye track is made this many seconds
 STEADY_FADE_S = 1.0  # and consecutive blocks cross-fade over this long
 SPEAKING_TIME_CONSTANT_S = 0.6  # how fast the head's liveliness follows speech
 MIN_RATE, MAX_RATE = 8000, 96000
+LOUDNESS_SPEECH_FIELDS = {"samples", "rate", "original", "original_rate", "energy_db", "activity", "transcript"}
 
 
 @dataclass
@@ -255,14 +258,18 @@ def _take(values: np.ndarray, rows: slice) -> np.ndarray:
 def speech_from_samples(samples: np.ndarray, rate: int) -> Speech:
     """`Speech` for audio already in memory (mono float32 at ``rate``), as `load_speech` makes it from a file.
 
-    Uses the audio stage's own ``speech_from_samples`` when it has one (so a new speech analysis is picked
-    up); otherwise the stage's feature functions, on the samples resampled to its analysis rate.
+    Uses the audio stage's own ``speech_from_samples`` when it has one (so its analysis is used as it is).
+    Otherwise, while `Speech` has exactly the fields of the loudness analysis, those are computed here in
+    memory (fast); for any other `Speech` the samples go through `load_speech` via a temporary WAV file
+    (slower, but always what the audio stage would make of the file).
     """
     import talkinghead.audio as audio_stage
 
     own = getattr(audio_stage, "speech_from_samples", None)
     if own is not None:
         return own(samples, rate)
+    if {f.name for f in fields(Speech)} != LOUDNESS_SPEECH_FIELDS:
+        return _speech_through_a_file(samples, rate)
     from talkinghead.audio.features import frame_energy_db, speech_activity
 
     analysis = samples.astype(np.float32)
@@ -272,3 +279,14 @@ def speech_from_samples(samples: np.ndarray, rate: int) -> Speech:
     energy = frame_energy_db(analysis, ANALYSIS_RATE)
     return Speech(samples=analysis, rate=ANALYSIS_RATE, original=samples[None, :].astype(np.float32),
                   original_rate=rate, energy_db=energy, activity=speech_activity(energy))
+
+
+def _speech_through_a_file(samples: np.ndarray, rate: int) -> Speech:
+    with tempfile.TemporaryDirectory(prefix="talkinghead-live-") as folder:
+        path = Path(folder) / "window.wav"
+        with wave.open(str(path), "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(rate)
+            out.writeframes((np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2").tobytes())
+        return load_speech(path, max_seconds=24 * 3600.0)

@@ -84,3 +84,15 @@ def test_bad_audio_is_refused(rig_256) -> None:
         session.feed(np.array([0.0, np.nan], np.float32))
     with pytest.raises(TalkingHeadError, match="sample rate"):
         LiveSession(rig=rig_256, sample_rate=300)
+
+
+def test_window_speech_matches_the_file_path(speech_clip) -> None:
+    """In-memory analysis of a window gives what `load_speech` gives for the same audio as a file."""
+    from talkinghead.live import _speech_through_a_file, speech_from_samples
+
+    samples, rate = speech_clip
+    fast, slow = speech_from_samples(samples, rate), _speech_through_a_file(samples, rate)
+    assert fast.rate == slow.rate and abs(len(fast.energy_db) - len(slow.energy_db)) <= 1
+    n = min(len(fast.energy_db), len(slow.energy_db))
+    assert np.abs(fast.energy_db[:n] - slow.energy_db[:n]).mean() < 1.0  # dB
+    assert np.abs(fast.activity[:n] - slow.activity[:n]).mean() < 0.05
