@@ -14,7 +14,7 @@ The same stages as a file render, driven by a stream (DESIGN.md: one pipeline, t
 
 A frame is ready once audio up to its end plus ``lookahead`` has arrived, so the delay from an audio chunk
 to the frame that shows it is the look-ahead plus the compute. With no speech (silence, or `idle`) the face
-stays alive: it breathes, moves its head a little and blinks. Same audio, controls and seed give the same
+stays alive: it moves its head a little and blinks. Same audio, controls and seed give the same
 frames.
 """
 

@@ -17,7 +17,6 @@ class Metrics:
         self.rejected_busy = 0
         self.live_sessions = 0
         self.live_frames = 0
-        self.live_dropped = 0
         self._latencies: deque[float] = deque(maxlen=2000)
 
     def count_request(self, status: int) -> None:
@@ -31,10 +30,6 @@ class Metrics:
         with self._lock:
             self.live_frames += 1
             self._latencies.append(latency_s)
-
-    def live_drop(self, count: int) -> None:
-        with self._lock:
-            self.live_dropped += count
 
     def live_open(self, delta: int) -> None:
         with self._lock:
@@ -56,8 +51,6 @@ class Metrics:
                       "# TYPE talkinghead_live_sessions gauge", f"talkinghead_live_sessions {self.live_sessions}",
                       "# TYPE talkinghead_live_frames_total counter",
                       f"talkinghead_live_frames_total {self.live_frames}",
-                      "# TYPE talkinghead_live_dropped_frames_total counter",
-                      f"talkinghead_live_dropped_frames_total {self.live_dropped}",
                       "# HELP talkinghead_live_latency_seconds Audio chunk in to the frame that shows it (recent).",
                       "# TYPE talkinghead_live_latency_seconds summary"]
             if self._latencies:
