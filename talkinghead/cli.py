@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from talkinghead import __version__
 from talkinghead.cli_support import PROG
 from talkinghead.commands import batch, render, verify, visemes
+from talkinghead.commands import serve as serve_command
 from talkinghead.errors import TalkingHeadError
 
 EXIT_USER_ERROR = 2
@@ -27,6 +28,7 @@ COMMANDS: list[tuple[AddParser, Run]] = [
     (visemes.add_parser, visemes.run),
     (verify.add_parser, verify.run),
     (batch.add_parser, batch.run),
+    (serve_command.add_parser, serve_command.run),
 ]
 
 

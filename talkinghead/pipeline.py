@@ -148,3 +148,9 @@ def render(portrait: Portrait, audio: str | Path | None, out: str | Path, *, ove
         notify(NOT_CONFIGURED)
     return RenderResult(path, total, controls.fps, speech.duration, video_id, time.perf_counter() - started,
                         list(prepared.rig.notes))
+
+
+# The streaming driver of the same stages (audio chunks in, frames out): see talkinghead/live.py.
+from talkinghead.live import LiveFrame, LiveSession  # noqa: E402
+
+__all__ = ["LiveFrame", "LiveSession", "Prepared", "RenderResult", "frames", "iter_frames", "prepare", "render"]

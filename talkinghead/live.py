@@ -1,0 +1,292 @@
+"""`LiveSession`: the pipeline fed incrementally — audio chunks in, frames out at the video frame rate.
+
+The same stages as a file render, driven by a stream (DESIGN.md: one pipeline, two drivers):
+
+- **audio + mouth**: each time enough audio has arrived for new frames, the last ``context`` seconds of
+  audio (plus the ``lookahead`` past the newest frame, for coarticulation) become a `Speech` (what
+  `load_speech` makes of a file; see `speech_from_samples`) and go through `generate_motion` as a file does; the
+  new frames take the speech-driven channels (mouth, brows, expression) from that window. Whatever mouth
+  model the motion stage has is used as it is.
+- **head + eyes**: these carry state (a nod in progress, a blink half done) and must not restart with every
+  window, so they come from a continuous seeded track made by the same motion stage over silence, in
+  blocks cross-faded into each other, and the head moves more while speech is heard.
+- **render + provenance**: one `Renderer` for the session, the visible label when the controls ask for it.
+
+A frame is ready once audio up to its end plus ``lookahead`` has arrived, so the delay from an audio chunk
+to the frame that shows it is the look-ahead plus the compute. With no speech (silence, or `idle`) the face
+stays alive: it moves its head a little and blinks. Same audio, controls and seed give the same
+frames.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+import wave
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+import numpy as np
+from scipy.signal import resample_poly
+
+from talkinghead.audio import ANALYSIS_RATE, Speech, load_speech
+from talkinghead.controls import Controls
+from talkinghead.errors import TalkingHeadError
+from talkinghead.face import FaceRig, build_rig
+from talkinghead.motion import MotionTrack, generate_motion
+from talkinghead.motion.track import EYE_CHANNELS, HEAD_CHANNELS
+from talkinghead.provenance import VisibleLabel
+from talkinghead.render import Renderer
+
+STATEFUL_CHANNELS = frozenset(HEAD_CHANNELS + EYE_CHANNELS)
+STEADY_BLOCK_S = 30.0  # the continuous head/eye track is made this many seconds at a time
+STEADY_FADE_S = 1.0  # and consecutive blocks cross-fade over this long
+SPEAKING_TIME_CONSTANT_S = 0.6  # how fast the head's liveliness follows speech
+MIN_RATE, MAX_RATE = 8000, 96000
+LOUDNESS_SPEECH_FIELDS = {"samples", "rate", "original", "original_rate", "energy_db", "activity", "transcript"}
+
+
+@dataclass
+class LiveFrame:
+    """One frame of a live stream: its index, the stream time it shows (its start, seconds) and the image."""
+
+    index: int
+    time: float
+    image: np.ndarray
+
+
+class LiveSession:
+    """Feed audio as it arrives, get the frames it makes.
+
+    Args:
+        portrait: path or RGB array (ignored when ``rig`` is given).
+        controls: render options (size, fps, seed, ...); defaults to `Controls()`.
+        sample_rate: rate of the float32 mono chunks given to `feed`.
+        lookahead: seconds of audio after a frame needed before it is drawn (coarticulation).
+        context: seconds of past audio the speech models see for each new batch of frames.
+        rig: a rig already built for this portrait and these controls (saves the face analysis).
+
+    Example::
+
+        session = LiveSession("me.jpg", Controls(size=256), sample_rate=16000)
+        for chunk in microphone_chunks():          # 20-40 ms float32 arrays
+            for frame in session.feed(chunk):
+                show(frame.image)
+        for frame in session.finish():
+            show(frame.image)
+    """
+
+    def __init__(self, portrait: str | Path | np.ndarray | None = None, controls: Controls | None = None, *,
+                 sample_rate: int = 16000, lookahead: float = 0.08, context: float = 4.0,
+                 rig: FaceRig | None = None) -> None:
+        self.controls = controls or Controls()
+        if isinstance(sample_rate, bool) or not isinstance(sample_rate, int) or not MIN_RATE <= sample_rate <= MAX_RATE:
+            raise TalkingHeadError(f"sample rate must be a whole number of Hz between {MIN_RATE} and {MAX_RATE}, "
+                                   f"got {sample_rate!r}")
+        if not 0.0 <= lookahead <= 1.0 or not 0.5 <= context <= 30.0:
+            raise TalkingHeadError("lookahead must be 0-1 s and context 0.5-30 s")
+        if rig is None:
+            if portrait is None:
+                raise TalkingHeadError("give a portrait (or a rig) to start a live session")
+            c = self.controls
+            rig = build_rig(portrait, c.size, c.head_distance, c.crop)
+        self.rig = rig
+        self.rate = sample_rate
+        self.fps = float(self.controls.fps)
+        self.lookahead = lookahead
+        self.renderer = Renderer(rig)
+        self.renderer.draw({})  # compiles and warms the renderer now, not on the first live frame
+        side = min(rig.width, rig.height)
+        self.label = VisibleLabel(side) if self.controls.label else None
+        # Audio before the stream starts counts as silence, so the first words are judged against a quiet
+        # background as in a recording that starts with a pause.
+        self._pad_frames = math.ceil(context * self.fps)
+        self._context_frames = self._pad_frames
+        self._origin = -self._pad_frames / self.fps  # stream time of self._audio[0]
+        self._audio = np.zeros(round(self._pad_frames / self.fps * sample_rate), np.float32)
+        self._received = 0  # samples of real audio fed so far
+        self._next = 0  # index of the next frame to draw
+        self._speaking = 0.0
+        self._steady: dict[int, MotionTrack] = {}
+        self._closed = False
+        self._steady_values(0, 1)  # the first block of head/eye motion, made before the stream starts
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) of the frames."""
+        return self.rig.width, self.rig.height
+
+    @property
+    def received_seconds(self) -> float:
+        """Stream time covered by the audio fed so far."""
+        return self._received / self.rate
+
+    @property
+    def frames_made(self) -> int:
+        return self._next
+
+    def feed(self, chunk: np.ndarray) -> list[LiveFrame]:
+        """Add mono float32 samples (any length; 20-40 ms is typical) and return the frames now ready."""
+        self._check_open()
+        samples = np.asarray(chunk, dtype=np.float32).reshape(-1)
+        if samples.size and not np.isfinite(samples).all():
+            raise TalkingHeadError("audio chunk contains NaN or infinite samples")
+        self._audio = np.concatenate([self._audio, np.clip(samples, -1.0, 1.0)])
+        self._received += samples.size
+        ready = math.floor((self.received_seconds - self.lookahead) * self.fps + 1e-9)
+        return self._draw_until(ready)
+
+    def idle(self, seconds: float) -> list[LiveFrame]:
+        """No speech for ``seconds``: the face stays alive (blinks, small head motion)."""
+        return self.feed(np.zeros(round(seconds * self.rate), np.float32))
+
+    def finish(self) -> list[LiveFrame]:
+        """The frames still held back for look-ahead (silence is assumed after the end); then closes."""
+        self._check_open()
+        end = math.ceil(self.received_seconds * self.fps - 1e-9)
+        self._audio = np.concatenate([self._audio, np.zeros(round(self.lookahead * self.rate) + 1, np.float32)])
+        frames = self._draw_until(end)
+        self.close()
+        return frames
+
+    def close(self) -> None:
+        self._closed = True
+
+    def __enter__(self) -> LiveSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise TalkingHeadError("this live session is finished")
+
+    def _draw_until(self, end: int) -> list[LiveFrame]:
+        if end <= self._next:
+            return []
+        first, self._next = self._next, end
+        values = self._motion(first, end)
+        frames = []
+        for offset, index in enumerate(range(first, end)):
+            image = self.renderer.draw({name: float(v[offset]) for name, v in values.items()})
+            frames.append(LiveFrame(index, index / self.fps, self.label.apply(image) if self.label else image))
+        self._forget_old_audio()
+        return frames
+
+    def _motion(self, first: int, end: int) -> dict[str, np.ndarray]:
+        """Channel values for frames [first, end): speech channels from the window, the rest steady."""
+        window_first = end - self._context_frames
+        spoken = self._speech_track(window_first).channels
+        steady = self._steady_values(first, end)
+        values = {}
+        rows = slice(first - window_first, end - window_first)
+        for name in spoken:
+            values[name] = steady[name] if name in STATEFUL_CHANNELS else _take(spoken[name], rows)
+        gain = self._head_gain(values.get("jaw_open", np.zeros(end - first, np.float32)))
+        for name in HEAD_CHANNELS:
+            values[name] = values[name] * gain
+        return values
+
+    def _speech_track(self, window_first: int) -> MotionTrack:
+        """The motion stage's track for the audio window starting at frame ``window_first``."""
+        start = round((window_first / self.fps - self._origin) * self.rate)
+        return generate_motion(speech_from_samples(self._audio[max(0, start):], self.rate), self.controls)
+
+    def _head_gain(self, jaw_open: np.ndarray) -> np.ndarray:
+        """1 in silence up to 2 while speaking, following the mouth smoothly (the head moves more in speech)."""
+        keep = math.exp(-1.0 / (SPEAKING_TIME_CONSTANT_S * self.fps))
+        gains = np.empty(len(jaw_open), np.float32)
+        for i, opening in enumerate(jaw_open):
+            self._speaking = keep * self._speaking + (1.0 - keep) * min(1.0, 3.0 * max(0.0, float(opening)))
+            gains[i] = 1.0 + self._speaking
+        return gains
+
+    def _steady_values(self, first: int, end: int) -> dict[str, np.ndarray]:
+        """Head and eye channels for frames [first, end) from the continuous seeded track."""
+        block_frames = round(STEADY_BLOCK_S * self.fps)
+        fade = round(STEADY_FADE_S * self.fps)
+        index = np.arange(first, end)
+        block = index // block_frames
+        within = index - block * block_frames
+        out = {name: np.empty(end - first, np.float32) for name in STATEFUL_CHANNELS}
+        for b in np.unique(block):
+            rows = block == b
+            current = self._steady_block(int(b))
+            weight = np.clip((within[rows] + 1) / (fade + 1), 0.0, 1.0) if b > 0 else np.ones(rows.sum())
+            previous = self._steady_block(int(b) - 1) if b > 0 else current
+            tail = np.minimum(fade + block_frames + within[rows], block_frames + 2 * fade - 1)  # weight 1 past it
+            for name in STATEFUL_CHANNELS:
+                now = current.channels[name][fade + within[rows]]
+                before = previous.channels[name][tail] if b > 0 else now
+                out[name][rows] = weight * now + (1.0 - weight) * before
+        return out
+
+    def _steady_block(self, block: int) -> MotionTrack:
+        """Block ``block`` of the head/eye track (with ``fade`` frames either side), made once and kept."""
+        if block not in self._steady:
+            fade = round(STEADY_FADE_S * self.fps)
+            seconds = STEADY_BLOCK_S + 2 * STEADY_FADE_S
+            silence = speech_from_samples(np.zeros(round(seconds * self.rate), np.float32), self.rate)
+            seed = (self.controls.seed * 1_000_003 + block) % (2**32)
+            track = generate_motion(silence, replace(self.controls, seed=seed))
+            need = round(STEADY_BLOCK_S * self.fps) + 2 * fade
+            for name in STATEFUL_CHANNELS:
+                track.channels[name] = _take(track.channels[name], slice(0, need))
+            self._steady = {b: t for b, t in self._steady.items() if b >= block - 1}
+            self._steady[block] = track
+        return self._steady[block]
+
+    def _forget_old_audio(self) -> None:
+        """Keep only the audio the next window can need, so memory stays flat over a long stream."""
+        keep_from = (self._next - self._context_frames - 1) / self.fps
+        drop = round((keep_from - self._origin) * self.rate)
+        if drop > self.rate:  # trim in whole seconds, not every frame
+            self._audio = self._audio[drop:]
+            self._origin += drop / self.rate
+
+
+def _take(values: np.ndarray, rows: slice) -> np.ndarray:
+    """values[rows], extended with its last value when the motion stage made a frame or two fewer."""
+    part = values[rows.start : rows.stop]
+    missing = rows.stop - rows.start - len(part)
+    if missing > 0:
+        part = np.concatenate([part, np.full(missing, part[-1] if len(part) else 0.0, np.float32)])
+    return part.astype(np.float32)
+
+
+def speech_from_samples(samples: np.ndarray, rate: int) -> Speech:
+    """`Speech` for audio already in memory (mono float32 at ``rate``), as `load_speech` makes it from a file.
+
+    Uses the audio stage's own ``speech_from_samples`` when it has one (so its analysis is used as it is).
+    Otherwise, while `Speech` has exactly the fields of the loudness analysis, those are computed here in
+    memory (fast); for any other `Speech` the samples go through `load_speech` via a temporary WAV file
+    (slower, but always what the audio stage would make of the file).
+    """
+    import talkinghead.audio as audio_stage
+
+    own = getattr(audio_stage, "speech_from_samples", None)
+    if own is not None:
+        return own(samples, rate)
+    if {f.name for f in fields(Speech)} != LOUDNESS_SPEECH_FIELDS:
+        return _speech_through_a_file(samples, rate)
+    from talkinghead.audio.features import frame_energy_db, speech_activity
+
+    analysis = samples.astype(np.float32)
+    if rate != ANALYSIS_RATE:
+        common = math.gcd(rate, ANALYSIS_RATE)
+        analysis = resample_poly(analysis, ANALYSIS_RATE // common, rate // common).astype(np.float32)
+    energy = frame_energy_db(analysis, ANALYSIS_RATE)
+    return Speech(samples=analysis, rate=ANALYSIS_RATE, original=samples[None, :].astype(np.float32),
+                  original_rate=rate, energy_db=energy, activity=speech_activity(energy))
+
+
+def _speech_through_a_file(samples: np.ndarray, rate: int) -> Speech:
+    with tempfile.TemporaryDirectory(prefix="talkinghead-live-") as folder:
+        path = Path(folder) / "window.wav"
+        with wave.open(str(path), "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(rate)
+            out.writeframes((np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2").tobytes())
+        return load_speech(path, max_seconds=24 * 3600.0)
