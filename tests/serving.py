@@ -98,13 +98,15 @@ def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes]]) -> tu
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
-def submit(server: Server, portrait: Path, audio: Path, consent: str | None = "yes",
+def submit(server: Server, portrait: Path, audio: Path | None, consent: str | None = "yes",
            **controls: Any) -> tuple[int, dict[str, str], dict[str, Any]]:
     fields = {name: str(value).lower() if isinstance(value, bool) else str(value) for name, value in controls.items()}
     if consent is not None:
         fields["consent"] = consent
-    body, content_type = multipart(fields, {"portrait": (portrait.name, portrait.read_bytes()),
-                                            "audio": (audio.name, audio.read_bytes())})
+    files = {"portrait": (portrait.name, portrait.read_bytes())}
+    if audio is not None:
+        files["audio"] = (audio.name, audio.read_bytes())
+    body, content_type = multipart(fields, files)
     status, headers, data = request(server.url + "/v1/videos", "POST", body, {"Content-Type": content_type})
     return status, headers, json.loads(data or b"{}")
 

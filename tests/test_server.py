@@ -45,6 +45,20 @@ def test_render_job_end_to_end(server, portrait: Path, speech_wav: Path) -> None
         assert video.metadata.get("synthetic") == "true"
 
 
+def test_text_job_needs_no_audio_and_verifies(server, portrait: Path, tmp_path: Path) -> None:
+    """A job that gives text instead of audio is spoken by espeak-ng; its video carries the watermark."""
+    status, _, created = submit(server, portrait, None, size=256, text="Hello from the server.")
+    assert status == 202, created
+    done = wait_for(server, created["id"])
+    assert done["status"] == "done", done
+    path = tmp_path / "text.mp4"
+    path.write_bytes(request(server.url + done["file"])[2])
+    from talkinghead.cli import main
+
+    assert main(["verify", str(path)]) == 0
+    assert submit(server, portrait, None, size=128)[0] == 422  # neither audio nor text
+
+
 def test_service_endpoints(server) -> None:
     assert json.loads(request(server.url + "/healthz")[2])["status"] == "ok"
     status, _, page = request(server.url + "/")
@@ -53,7 +67,8 @@ def test_service_endpoints(server) -> None:
     schema = json.loads(request(server.url + "/openapi.json")[2])
     form = schema["components"]["schemas"]["Body_submit_v1_videos_post"]
     assert {"portrait", "audio", "consent", "size", "fps", "seed", "head_distance"} <= set(form["properties"])
-    assert set(form["required"]) == {"portrait", "audio", "consent"}
+    assert set(form["required"]) == {"portrait", "consent"}  # audio or text: one of them
+    assert "text" in form["properties"]
     controls = json.loads(request(server.url + "/v1/controls")[2])
     assert {c["name"] for c in controls} >= {"size", "seed", "motion_scale"}
     metrics = request(server.url + "/metrics")[2].decode()

@@ -118,21 +118,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.post("/v1/videos", status_code=202, tags=["videos"])
     def submit(request: Request,
                portrait: Annotated[UploadFile, File(description="photo with one clearly visible face")],
-               audio: Annotated[UploadFile, File(description="speech: WAV, MP3, FLAC, OGG, M4A, WebM, ...")],
                consent: Annotated[str, Form(description="required: 'yes' attests that you have the right to "
                                                         "animate this person's likeness with this voice")],
-               options: Annotated[dict[str, Any], Depends(controls_form())]) -> JSONResponse:
+               options: Annotated[dict[str, Any], Depends(controls_form())],
+               audio: Annotated[UploadFile | None, File(description="speech: WAV, MP3, FLAC, OGG, M4A, WebM, ... "
+                                                                   "(leave out when `text` is given)")] = None,
+               ) -> JSONResponse:
         """Queue a render; answers the job (poll `GET /v1/videos/{id}`). 429 with Retry-After when full."""
         if consent.strip().lower() not in CONSENT_YES:
             raise HTTPException(422, "consent must be 'yes': attest that you may animate this person's likeness")
         if store.counts()["queued"] >= settings.max_queue:  # cheap early answer; `add` checks again, atomically
             return busy()
         controls = Controls.from_options(options)
+        if (audio is None) == (controls.text is None):
+            raise HTTPException(422, "give either an audio file or text (exactly one of them)")
         job_id, folder = store.new_folder()
         try:
             portrait_path = _save(portrait, folder, "portrait", settings.max_portrait_mb)
-            audio_path = _save(audio, folder, "audio", settings.max_audio_mb)
-            _check_inputs(portrait_path, portrait.filename, audio_path, audio.filename, controls)
+            audio_path = _save(audio, folder, "audio", settings.max_audio_mb) if audio is not None else None
+            _check_inputs(portrait_path, portrait.filename, audio_path, audio.filename if audio else None,
+                          controls)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
@@ -195,7 +200,7 @@ def _save(upload: UploadFile, folder: Path, role: str, limit_mb: float) -> Path:
     return path
 
 
-def _check_inputs(portrait: Path, portrait_name: str | None, audio: Path, audio_name: str | None,
+def _check_inputs(portrait: Path, portrait_name: str | None, audio: Path | None, audio_name: str | None,
                   controls: Controls) -> None:
     """Refuse unreadable files now (400), with the pipeline's own messages naming the uploaded files."""
     from talkinghead.audio import load_speech
@@ -205,6 +210,8 @@ def _check_inputs(portrait: Path, portrait_name: str | None, audio: Path, audio_
         load_image(portrait)
     except TalkingHeadError as exc:
         raise HTTPException(400, str(exc).replace(str(portrait), portrait_name or "the portrait")) from None
+    if audio is None:
+        return
     try:
         load_speech(audio, controls.max_audio_seconds)
     except TalkingHeadError as exc:

@@ -38,7 +38,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     updated REAL NOT NULL,
     controls TEXT NOT NULL,
     portrait TEXT NOT NULL,
-    audio TEXT NOT NULL,
+    audio TEXT,
     consent TEXT NOT NULL,
     client TEXT NOT NULL DEFAULT '',
     attempts INTEGER NOT NULL DEFAULT 0,
@@ -68,7 +68,7 @@ class Job:
     updated: float
     controls: dict[str, Any]
     portrait: str
-    audio: str
+    audio: str | None  # None when the job says `text`
     consent: str
     client: str
     attempts: int
@@ -113,7 +113,7 @@ class JobStore:
         folder.mkdir(parents=True)
         return job_id, folder
 
-    def add(self, job_id: str, controls: dict[str, Any], portrait: Path, audio: Path, consent: str,
+    def add(self, job_id: str, controls: dict[str, Any], portrait: Path, audio: Path | None, consent: str,
             client: str, max_queued: int) -> Job:
         """Queue a job, unless ``max_queued`` jobs already wait (`QueueFull`): checked and added at once."""
         now = time.time()
@@ -124,7 +124,8 @@ class JobStore:
             self._db.execute(
                 "INSERT INTO jobs (id, status, created, updated, controls, portrait, audio, consent, client) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (job_id, QUEUED, now, now, json.dumps(controls), str(portrait), str(audio), consent, client))
+                (job_id, QUEUED, now, now, json.dumps(controls), str(portrait), str(audio) if audio else None, consent,
+                 client))
         log.info("job %s queued; consent %r from %s; controls %s", job_id, consent, client, json.dumps(controls))
         return self.get(job_id)  # type: ignore[return-value]
 
@@ -286,7 +287,8 @@ class Workers:
 
 def _without_paths(message: str, job: Job) -> str:
     """Error messages name the uploaded files by role, not by their place on the server's disk."""
-    return message.replace(job.portrait, "the portrait").replace(job.audio, "the audio")
+    message = message.replace(job.portrait, "the portrait")
+    return message.replace(job.audio, "the audio") if job.audio else message
 
 
 def _job(row: sqlite3.Row) -> Job:

@@ -114,11 +114,13 @@ $("render-form").addEventListener("submit", async (event) => {
   const portrait = portraitFile();
   const audio = $("audio").files[0] || recordedAudio;
   if (!portrait) { setStatus("Choose a portrait (or use the sample)."); $("portrait").focus(); return; }
-  if (!audio) { setStatus("Choose an audio file or record one."); $("audio").focus(); return; }
+  const spoken = controlValues().text;
+  if (!audio && !spoken) { setStatus("Choose an audio file, record one, or type a text."); $("audio").focus(); return; }
+  if (audio && spoken) { setStatus("Give either audio or a text, not both."); $("audio").focus(); return; }
   if (!$("consent").checked) { setStatus("Please confirm consent first."); $("consent").focus(); return; }
   const form = new FormData();
   form.append("portrait", portrait, portrait.name || "portrait.png");
-  form.append("audio", audio, audio.name || "recording.webm");
+  if (audio) form.append("audio", audio, audio.name || "recording.webm");
   form.append("consent", "yes");
   for (const [name, value] of Object.entries(controlValues())) form.append(name, String(value));
   $("submit").disabled = true;
