@@ -24,6 +24,7 @@ frames.
 from __future__ import annotations
 
 import math
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -114,7 +115,8 @@ class LiveSession:
         self._received = 0  # samples of real audio fed so far
         self._next = 0  # index of the next frame to draw
         self._speaking = 0.0
-        self._steady: dict[int, MotionTrack] = {}
+        self._steady: dict[int, Future[MotionTrack]] = {}
+        self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="talkinghead-live-motion")
         self._closed = False
         self._steady_values(0, 1)  # the first block of head/eye motion, made before the stream starts
 
@@ -158,6 +160,7 @@ class LiveSession:
 
     def close(self) -> None:
         self._closed = True
+        self._background.shutdown(wait=False, cancel_futures=True)
 
     def __enter__(self) -> LiveSession:
         return self
@@ -231,19 +234,27 @@ class LiveSession:
         return out
 
     def _steady_block(self, block: int) -> MotionTrack:
-        """Block ``block`` of the head/eye track (with ``fade`` frames either side), made once and kept."""
+        """Block ``block`` of the head/eye track (with ``fade`` frames either side), made once and kept.
+
+        The next block is started in the background as soon as this one is first used, so crossing a block
+        boundary never stalls the stream."""
         if block not in self._steady:
-            fade = round(STEADY_FADE_S * self.fps)
-            seconds = STEADY_BLOCK_S + 2 * STEADY_FADE_S
-            silence = speech_from_samples(np.zeros(round(seconds * self.rate), np.float32), self.rate)
-            seed = (self.controls.seed * 1_000_003 + block) % (2**32)
-            track = generate_motion(silence, replace(self.controls, seed=seed))
-            need = round(STEADY_BLOCK_S * self.fps) + 2 * fade
-            for name in STATEFUL_CHANNELS:
-                track.channels[name] = _take(track.channels[name], slice(0, need))
+            self._steady[block] = self._background.submit(self._make_steady_block, block)
             self._steady = {b: t for b, t in self._steady.items() if b >= block - 1}
-            self._steady[block] = track
-        return self._steady[block]
+        if block + 1 not in self._steady:
+            self._steady[block + 1] = self._background.submit(self._make_steady_block, block + 1)
+        return self._steady[block].result()
+
+    def _make_steady_block(self, block: int) -> MotionTrack:
+        fade = round(STEADY_FADE_S * self.fps)
+        seconds = STEADY_BLOCK_S + 2 * STEADY_FADE_S
+        silence = speech_from_samples(np.zeros(round(seconds * self.rate), np.float32), self.rate)
+        seed = (self.controls.seed * 1_000_003 + block) % (2**32)
+        track = generate_motion(silence, replace(self._window_controls, seed=seed))
+        need = round(STEADY_BLOCK_S * self.fps) + 2 * fade
+        for name in STATEFUL_CHANNELS:
+            track.channels[name] = _take(track.channels[name], slice(0, need))
+        return track
 
     def _forget_old_audio(self) -> None:
         """Keep only the audio the next window can need, so memory stays flat over a long stream."""
