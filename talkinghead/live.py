@@ -38,7 +38,7 @@ from talkinghead.errors import TalkingHeadError
 from talkinghead.face import FaceRig, build_rig
 from talkinghead.motion import MotionTrack, generate_motion
 from talkinghead.motion.track import EYE_CHANNELS, HEAD_CHANNELS
-from talkinghead.provenance import VisibleLabel, Watermark, video_id_for
+from talkinghead.provenance import FrameMarker, video_id_for
 from talkinghead.render import Renderer
 
 ACOUSTIC_MOUTH_LANGUAGE = "und"  # ISO 639 "undetermined": the motion stage's language-agnostic mouth
@@ -101,10 +101,8 @@ class LiveSession:
         self.renderer = Renderer(rig)
         self.renderer.draw({})  # compiles and warms the renderer now, not on the first live frame
         c = self.controls
-        self.label = VisibleLabel((rig.width, rig.height), c.label_text, c.label_position,
-                                  c.label_scale) if c.label else None
         self.video_id = video_id_for(rig.image, None, c)  # same portrait, controls and seed: same frames
-        self.watermark = Watermark(self.video_id, rig.height, rig.width)
+        self.marker = FrameMarker(c, rig.width, rig.height, self.video_id)
         self._window_controls = replace(c, language=ACOUSTIC_MOUTH_LANGUAGE)
         # Audio before the stream starts counts as silence, so the first words are judged against a quiet
         # background as in a recording that starts with a pause.
@@ -180,8 +178,7 @@ class LiveSession:
         frames = []
         for offset, index in enumerate(range(first, end)):
             image = self.renderer.draw({name: float(v[offset]) for name, v in values.items()})
-            marked = self.watermark.apply(self.label.apply(image) if self.label else image)
-            frames.append(LiveFrame(index, index / self.fps, marked))
+            frames.append(LiveFrame(index, index / self.fps, self.marker.apply(image)))
         self._forget_old_audio()
         return frames
 

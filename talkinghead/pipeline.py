@@ -22,7 +22,7 @@ from talkinghead.errors import TalkingHeadError
 from talkinghead.face import FaceRig, build_rig
 from talkinghead.motion import MotionTrack, generate_motion, n_frames_for
 from talkinghead.motion.track_file import read_motion_track, write_motion_track
-from talkinghead.provenance import VisibleLabel, Watermark, new_video_id, video_id_for, video_metadata
+from talkinghead.provenance import FrameMarker, new_video_id, video_id_for, video_metadata
 from talkinghead.provenance.credentials import NOT_CONFIGURED, sign_video, signing_config
 from talkinghead.render import Renderer
 from talkinghead.video import Mp4Writer, check_output_path
@@ -98,11 +98,9 @@ def speech_for(audio: str | Path | None, controls: Controls) -> Speech:
 def iter_frames(prepared: Prepared) -> Iterator[np.ndarray]:
     """Lazily draw every frame, labelled when the controls ask for the label, always watermarked."""
     controls, rig = prepared.controls, prepared.rig
-    label = VisibleLabel((rig.width, rig.height), controls.label_text, controls.label_position,
-                         controls.label_scale) if controls.label else None
-    watermark = Watermark(prepared.video_id, rig.height, rig.width)
+    marker = FrameMarker(controls, rig.width, rig.height, prepared.video_id)
     for frame in Renderer(prepared.rig).frames(prepared.track):
-        yield watermark.apply(label.apply(frame) if label else frame)
+        yield marker.apply(frame)
 
 
 def frames(portrait: Portrait, audio: str | Path | None, **options: Any) -> Iterator[np.ndarray]:

@@ -44,6 +44,20 @@ def video_id_for(portrait: str | Path | np.ndarray, audio: str | Path | None, co
     return digest.hexdigest()[:ID_HEX]
 
 
+class FrameMarker:
+    """Everything drawn into each frame of one video: the visible label (when the controls ask for it) and the
+    watermark (always). File renders and live streams mark their frames through this one class."""
+
+    def __init__(self, controls: Any, width: int, height: int, video_id: str) -> None:
+        self.label = VisibleLabel((width, height), controls.label_text, controls.label_position,
+                                  controls.label_scale) if controls.label else None
+        self.watermark = Watermark(video_id, height, width)
+
+    def apply(self, frame: np.ndarray) -> np.ndarray:
+        """Mark the RGB uint8 ``frame`` in place and return it."""
+        return self.watermark.apply(self.label.apply(frame) if self.label else frame)
+
+
 def video_metadata(video_id: str) -> dict[str, str]:
     """MP4 tags that state the video is AI-generated, by which tool and version, and its id."""
     note = f"AI-generated video made by {GENERATOR} {__version__}; id {video_id}"
@@ -55,4 +69,4 @@ def video_metadata(video_id: str) -> dict[str, str]:
     }
 
 
-__all__ = ["DEFAULT_TEXT", "VisibleLabel", "Watermark", "new_video_id", "video_id_for", "video_metadata"]
+__all__ = ["DEFAULT_TEXT", "FrameMarker", "VisibleLabel", "Watermark", "new_video_id", "video_id_for", "video_metadata"]
