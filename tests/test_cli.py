@@ -178,3 +178,17 @@ def test_full_crop_animates_the_whole_photo(tmp_path: Path, portrait: Path, sile
     # the rest of the photo is there (up to the invisible watermark, a few levels in flat areas)
     assert np.abs(frames[0][:150, 215:].astype(int) - still[:150, 215:]).mean() < 6
     assert cli("render", wide, silence_wav, "-o", tmp_path / "x.mp4", "--crop", "side").returncode == 2
+
+
+def test_same_render_same_bytes_on_any_number_of_cores(tmp_path: Path, portrait: Path, speech_wav: Path) -> None:
+    """Batch jobs on a cluster rely on it: x264's thread count is fixed, not taken from the machine."""
+    import shutil
+
+    if shutil.which("taskset") is None:
+        pytest.fail("taskset (util-linux) is missing")
+    one_core = subprocess.run(["taskset", "-c", "0", sys.executable, "-m", "talkinghead", "render", str(portrait),
+                               str(speech_wav), "-o", str(tmp_path / "one.mp4"), "--size", "128", "-q"],
+                              capture_output=True, text=True, timeout=300)
+    assert one_core.returncode == 0, one_core.stderr
+    assert cli("render", portrait, speech_wav, "-o", tmp_path / "all.mp4", "--size", "128", "-q").returncode == 0
+    assert (tmp_path / "one.mp4").read_bytes() == (tmp_path / "all.mp4").read_bytes()

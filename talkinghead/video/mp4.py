@@ -22,6 +22,7 @@ from talkinghead.errors import TalkingHeadError
 
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov")
 AAC_FRAME = 1024
+X264_THREADS = 3  # what x264's "auto" picks on a 2-core machine
 
 
 def check_output_path(path: str | Path, overwrite: bool) -> Path:
@@ -74,6 +75,9 @@ class Mp4Writer:
         self.video.width, self.video.height = (size, size) if isinstance(size, int) else size
         self.video.pix_fmt = "yuv420p"
         self.video.options = {"crf": str(crf), "preset": preset}
+        # A fixed encoder thread count: x264's bitstream depends on it, and "auto" follows the machine's cores,
+        # so the same render would give different bytes on machines of different sizes.
+        self.video.codec_context.thread_count = X264_THREADS
         self.sound = None
         if audio is not None:
             layout = "mono" if audio.shape[0] == 1 else "stereo"
