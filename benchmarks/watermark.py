@@ -20,6 +20,7 @@ import itertools
 import shutil
 import tempfile
 import time
+import wave
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -31,6 +32,7 @@ import numpy as np
 
 from talkinghead import Controls
 from talkinghead.assets import DEMO_PORTRAIT, DEMO_SPEECH
+from talkinghead.audio import load_speech
 from talkinghead.pipeline import prepare, render
 from talkinghead.provenance import VisibleLabel, Watermark
 from talkinghead.provenance.media import open_media
@@ -125,7 +127,8 @@ def speech_cuts(count: int, folder: Path) -> Iterator[Path]:
     sources.append(DEMO_SPEECH)
     cuts: list[Path] = []
     for source in sources:
-        samples, rate = _read_mono(source)
+        speech = load_speech(source)  # the project's own decoder: float32 at the file's rate
+        samples, rate = speech.original.mean(axis=0), speech.original_rate
         step = int(CLIP_SECONDS * rate)
         for start in range(0, len(samples) - step + 1, step):
             cut = folder / f"{source.stem}-{start // step}.wav"
@@ -134,22 +137,12 @@ def speech_cuts(count: int, folder: Path) -> Iterator[Path]:
     yield from itertools.islice(itertools.cycle(cuts), count)
 
 
-def _read_mono(path: Path) -> tuple[np.ndarray, int]:
-    with av.open(str(path)) as container:
-        rate = container.streams.audio[0].codec_context.sample_rate
-        resampler = av.AudioResampler(format="s16", layout="mono", rate=rate)
-        parts = [out.to_ndarray().reshape(-1) for frame in container.decode(audio=0)
-                 for out in resampler.resample(frame)]
-    return np.concatenate(parts), rate
-
-
 def _write_wav(path: Path, samples: np.ndarray, rate: int) -> None:
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("pcm_s16le", rate=rate, layout="mono")
-        frame = av.AudioFrame.from_ndarray(samples[None, :].astype(np.int16), format="s16", layout="mono")
-        frame.sample_rate, frame.pts, frame.time_base = rate, 0, Fraction(1, rate)
-        container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes((np.clip(samples, -1.0, 1.0) * 32767).astype("<i2").tobytes())
 
 
 def portraits() -> list[Path]:
