@@ -8,9 +8,11 @@ Scores, per clip and mean, over 6 coarse mouth classes (sil, closed p/b/m, labio
 other) on 10 ms frames, ignoring frames within 20 ms of a ground-truth boundary:
 - balanced accuracy: mean recall over the speech classes present;
 - bilabial closure: share of p/b/m segments with a predicted "closed" frame within +/-40 ms.
-The same for an energy-only baseline (the loudness mouth model). ``--text-input`` also scores speech made
-from each synthetic clip's text by `talkinghead.audio.tts` against its own phone events. Speed is compute
-seconds per second of audio (provisional on a shared machine).
+Modes (column letter): T with the transcript (forced alignment); A audio only, the product's route (Whisper's
+words aligned, phone recognition where it fails); P phone recognition alone (PocketSphinx allphone), to
+show what the words add; E the energy-only baseline (the loudness mouth model). ``--text-input`` also scores
+speech made from each synthetic clip's text by `talkinghead.audio.tts` against its own phone events. Speed is
+compute seconds per second of audio (provisional on a shared machine).
 """
 
 from __future__ import annotations
@@ -26,12 +28,15 @@ import numpy as np
 from talkinghead.audio import load_speech
 from talkinghead.audio.align import align_phones
 from talkinghead.audio.phonemes import SILENCE, arpabet
+from talkinghead.audio.phonetics import find_phones
 from talkinghead.audio.recognize import recognize_phones
 from talkinghead.audio.sphinx import align_decoder, phone_decoder
+from talkinghead.audio.transcribe import recogniser
 from talkinghead.commands.visemes import format_cues
 from talkinghead.motion.mouth import loudness_cues
 from talkinghead.motion.visemes import Cue, cues
 
+MODES = ("transcript", "audio_only", "phones_only")
 CLASSES = ("sil", "closed", "labio", "rounded", "open", "other")
 STEP = 0.01
 EDGE_FRAMES = 2
@@ -110,10 +115,15 @@ def run_clip(wav: Path, gt: Path, transcript: str, cues_dir: Path | None = None)
     speech = load_speech(wav)
     segments, duration = truth(gt)
     row: dict = {"clip": wav.stem, "seconds": round(speech.duration, 2)}
-    for mode in ("transcript", "audio_only"):
+    for mode in MODES:
         started = time.process_time()
-        phones = (align_phones(speech.samples, speech.activity, speech.feature_rate, transcript)
-                  if mode == "transcript" else recognize_phones(speech.samples, speech.activity, speech.feature_rate))
+        if mode == "transcript":
+            phones = align_phones(speech.samples, speech.activity, speech.feature_rate, transcript)
+        elif mode == "audio_only":
+            speech.phones = None
+            phones = find_phones(speech)
+        else:
+            phones = recognize_phones(speech.samples, speech.activity, speech.feature_rate)
         row[f"{mode}_cpu_per_s"] = (time.process_time() - started) / speech.duration
         track = cues(phones)
         row[mode] = score(segments, duration, track)
@@ -152,31 +162,30 @@ def main() -> int:
     parser.add_argument("--cues", type=Path, metavar="DIR",
                         help="write each clip's cues here as CLIP.MODE.json (to cross-check with th_eval.py)")
     args = parser.parse_args()
-    align_decoder(), phone_decoder()  # build the decoders once, outside the timings
+    align_decoder(), align_decoder(wide=True), phone_decoder(), recogniser()  # load the models outside the timings
     if args.cues:
         args.cues.mkdir(parents=True, exist_ok=True)
     rows = [run_clip(*clip, cues_dir=args.cues) for clip in clips(args.folder)]
-    print(f"{'clip':22} {'sec':>5}  {'bal+T':>6} {'bil+T':>6}  {'bal-T':>6} {'bil-T':>6}  {'bal-E':>6} {'bil-E':>6}")
+    keys = (*MODES, "energy_baseline")
+    print(f"{'clip':22} {'sec':>5}" + "".join(f"  {'bal' + k[0].upper():>6} {'bil' + k[0].upper():>6}" for k in keys))
     for r in rows:
-        t, a, e = r["transcript"], r["audio_only"], r["energy_baseline"]
-        print(f"{r['clip']:22} {r['seconds']:5.1f}  {t['balanced_accuracy']:6.3f} {t['bilabial_closure']:6.3f}  "
-              f"{a['balanced_accuracy']:6.3f} {a['bilabial_closure']:6.3f}  {e['balanced_accuracy']:6.3f} "
-              f"{e['bilabial_closure']:6.3f}")
+        print(f"{r['clip']:22} {r['seconds']:5.1f}" + "".join(
+            f"  {r[k]['balanced_accuracy']:6.3f} {r[k]['bilabial_closure']:6.3f}" for k in keys))
     summary = {}
     for group, members in (("synthetic", [r for r in rows if r["clip"].startswith("syn-")]),
                            ("real", [r for r in rows if not r["clip"].startswith("syn-")])):
         if not members:
             continue
         summary[group] = {f"{key}_{metric}": round(mean(members, key, metric), 3)
-                          for key in ("transcript", "audio_only", "energy_baseline")
+                          for key in keys
                           for metric in ("balanced_accuracy", "bilabial_closure")}
         print(f"mean {group:9}", json.dumps(summary[group]))
     seconds = sum(r["seconds"] for r in rows)
-    for mode in ("transcript", "audio_only"):
+    for mode in MODES:
         cpu = sum(r[f"{mode}_cpu_per_s"] * r["seconds"] for r in rows)
         summary[f"{mode}_cpu_per_audio_s"] = round(cpu / seconds, 3)
     print("compute per second of audio (provisional):", summary["transcript_cpu_per_audio_s"], "with transcript,",
-          summary["audio_only_cpu_per_audio_s"], "audio only")
+          summary["audio_only_cpu_per_audio_s"], "audio only,", summary["phones_only_cpu_per_audio_s"], "phones only")
     if args.text_input:
         text_rows = text_input_rows(args.folder)
         summary["text_input_balanced_accuracy"] = round(mean(text_rows, "", "balanced_accuracy"), 3)

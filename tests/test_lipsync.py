@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from talkinghead.audio import load_speech
+from talkinghead.audio import load_speech, transcribe
 from talkinghead.audio.align import align_phones, match_timing
 from talkinghead.audio.phonemes import SILENCE, Phone, contiguous
 from talkinghead.audio.phonetics import find_phones
@@ -83,6 +83,44 @@ def test_recognition_without_transcript_beats_chance_and_rests_in_pauses(said, s
     padded = load_speech(speech_then_silence)
     tail = recognize_phones(padded.samples, padded.activity, padded.feature_rate)[-1]
     assert tail.label == SILENCE and tail.start < padded.duration - 1.8
+
+
+def closed_share(truth: list[Phone], guess: list[Phone]) -> float:
+    """Share of the true p/b/m with a predicted closed-lips cue within 40 ms (the benchmark's bilabial score)."""
+    closed = [c for c in cues(guess) if c.viseme == "PP"]
+    bilabials = [p for p in truth if p.label in ("P", "B", "M")]
+    return float(np.mean([any(c.start < p.end + 0.04 and c.end > p.start - 0.04 for c in closed)
+                          for p in bilabials]))
+
+
+def test_words_heard_without_transcript_put_the_lips_where_the_speech_does(said, monkeypatch) -> None:
+    made, wav = said
+    speech = load_speech(wav)
+    assert speech.transcript is None
+    heard = transcribe.transcribe(speech.samples, speech.activity, speech.feature_rate)
+    assert any(p.text and "peppers" in p.text.lower() for p in heard)
+    phones = find_phones(speech)
+    recognised = recognize_phones(speech.samples, speech.activity, speech.feature_rate)
+    truth = cues(made.phones)
+    assert agreement(truth, cues(phones), speech.duration) > max(0.6, agreement(truth, cues(recognised),
+                                                                                 speech.duration))
+    assert closed_share(made.phones, phones) >= 0.75
+    # Long recordings go phrase by phrase: cut into short phrases, the phones must still land in place.
+    monkeypatch.setattr(transcribe, "MAX_PHRASE_S", 2.5)
+    phrases = transcribe.transcribe(speech.samples, speech.activity, speech.feature_rate)
+    assert len(phrases) >= 3 and all(p.end - p.start <= 2.5 for p in phrases)
+    speech.phones = None
+    assert agreement(truth, cues(find_phones(speech)), speech.duration) > 0.6
+
+
+def test_log_mel_is_whisper_input() -> None:
+    rate = transcribe.RATE
+    tone = 0.5 * np.sin(2 * np.pi * 1000 * np.arange(rate) / rate).astype(np.float32)
+    features = transcribe.log_mel(tone)
+    assert features.shape == (transcribe.N_MELS, rate // transcribe.HOP) and features.dtype == np.float32
+    loudest = int(np.argmax(features[:, 50]))
+    assert 25 <= loudest <= 27  # Slaney scale: 1 kHz is 15 mels, and channel k centres on (k + 1) * 45.2 / 81
+    assert features.max() - features.min() == pytest.approx(2.0)  # log power clamped to 8 decades, over 4
 
 
 def test_match_timing_keeps_every_expected_phone_in_order() -> None:

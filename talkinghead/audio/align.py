@@ -23,12 +23,12 @@ MAX_MATCH_CELLS = 3_000_000  # edit-distance table size (about 2 minutes of spee
 
 
 def transcript_words(text: str) -> list[str]:
-    """Lower-case words PocketSphinx can look up (letters and apostrophes).
+    """Lower-case words (letters and apostrophes) and numbers; espeak-ng says the numbers and unknown words.
 
     >>> transcript_words("Hello, Mr. O'Brien -- 42!")
-    ['hello', 'mr', "o'brien"]
+    ['hello', 'mr', "o'brien", '42']
     """
-    return re.findall(r"[a-z]+(?:'[a-z]+)*", text.lower())
+    return re.findall(r"[a-z]+(?:'[a-z]+)*|[0-9]+", text.lower())
 
 
 def align_phones(samples: np.ndarray, activity: np.ndarray, feature_rate: int, transcript: str) -> list[Phone]:
@@ -37,42 +37,66 @@ def align_phones(samples: np.ndarray, activity: np.ndarray, feature_rate: int, t
     words = transcript_words(transcript)
     if not words:
         return recognize_phones(samples, activity, feature_rate)
-    decoder = align_decoder()
-    pronunciations = [_pronunciation(decoder, word) for word in words]
-    words = [w for w, p in zip(words, pronunciations, strict=True) if p]
+    pronunciations = [_pronunciation(align_decoder(), word) for word in words]
+    kept = [(w, p) for w, p in zip(words, pronunciations, strict=True) if p]
     pcm = padded_pcm(samples)
-    aligned = _force_align(decoder, pcm, " ".join(words))
-    if aligned is not None:
-        return contiguous(aligned, duration)
-    expected = [phone for p in pronunciations if p for phone in p]
+    for wide in (False, True):  # a voice far from the acoustic model may need the wider search
+        aligned = _force_align(align_decoder(wide), pcm, kept)
+        if aligned is not None:
+            return contiguous(aligned, duration)
+    expected = [phone for _, p in kept for phone in p]
     heard = recognize_phones(samples, activity, feature_rate)
     if len(expected) * len(heard) > MAX_MATCH_CELLS:  # too long to match quickly: what was heard will do
         return heard
     return contiguous(match_timing(expected, heard), duration)
 
 
-def _force_align(decoder: Any, pcm: bytes, text: str) -> list[Phone] | None:
+def _force_align(decoder: Any, pcm: bytes, words: list[tuple[str, list[str]]]) -> list[Phone] | None:
+    """Phone timings of ``words`` (with their pronunciations), or None when the words cannot be aligned.
+
+    The word pass comes first; the phone pass (state alignment) refines it. When only the word pass succeeds,
+    each word's phones share its time, vowels twice as long as consonants.
+    """
+    text = " ".join(word for word, _ in words)
+    for word, phones in words:
+        if not decoder.lookup_word(word):
+            decoder.add_word(word, " ".join(phones), True)
     try:
         decoder.set_align_text(text)
         decode(decoder, pcm)
         if decoder.hyp() is None or decoder.hyp().hypstr.split() != text.split():
             return None
+        spans = [(seg.start_frame, seg.end_frame + 1) for seg in decoder.seg() if _is_word(seg.word)]
+    except RuntimeError:
+        return None
+    try:
         decoder.set_alignment()
         decode(decoder, pcm)
         return [unpad(phone.name, phone.start, phone.duration) for word in decoder.get_alignment() for phone in word]
     except RuntimeError:
-        return None
+        if len(spans) != len(words):
+            return None
+        return [phone for (start, end), (_, phones) in zip(spans, words, strict=True)
+                for phone in _spread(phones, start, end)]
+
+
+def _is_word(label: str) -> bool:
+    return not (label.startswith(("<", "[", "+")) or label == "sil")
+
+
+def _spread(phones: list[str], start_frame: int, end_frame: int) -> list[Phone]:
+    """``phones`` over a word's frames, a vowel's share twice a consonant's."""
+    weights = np.array([2.0 if phone[0] in "AEIOU" else 1.0 for phone in phones])
+    edges = start_frame + (end_frame - start_frame) * np.concatenate([[0.0], np.cumsum(weights)]) / weights.sum()
+    return [unpad(phone, a, b - a) for phone, a, b in zip(phones, edges[:-1], edges[1:], strict=True)]
 
 
 def _pronunciation(decoder: Any, word: str) -> list[str]:
-    """ARPAbet phones for ``word``; out-of-dictionary words are added with espeak-ng's pronunciation."""
+    """ARPAbet phones for ``word``: PocketSphinx's dictionary, else espeak-ng's letter-to-sound rules."""
     known = decoder.lookup_word(word)
     if known:
         return [arpabet(p) for p in known.split()]
-    phones = [p for p in espeak_pronunciation(word) if p != SILENCE]
-    if phones:
-        decoder.add_word(word, " ".join(phones), True)
-    return phones
+    return [p for p in espeak_pronunciation(word) if p != SILENCE]
 
 
 def espeak_pronunciation(word: str) -> list[str]:

