@@ -82,7 +82,7 @@ def recogniser() -> tuple[Any, Any, int]:
 
 
 def transcribe(samples: np.ndarray, activity: np.ndarray, feature_rate: int) -> list[Phrase]:
-    """The phrases of 16 kHz ``samples``, cut at pauses, each with its English text (or None)."""
+    """The phrases of 16 kHz ``samples`` (pieces of at most `MAX_PHRASE_S`, cut in pauses), with their text."""
     return [Phrase(start, end, _transcribe_phrase(samples[round(start * RATE):round(end * RATE)]))
             for start, end in phrase_spans(samples.size / RATE, quiet_spans(activity, feature_rate), MAX_PHRASE_S)]
 
