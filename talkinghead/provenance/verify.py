@@ -1,7 +1,7 @@
 """What `talkinghead verify` checks in a file: watermark, container metadata, C2PA manifest, visible label.
 
 Each check gives a `Finding` with a confidence in 0..1. The watermark is the strong signal (it survives
-re-encoding, rescaling and crops; a false reading needs a sync peak and a matching CRC-16 by chance); the
+re-encoding, rescaling and crops; a false reading needs an energy peak and a matching CRC-16 by chance); the
 metadata and the manifest are exact when present but vanish on re-encoding or are easy to strip or forge;
 the label is a visible hint that anyone can crop away or paint on.
 """
@@ -84,7 +84,7 @@ def _watermark_finding(reading: Reading) -> Finding:
                        f"talkinghead {reading.payload.version}, video id {reading.payload.video_id} "
                        f"(sync {reading.sync_score:.1f}, {reading.frames} frames read)")
     if reading.sync_score >= SYNC_THRESHOLD:
-        return Finding("watermark", False, 0.5, f"a sync pattern was seen (score {reading.sync_score:.1f}) but "
+        return Finding("watermark", False, 0.5, f"the watermark pattern was seen (score {reading.sync_score:.1f}) but "
                        "the payload could not be read; the file may have been degraded")
     return Finding("watermark", False, 0.0, f"none found ({reading.frames} frames read)")
 
