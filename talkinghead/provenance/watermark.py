@@ -7,8 +7,7 @@ to R, G and B alike (luma only; chroma subsampling cannot touch it) as whole lev
 first frame is smooth (there a reader sees the mark rather than picture detail, and an encoder's adaptive
 quantiser is finest), scaled to a mean square of 6 (PSNR >= 40.3 dB). Smaller chips do not survive
 "x264 crf 32 after a 50% downscale" (a 4-pixel chip becomes 2 pixels, which crf 32 quantises away); larger
-ones leave too few chips for the payload. The chips' edges are blurred (`CHIP_SOFTNESS`): hard-edged 8-pixel
-squares showed as a grid on smooth backgrounds, soft ones read as the picture's own mottle.
+ones leave too few chips for the payload.
 
 Payload (64 bits): marker (4) | talkinghead version (12) | video id (32) | CRC-16 (16). It is coded with
 a rate-1/3 convolutional code (constraint length 9; 216 coded bits) and each coded bit is spread over 4-5
@@ -55,7 +54,6 @@ from talkinghead import __version__
 
 MEAN_SQUARE = 6.0  # of the pattern's levels: PSNR 10*log10(255^2/6) = 40.3 dB (more where pixels saturate)
 MIN_STRENGTH, MAX_STRENGTH = 0.25, 4.0  # relative level in textured / smooth areas (before scaling)
-CHIP_SOFTNESS = 0.25  # Gaussian blur of the chip pattern, in chips: soft edges instead of visible squares
 TILES_ACROSS = 2
 CHIPS = 32
 MARKER = 0xA  # 4 bits
@@ -242,16 +240,13 @@ def frame_pattern(video_id: str, height: int, width: int, strength: np.ndarray |
     rows = (np.arange(height) % period * CHIPS / period).astype(int)
     cols = (np.arange(width) % period * CHIPS / period).astype(int)
     signs = chip_tile(video_id)[rows[:, None], cols[None, :]]
-    # Soft chip edges: a grid of hard-edged squares is what an eye picks out on a smooth background.
-    shape = cv2.GaussianBlur(signs.astype(np.float32), (0, 0), CHIP_SOFTNESS * period / CHIPS)
-    shape /= np.sqrt(np.mean(shape**2))
     dither = np.random.default_rng(PATTERN_SEED + 1).random((height, width), np.float32)
     strength = np.ones((height, width), np.float32) if strength is None else strength
     gain = np.sqrt(MEAN_SQUARE)
     for _ in range(3):  # rounding changes the mean square a little: correct the gain twice
-        levels = np.floor(strength * np.abs(shape) * gain + dither)
+        levels = np.floor(strength * gain + dither)
         gain *= np.sqrt(MEAN_SQUARE / max(float(np.mean(levels**2)), 1e-6))
-    return np.sign(shape) * levels
+    return signs * levels
 
 
 class Watermark:
