@@ -12,6 +12,7 @@ from talkinghead.audio.align import align_phones, match_timing
 from talkinghead.audio.phonemes import SILENCE, Phone, contiguous
 from talkinghead.audio.phonetics import find_phones
 from talkinghead.audio.recognize import recognize_phones
+from talkinghead.audio.sphinx import align_decoder
 from talkinghead.audio.tts import synthesize, text_speech
 from talkinghead.errors import TalkingHeadError
 from talkinghead.motion.mouth import loudness_cues, mouth_channels
@@ -111,6 +112,19 @@ def test_words_heard_without_transcript_put_the_lips_where_the_speech_does(said,
     assert len(phrases) >= 3 and all(p.end - p.start <= 2.5 for p in phrases)
     speech.phones = None
     assert agreement(truth, cues(find_phones(speech)), speech.duration) > 0.6
+
+
+def test_phones_do_not_depend_on_what_was_decoded_before(said) -> None:
+    """Batch workers and servers decode many recordings in one process: each must come out the same."""
+    _, wav = said
+    speech = load_speech(wav)
+    short = text_speech("Hello there.")
+    align_decoder.cache_clear()  # a decoder that has decoded nothing yet
+    fresh = [align_phones(s.samples, s.activity, s.feature_rate, t) for s, t in ((short, "The low air."),
+                                                                                  (speech, TEXT))]
+    again = [align_phones(s.samples, s.activity, s.feature_rate, t) for s, t in ((short, "The low air."),
+                                                                                  (speech, TEXT))]
+    assert again == fresh
 
 
 def test_log_mel_is_whisper_input() -> None:

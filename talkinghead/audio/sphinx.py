@@ -60,6 +60,14 @@ def padded_pcm(samples: np.ndarray) -> bytes:
 
 
 def decode(decoder: Any, pcm: bytes) -> None:
+    """Decode one whole utterance from a fresh front end.
+
+    A decoder's feature state (the cepstral mean, among others) carries over from the utterances before,
+    so the same words aligned twice came out up to 10 ms apart: a render would depend on what the process
+    had decoded earlier (a batch worker's other jobs, a server's other requests). Resetting it first makes
+    every utterance decode the same way.
+    """
+    decoder.reinit_feat()
     decoder.start_utt()
     decoder.process_raw(pcm, full_utt=True)
     decoder.end_utt()
