@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import wave
 from pathlib import Path
 
-import numpy as np
+from wav_files import write_wav
 
 from talkinghead.audio.tts import synthesize
 
@@ -43,11 +42,7 @@ def main() -> None:
     for index, (voice, rate, text) in enumerate(CLIPS, 1):
         made = synthesize(text, voice, rate)
         stem = folder / f"syn-h{index:02d}"
-        with wave.open(str(stem.with_suffix(".wav")), "wb") as out:
-            out.setnchannels(1)
-            out.setsampwidth(2)
-            out.setframerate(made.rate)
-            out.writeframes((np.clip(made.samples, -1, 1) * 32767).astype(np.int16).tobytes())
+        write_wav(stem.with_suffix(".wav"), made.samples, made.rate)
         phones = [{"phone": name, "start_s": start, "end_s": end} for name, start, end in made.events]
         stem.with_suffix(".json").write_text(json.dumps({
             "text": text, "voice": voice, "rate": rate, "sample_rate": made.rate,

@@ -23,10 +23,10 @@ import sys
 import tempfile
 import threading
 import time
-import wave
 from pathlib import Path
 
 import numpy as np
+from wav_files import write_wav
 
 from talkinghead.assets import DEMO_PORTRAIT, DEMO_SPEECH
 from talkinghead.audio import load_speech
@@ -130,11 +130,7 @@ def bench_offline(size: int, fps: float, seconds: float) -> dict[str, float]:
     """`render` end to end (decode, analysis, rig, motion, render, label, encode) on ``seconds`` of speech."""
     with tempfile.TemporaryDirectory() as folder:
         audio = Path(folder) / "speech.wav"
-        with wave.open(str(audio), "wb") as out:
-            out.setnchannels(1)
-            out.setsampwidth(2)
-            out.setframerate(RATE)
-            out.writeframes((np.clip(speech_clip(seconds), -1, 1) * 32767).astype("<i2").tobytes())
+        write_wav(audio, speech_clip(seconds), RATE)
         started, cpu0 = time.perf_counter(), time.process_time()
         result = render(DEMO_PORTRAIT, audio, Path(folder) / "out.mp4", size=size, fps=fps)
         wall = time.perf_counter() - started

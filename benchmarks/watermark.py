@@ -20,7 +20,6 @@ import itertools
 import shutil
 import tempfile
 import time
-import wave
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -29,6 +28,7 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
+from wav_files import write_wav
 
 from talkinghead import Controls
 from talkinghead.assets import DEMO_PORTRAIT, DEMO_SPEECH
@@ -132,17 +132,9 @@ def speech_cuts(count: int, folder: Path) -> Iterator[Path]:
         step = int(CLIP_SECONDS * rate)
         for start in range(0, len(samples) - step + 1, step):
             cut = folder / f"{source.stem}-{start // step}.wav"
-            _write_wav(cut, samples[start : start + step], rate)
+            write_wav(cut, samples[start : start + step], rate)
             cuts.append(cut)
     yield from itertools.islice(itertools.cycle(cuts), count)
-
-
-def _write_wav(path: Path, samples: np.ndarray, rate: int) -> None:
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes((np.clip(samples, -1.0, 1.0) * 32767).astype("<i2").tobytes())
 
 
 def portraits() -> list[Path]:
