@@ -394,7 +394,8 @@ def _open_store(db_path: Path, existed: bool) -> sqlite3.Connection:
             problems = [row[0] for row in db.execute("PRAGMA quick_check").fetchall()]
             if problems != ["ok"]:
                 db.close()
-                raise _damaged(db_path, f"SQLite's check says: {problems[0]}")
+                said = " ".join(" ".join(map(str, problems)).replace("*** in database main ***", "").split())
+                raise _damaged(db_path, f"SQLite's check says: {said[:160]}")
             tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             if "jobs" not in tables:
                 db.close()
@@ -408,8 +409,9 @@ def _open_store(db_path: Path, existed: bool) -> sqlite3.Connection:
 
 
 def _damaged(db_path: Path, reason: str) -> StoreError:
-    return StoreError(f"the job store {db_path} is damaged ({reason}); nothing was changed. Move it aside "
-                      f"(mv {db_path} {db_path}.damaged) to start with an empty store, or restore a backup")
+    return StoreError(f"the job store {db_path} is damaged ({reason}); nothing was changed. Restore a backup, or "
+                      f"salvage its rows (sqlite3 {db_path} .recover), or move it aside (mv {db_path} "
+                      f"{db_path}.damaged) to start with an empty store")
 
 
 def _job(row: sqlite3.Row) -> Job:
