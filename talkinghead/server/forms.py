@@ -42,8 +42,9 @@ def control_specs() -> list[dict[str, Any]]:
             continue
         kind = _base_type(hints[spec.name])
         default = spec.default if spec.default is not MISSING else None
+        help_text = spec.metadata.get("help", "") + (CONTENT_HELP if spec.name in CONTENT_OPTIONS else "")
         specs.append({"name": spec.name, "type": kind.__name__, "default": default,
-                      "help": spec.metadata.get("help", ""), "choices": spec.metadata.get("choices")})
+                      "help": help_text, "choices": spec.metadata.get("choices")})
     return specs
 
 
