@@ -10,6 +10,7 @@ from typing import Any
 from talkinghead.errors import TalkingHeadError
 
 DONE, FAILED, SKIPPED = "done", "failed", "skipped"
+MAX_ATTEMPTS = 2  # the one retry policy of batch runs and server jobs: a job whose worker dies is tried once more
 
 
 @dataclass(frozen=True)
@@ -50,11 +51,13 @@ def render_job(job: Job, out_dir: str) -> JobResult:
     Never raises for a problem with the job, so one bad input cannot stop a batch; only a crash of the
     worker process itself escapes, and the runners retry those.
     """
+    from talkinghead.batch.pool import report_progress
     from talkinghead.pipeline import render
 
     started = time.perf_counter()
     try:
-        result = render(job.portrait, job.audio, Path(out_dir) / job.output, overwrite=True, **job.options)
+        result = render(job.portrait, job.audio, Path(out_dir) / job.output, overwrite=True,
+                        progress=report_progress, **job.options)
     except TalkingHeadError as exc:
         return JobResult(job.row, job.output, FAILED, str(exc), seconds=time.perf_counter() - started)
     except Exception as exc:  # a bug: record it with the job and go on with the others

@@ -18,11 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from talkinghead.batch.jobs import DONE, FAILED, SKIPPED, Job, JobResult, render_job
+from talkinghead.batch.jobs import DONE, FAILED, MAX_ATTEMPTS, SKIPPED, Job, JobResult, render_job
 from talkinghead.errors import TalkingHeadError
 
 REPORT = "report.jsonl"
-MAX_ATTEMPTS = 3
 
 
 @dataclass

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import shutil
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,15 +21,19 @@ from talkinghead import __version__
 from talkinghead.assets import DEMO_PORTRAIT
 from talkinghead.controls import Controls
 from talkinghead.errors import TalkingHeadError
-from talkinghead.server.forms import control_specs, controls_form
-from talkinghead.server.jobs import CANCELLED, DONE, FINISHED, JobStore, QueueFull, Workers
+from talkinghead.server.forms import CONTENT_OPTIONS, check_field_names, control_specs, controls_form
+from talkinghead.server.guard import Guard
+from talkinghead.server.jobs import DONE, FINISHED, Dispatcher, JobStore, QueueFull
 from talkinghead.server.live_ws import LiveEndpoint
 from talkinghead.server.metrics import Metrics
+from talkinghead.server.uploads import check_audio, check_portrait
 
 log = logging.getLogger("talkinghead.server")
 STATIC = Path(__file__).resolve().parent / "static"
 MB = 1024 * 1024
 CONSENT_YES = ("yes", "true", "1", "on")
+AUDIO_HELP = "speech: WAV, MP3, FLAC, OGG, M4A, WebM, ... (leave out when `text` is given)"
+INTERNAL_ERROR = "internal error; please report it (the server log has the details)"
 
 
 @dataclass
@@ -41,6 +47,9 @@ class Settings:
     max_portrait_mb: float = 20.0
     max_audio_mb: float = 100.0
     max_live_sessions: int = 2
+    token: str | None = None  # when set, every request but /healthz must carry it
+    allowed_origins: list[str] = field(default_factory=list)  # other web origins allowed to call the API
+    retention_s: float = 0.0  # delete finished jobs' files after this long (0: keep)
 
     @property
     def database(self) -> Path:
@@ -48,34 +57,40 @@ class Settings:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    """The app; opening the job store here means a damaged store fails now (`StoreError`), before serving."""
     settings = settings or Settings()
     store = JobStore(settings.database, settings.data_dir)
-    workers = Workers(store, settings.workers)
+    dispatcher = Dispatcher(store, settings.workers, settings.retention_s)
     metrics = Metrics()
     live = LiveEndpoint(metrics, settings.max_live_sessions, int(settings.max_portrait_mb * MB))
-    max_body = int((settings.max_portrait_mb + settings.max_audio_mb + 1) * MB)
+    max_body = int((settings.max_portrait_mb + settings.max_audio_mb + 2) * MB)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        workers.start()
+        dispatcher.start()
         yield
-        workers.stop()
+        await asyncio.to_thread(dispatcher.stop)
         store.close()
 
     app = FastAPI(title="talkinghead", version=__version__, lifespan=lifespan,
                   description="One portrait + speech -> a talking-head video, marked as AI-generated. "
                               "Render jobs (`/v1/videos`), live streaming (`WS /v1/live`, see docs/server.md).")
-    app.state.store, app.state.workers, app.state.settings = store, workers, settings
+    app.state.store, app.state.dispatcher, app.state.settings, app.state.live = store, dispatcher, settings, live
+    app.add_middleware(Guard, token=settings.token, allowed_origins=settings.allowed_origins)
 
     @app.middleware("http")
     async def limit_and_count(request: Request, call_next: Any) -> Response:
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > max_body:
-            response: Response = JSONResponse(
-                {"detail": f"upload of {int(length) / MB:.1f} MB is over the limit of {max_body / MB:.0f} MB"},
-                status_code=413)
-        else:
-            response = await call_next(request)
+        response = _refuse_body(request, max_body)
+        if response is None:
+            try:
+                response = await call_next(request)
+            except sqlite3.DatabaseError as exc:  # damaged while running: say so, do not pretend
+                log.error("job store error: %s", exc)
+                response = JSONResponse({"detail": "the job store cannot be read; the operator must restart "
+                                                   "the server"}, status_code=503)
+            except Exception:
+                log.exception("unhandled error in %s %s", request.method, request.url.path)
+                response = JSONResponse({"detail": INTERNAL_ERROR}, status_code=500)
         metrics.count_request(response.status_code)
         return response
 
@@ -91,13 +106,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/healthz", tags=["service"])
     def healthz() -> dict[str, Any]:
-        """Liveness: answers while renders run."""
+        """Liveness: answers while renders run (no token needed)."""
         return {"status": "ok", "version": __version__}
 
     @app.get("/metrics", response_class=PlainTextResponse, tags=["service"])
     def prometheus() -> str:
-        """Prometheus text format: jobs by status, queue depth, render fps, live frames and latency."""
-        return metrics.render(store.counts(), settings.workers, workers.last_fps)
+        """Prometheus text format: jobs by status, queue depth, render fps, live frames and latency, 5xx."""
+        return metrics.render(store.counts(), settings.workers, dispatcher.last_fps)
 
     @app.get("/v1/controls", tags=["videos"])
     def controls() -> list[dict[str, Any]]:
@@ -116,38 +131,39 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                             status_code=429, headers={"Retry-After": str(max(1, wait))})
 
     @app.post("/v1/videos", status_code=202, tags=["videos"])
-    def submit(request: Request,
-               portrait: Annotated[UploadFile, File(description="photo with one clearly visible face")],
-               consent: Annotated[str, Form(description="required: 'yes' attests that you have the right to "
-                                                        "animate this person's likeness with this voice")],
-               options: Annotated[dict[str, Any], Depends(controls_form())],
-               audio: Annotated[UploadFile | None, File(description="speech: WAV, MP3, FLAC, OGG, M4A, WebM, ... "
-                                                                   "(leave out when `text` is given)")] = None,
-               ) -> JSONResponse:
+    async def submit(request: Request,
+                     portrait: Annotated[UploadFile, File(description="photo with one clearly visible face")],
+                     consent: Annotated[str, Form(description="required: 'yes' attests that you have the right to "
+                                                              "animate this person's likeness with this voice")],
+                     options: Annotated[dict[str, Any], Depends(controls_form())],
+                     audio: Annotated[UploadFile | None, File(description=AUDIO_HELP)] = None,
+                     ) -> JSONResponse:
         """Queue a render; answers the job (poll `GET /v1/videos/{id}`). 429 with Retry-After when full."""
+        check_field_names((await request.form()).keys())
+        contents = {name: options.pop(name) for name in CONTENT_OPTIONS if name in options}
+        placeholders = {name: CONTENT_OPTIONS[name][0] for name in contents}
+        controls = Controls.from_options(options | placeholders)
         if consent.strip().lower() not in CONSENT_YES:
             raise HTTPException(422, "consent must be 'yes': attest that you may animate this person's likeness")
-        if store.counts()["queued"] >= settings.max_queue:  # cheap early answer; `add` checks again, atomically
-            return busy()
-        controls = Controls.from_options(options)
         if (audio is None) == (controls.text is None):
             raise HTTPException(422, "give either an audio file or text (exactly one of them)")
+        if store.counts()["queued"] >= settings.max_queue:  # cheap early answer; `add` checks again, atomically
+            return busy()
         job_id, folder = store.new_folder()
         try:
-            portrait_path = _save(portrait, folder, "portrait", settings.max_portrait_mb)
-            audio_path = _save(audio, folder, "audio", settings.max_audio_mb) if audio is not None else None
-            _check_inputs(portrait_path, portrait.filename, audio_path, audio.filename if audio else None,
-                          controls)
+            portrait_name, audio_name = await asyncio.to_thread(
+                _store_uploads, folder, portrait, audio, contents, settings, controls.max_audio_seconds)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
         client = request.client.host if request.client else ""
         try:
-            job = store.add(job_id, options, portrait_path, audio_path, consent, client, settings.max_queue)
+            job = store.add(job_id, options | placeholders, portrait_name, audio_name, consent, client,
+                            settings.max_queue)
         except QueueFull:
             shutil.rmtree(folder, ignore_errors=True)
             return busy()
-        workers.wake()
+        dispatcher.wake()
         return JSONResponse(job.public(), status_code=202, headers={"Location": f"/v1/videos/{job_id}"})
 
     @app.get("/v1/videos/{job_id}", tags=["videos"])
@@ -157,19 +173,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/v1/videos/{job_id}/file", tags=["videos"], response_class=FileResponse)
     def result(job_id: str) -> FileResponse:
-        """The MP4 once the job is done (409 before)."""
+        """The MP4 once the job is done (409 before; 410 once its files are deleted)."""
         job = _job_or_404(store, job_id)
         if job.status != DONE:
             raise HTTPException(409, f"job {job_id} is {job.status}; the video is there once it is done")
-        return FileResponse(store.result_path(job_id), media_type="video/mp4", filename=f"talkinghead-{job_id}.mp4")
+        path = store.result_path(job_id)
+        if job.files_deleted or not path.is_file():
+            raise HTTPException(410, f"the video of job {job_id} is gone ({job.note or 'deleted'})")
+        return FileResponse(path, media_type="video/mp4", filename=f"talkinghead-{job_id}.mp4")
 
     @app.delete("/v1/videos/{job_id}", tags=["videos"])
-    def cancel(job_id: str) -> dict[str, Any]:
-        """Cancel a queued or running job (its uploads are deleted); a finished job is left as it is."""
-        job = _job_or_404(store, job_id)
-        if job.status not in FINISHED:
-            job = store.cancel(job_id) or job
-        if job.status != CANCELLED and job.status not in FINISHED:
+    def delete(job_id: str) -> dict[str, Any]:
+        """Cancel a queued or running job; delete the job's files (uploads and video) in every state."""
+        _job_or_404(store, job_id)
+        job = store.delete(job_id)
+        if job is None or job.status not in FINISHED:
             raise HTTPException(409, f"job {job_id} could not be cancelled")
         return job.public()
 
@@ -177,42 +195,60 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+def _refuse_body(request: Request, max_body: int) -> Response | None:
+    """413 for a declared body over the limit; 411 for an upload that does not declare its length."""
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > max_body:
+        return JSONResponse({"detail": f"upload of {int(length) / MB:.1f} MB is over the limit of "
+                                       f"{max_body / MB:.0f} MB"}, status_code=413)
+    if request.method == "POST" and not (length and length.isdigit()):
+        return JSONResponse({"detail": "uploads must give their Content-Length"}, status_code=411)
+    return None
+
+
 def _job_or_404(store: JobStore, job_id: str) -> Any:
     job = store.get(job_id)
     if job is None:
-        raise HTTPException(404, f"no job {job_id}")
+        raise HTTPException(404, f"no job {job_id[:64]}")
     return job
 
 
-def _save(upload: UploadFile, folder: Path, role: str, limit_mb: float) -> Path:
-    """Copy an upload into the job's folder, refusing (413) one over its limit."""
+def _store_uploads(folder: Path, portrait: UploadFile, audio: UploadFile | None, contents: dict[str, Any],
+                   settings: Settings, max_audio_seconds: float) -> tuple[str, str | None]:
+    """Copy the uploads into the job's folder and check their headers (4xx on a bad one); their names there."""
+    portrait_path = _save(portrait, folder, "portrait", settings.max_portrait_mb * MB)
+    check_portrait(portrait_path, portrait.filename)
+    audio_path = None
+    if audio is not None:
+        audio_path = _save(audio, folder, "audio", settings.max_audio_mb * MB)
+        check_audio(audio_path, audio.filename, max_audio_seconds)
+    for name, value in contents.items():
+        file_name, limit = CONTENT_OPTIONS[name]
+        data = value.encode() if isinstance(value, str) else _read_limited(value, limit, name)
+        if len(data) > limit:
+            raise HTTPException(413, f"{name} is over the limit of {limit // 1024} KB")
+        (folder / file_name).write_bytes(data)
+    return portrait_path.name, audio_path.name if audio_path else None
+
+
+def _read_limited(upload: UploadFile, limit: int, role: str) -> bytes:
+    data = upload.file.read(limit + 1)
+    if len(data) > limit:
+        raise HTTPException(413, f"{role} is over the limit of {limit // 1024} KB")
+    return data
+
+
+def _save(upload: UploadFile, folder: Path, role: str, limit: float) -> Path:
+    """Copy an upload into the job's folder under a name of ours, refusing (413) one over its limit."""
     suffix = "".join(c for c in Path(upload.filename or "").suffix.lower() if c.isalnum() or c == ".")[:8]
     path = folder / f"{role}{suffix}"
     written = 0
     with path.open("wb") as out:
         while block := upload.file.read(MB):
             written += len(block)
-            if written > limit_mb * MB:
-                raise HTTPException(413, f"the {role} is over the limit of {limit_mb:g} MB")
+            if written > limit:
+                raise HTTPException(413, f"the {role} is over the limit of {limit / MB:g} MB")
             out.write(block)
     if not written:
         raise HTTPException(400, f"the {role} upload is empty")
     return path
-
-
-def _check_inputs(portrait: Path, portrait_name: str | None, audio: Path | None, audio_name: str | None,
-                  controls: Controls) -> None:
-    """Refuse unreadable files now (400), with the pipeline's own messages naming the uploaded files."""
-    from talkinghead.audio import load_speech
-    from talkinghead.face.image import load_image
-
-    try:
-        load_image(portrait)
-    except TalkingHeadError as exc:
-        raise HTTPException(400, str(exc).replace(str(portrait), portrait_name or "the portrait")) from None
-    if audio is None:
-        return
-    try:
-        load_speech(audio, controls.max_audio_seconds)
-    except TalkingHeadError as exc:
-        raise HTTPException(400, str(exc).replace(str(audio), audio_name or "the audio")) from None

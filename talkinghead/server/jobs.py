@@ -1,10 +1,15 @@
-"""Render jobs that survive restarts: a SQLite table, uploads and results on disk, a bounded worker pool.
+"""Render jobs that survive restarts and crashes: a SQLite table, uploads and results on disk, worker processes.
 
 A job is a row (status, progress, controls, consent, error) plus a folder holding its uploads and, once
-done, its MP4. Workers are threads in the server process that claim the oldest queued job and run
-`talkinghead.pipeline.render` on it. At start-up, jobs a crash left ``running`` are queued again (their
-uploads are still on disk) unless they have already been interrupted `MAX_ATTEMPTS` times, in which case
-they are marked failed with that reason: a job is never silently lost.
+done, its MP4. `Dispatcher` (one thread in the server) hands queued jobs to the batch runner's
+`WorkerPool`, so every render runs in a worker process: a native crash kills that worker, never the
+server, and the job is tried once more on a fresh worker (`MAX_ATTEMPTS`, the batch runner's policy) before
+it is failed with the reason. At start-up, jobs a server crash left ``running`` are queued again (their
+uploads are still on disk) unless they already had `MAX_ATTEMPTS` tries, in which case they are marked
+failed with that reason: a job is never silently lost.
+
+The store refuses to open (`StoreError`, a `TalkingHeadError`: one line, exit 2) rather than run on a
+damaged file: see `JobStore` for what it checks.
 """
 
 from __future__ import annotations
@@ -20,14 +25,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from talkinghead.batch.jobs import DONE as JOB_DONE
+from talkinghead.batch.jobs import MAX_ATTEMPTS
+from talkinghead.batch.jobs import Job as RenderJob
+from talkinghead.batch.pool import PROGRESS, RESULT, RETRY, Event, WorkerPool
 from talkinghead.errors import TalkingHeadError
 
 log = logging.getLogger("talkinghead.server")
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 FINISHED = (DONE, FAILED, CANCELLED)
-MAX_ATTEMPTS = 2
-PROGRESS_EVERY_S = 0.5
+RESULT_NAME = "video.mp4"
+FILES_DELETED = "files deleted"
+POLL_S = 0.25
+RETENTION_SWEEP_S = 60.0
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -51,8 +62,8 @@ CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, created);
 """
 
 
-class Cancelled(Exception):
-    """Raised inside a render whose job was cancelled."""
+class StoreError(TalkingHeadError):
+    """The job store or data folder cannot be used; the server does not start."""
 
 
 class QueueFull(Exception):
@@ -66,8 +77,8 @@ class Job:
     progress: float
     created: float
     updated: float
-    controls: dict[str, Any]
-    portrait: str
+    controls: dict[str, Any]  # file-valued options hold names inside the job's folder
+    portrait: str  # name inside the job's folder
     audio: str | None  # None when the job says `text`
     consent: str
     client: str
@@ -83,29 +94,39 @@ class Job:
                                                "attempts", "frames", "error", "note")}
         shown["progress"] = round(self.progress, 4)
         shown["fps"] = round(self.frames / self.render_seconds, 2) if self.render_seconds else None
-        shown["file"] = f"/v1/videos/{self.id}/file" if self.status == DONE else None
+        shown["file"] = f"/v1/videos/{self.id}/file" if self.status == DONE and not self.files_deleted else None
         return shown
+
+    @property
+    def files_deleted(self) -> bool:
+        return self.note.startswith(FILES_DELETED)
 
 
 class JobStore:
-    """The jobs table; safe to use from several threads."""
+    """The jobs table; safe to use from several threads.
+
+    Opening checks, before the server says it is serving: the data folder is a folder we can write in, the
+    store path is not a folder, and an existing store is a SQLite file that passes ``PRAGMA quick_check``
+    and has the jobs table. A store that fails (garbage, a damaged page, zero bytes: SQLite never leaves an
+    in-use store empty) is left untouched and the server refuses to start, saying how to go on: we do not
+    move it aside ourselves, since a fresh store would hide the jobs the old one lists.
+    """
 
     def __init__(self, db_path: Path, data_dir: Path) -> None:
         self.data_dir = data_dir
-        (data_dir / "jobs").mkdir(parents=True, exist_ok=True)
-        db_path.parent.mkdir(parents=True, exist_ok=True)
+        self.jobs_dir = data_dir / "jobs"
+        _prepare_folder(data_dir, "--data-dir")
+        _prepare_folder(self.jobs_dir, "the jobs folder")
+        existed = _check_store_path(db_path)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(db_path), check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
+        self._db = _open_store(db_path, existed)
+        self.fresh = not existed
 
     def folder(self, job_id: str) -> Path:
-        return self.data_dir / "jobs" / job_id
+        return self.jobs_dir / job_id
 
     def result_path(self, job_id: str) -> Path:
-        return self.folder(job_id) / "video.mp4"
+        return self.folder(job_id) / RESULT_NAME
 
     def new_folder(self) -> tuple[str, Path]:
         job_id = uuid.uuid4().hex
@@ -113,7 +134,7 @@ class JobStore:
         folder.mkdir(parents=True)
         return job_id, folder
 
-    def add(self, job_id: str, controls: dict[str, Any], portrait: Path, audio: Path | None, consent: str,
+    def add(self, job_id: str, controls: dict[str, Any], portrait: str, audio: str | None, consent: str,
             client: str, max_queued: int) -> Job:
         """Queue a job, unless ``max_queued`` jobs already wait (`QueueFull`): checked and added at once."""
         now = time.time()
@@ -124,8 +145,7 @@ class JobStore:
             self._db.execute(
                 "INSERT INTO jobs (id, status, created, updated, controls, portrait, audio, consent, client) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (job_id, QUEUED, now, now, json.dumps(controls), str(portrait), str(audio) if audio else None, consent,
-                 client))
+                (job_id, QUEUED, now, now, json.dumps(controls), portrait, audio, consent, client))
         log.info("job %s queued; consent %r from %s; controls %s", job_id, consent, client, json.dumps(controls))
         return self.get(job_id)  # type: ignore[return-value]
 
@@ -133,6 +153,12 @@ class JobStore:
         with self._lock:
             row = self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return _job(row) if row else None
+
+    def statuses(self, job_ids: list[str]) -> dict[str, str]:
+        marks = ", ".join("?" * len(job_ids))
+        with self._lock:
+            rows = self._db.execute(f"SELECT id, status FROM jobs WHERE id IN ({marks})", job_ids).fetchall()
+        return {row[0]: row[1] for row in rows}
 
     def counts(self) -> dict[str, int]:
         with self._lock:
@@ -157,27 +183,28 @@ class JobStore:
                              "WHERE id = ?", (RUNNING, time.time(), row[0]))
         return self.get(row[0])
 
-    def update(self, job_id: str, **values: Any) -> None:
+    def update(self, job_id: str, only_if: str | None = None, **values: Any) -> None:
+        """Set columns of a job (when ``only_if`` is given: only while the job has that status)."""
         values["updated"] = time.time()
         columns = ", ".join(f"{name} = ?" for name in values)
+        condition = "" if only_if is None else " AND status = ?"
+        extra = () if only_if is None else (only_if,)
         with self._lock:
-            self._db.execute(f"UPDATE jobs SET {columns} WHERE id = ?", (*values.values(), job_id))
+            self._db.execute(f"UPDATE jobs SET {columns} WHERE id = ?{condition}", (*values.values(), job_id, *extra))
 
-    def cancel(self, job_id: str) -> Job | None:
-        """Cancel a queued or running job; a finished one keeps its status. Returns the job after.
+    def delete(self, job_id: str) -> Job | None:
+        """Cancel a queued or running job; delete the files of the job in any state. Returns the job after.
 
-        A queued job's folder goes now; a running job's goes when its worker stops it (it is writing there).
-        """
-        before = self.get(job_id)
+        A running job's worker is stopped by the dispatcher, which sees the status change."""
         with self._lock:
             self._db.execute("UPDATE jobs SET status = ?, updated = ?, error = 'cancelled by the client' "
                              "WHERE id = ? AND status IN (?, ?)", (CANCELLED, time.time(), job_id, QUEUED, RUNNING))
-        if before and before.status == QUEUED:
-            shutil.rmtree(self.folder(job_id), ignore_errors=True)
+            self._db.execute("UPDATE jobs SET note = ? WHERE id = ?", (f"{FILES_DELETED} by the client", job_id))
+        shutil.rmtree(self.folder(job_id), ignore_errors=True)
         return self.get(job_id)
 
     def recover(self) -> None:
-        """After a restart: requeue the jobs a crash interrupted, or fail them with the reason."""
+        """After a restart: requeue the jobs a crash interrupted, or fail them with the reason; clean leftovers."""
         with self._lock:
             rows = self._db.execute("SELECT id, attempts FROM jobs WHERE status = ?", (RUNNING,)).fetchall()
         for job_id, attempts in rows:
@@ -188,107 +215,203 @@ class JobStore:
             else:
                 self.update(job_id, status=QUEUED, progress=0.0, note="requeued after a server restart")
                 log.info("job %s requeued after a restart", job_id)
+        self._clean_leftovers()
+
+    def requeue_stopped(self, job_id: str) -> None:
+        """The server stopped during this render: not the job's fault, so the try does not count."""
+        with self._lock:
+            self._db.execute("UPDATE jobs SET status = ?, attempts = MAX(attempts - 1, 0), progress = 0, "
+                             "updated = ?, note = 'requeued: the server stopped during the render' "
+                             "WHERE id = ? AND status = ?", (QUEUED, time.time(), job_id, RUNNING))
+
+    def delete_expired(self, older_than_s: float) -> int:
+        """Delete the files of jobs finished more than ``older_than_s`` seconds ago (the row stays)."""
+        cutoff = time.time() - older_than_s
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id FROM jobs WHERE status IN (?, ?, ?) AND updated < ? AND note NOT LIKE ?",
+                (*FINISHED, cutoff, FILES_DELETED + "%")).fetchall()
+            for (job_id,) in rows:
+                self._db.execute("UPDATE jobs SET note = ? WHERE id = ?",
+                                 (f"{FILES_DELETED} after the retention period", job_id))
+        for (job_id,) in rows:
+            shutil.rmtree(self.folder(job_id), ignore_errors=True)
+        if rows:
+            log.info("retention: deleted the files of %d finished job(s)", len(rows))
+        return len(rows)
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
+    def _clean_leftovers(self) -> None:
+        """Partial files a killed render left, and upload folders whose job was never stored (a kill while
+        the upload was checked). With a new store every folder would look orphaned, so then none is touched."""
+        with self._lock:
+            known = {row[0] for row in self._db.execute("SELECT id FROM jobs").fetchall()}
+        for folder in self.jobs_dir.iterdir():
+            if not folder.is_dir():
+                continue
+            if folder.name not in known:
+                if self.fresh:
+                    log.warning("%s has no job in the new store; left as it is", folder)
+                else:
+                    shutil.rmtree(folder, ignore_errors=True)
+                    log.info("removed %s: an upload with no job", folder)
+                continue
+            for partial in folder.glob(".*"):  # the renderer's temp files are hidden: .video.mp4.*.partial.mp4
+                partial.unlink(missing_ok=True)
 
-class Workers:
-    """``count`` threads rendering queued jobs one at a time each."""
 
-    def __init__(self, store: JobStore, count: int) -> None:
+class Dispatcher:
+    """One thread that hands queued jobs to ``count`` worker processes and records what becomes of them."""
+
+    def __init__(self, store: JobStore, count: int, retention_s: float = 0.0) -> None:
         self.store = store
         self.count = count
+        self.retention_s = retention_s
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
+        self._thread: threading.Thread | None = None
         self.last_fps = 0.0
 
     def start(self) -> None:
         self.store.recover()
-        for number in range(self.count):
-            thread = threading.Thread(target=self._loop, name=f"talkinghead-worker-{number}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
-        self._wake.set()
+        self._thread = threading.Thread(target=self._loop, name="talkinghead-dispatcher", daemon=True)
+        self._thread.start()
 
     def wake(self) -> None:
         self._wake.set()
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def stop(self, timeout: float = 15.0) -> None:
         self._stop.set()
-        self._wake.set()
-        for thread in self._threads:
-            thread.join(timeout)
+        if self._thread:
+            self._thread.join(timeout)
 
     def _loop(self) -> None:
-        while not self._stop.is_set():
+        pool = WorkerPool(self.count)
+        swept = 0.0
+        try:
+            while not self._stop.is_set():
+                self._fill(pool)
+                for event in pool.wait(POLL_S) if pool.has_work() else self._idle():
+                    self._record(event)
+                self._stop_cancelled(pool)
+                if self.retention_s and time.monotonic() - swept > RETENTION_SWEEP_S:
+                    swept = time.monotonic()
+                    self.store.delete_expired(self.retention_s)
+        except Exception:  # the store or the pool broke: say so; the server keeps answering
+            log.exception("the job dispatcher stopped")
+        finally:
+            for job_id in pool.close():  # not the jobs' fault: they run again at the next start
+                self.store.requeue_stopped(str(job_id))
+
+    def _idle(self) -> list[Event]:
+        self._wake.wait(POLL_S)
+        self._wake.clear()
+        return []
+
+    def _fill(self, pool: WorkerPool) -> None:
+        while pool.free_slots():
             job = self.store.claim()
             if job is None:
-                self._wake.wait(1.0)
-                self._wake.clear()
-                continue
-            self._run(job)
-
-    def _run(self, job: Job) -> None:
-        from talkinghead.pipeline import render
-
-        last = [0.0]
-
-        def progress(done: int, total: int) -> None:
-            if self._stop.is_set():
-                raise Cancelled("server stopping")
-            now = time.monotonic()
-            if now - last[0] >= PROGRESS_EVERY_S or done == total:
-                last[0] = now
-                current = self.store.get(job.id)
-                if current is None or current.status == CANCELLED:
-                    raise Cancelled("cancelled by the client")
-                self.store.update(job.id, progress=done / max(total, 1), frames=done)
-
-        started = time.perf_counter()
-        try:
-            result = render(job.portrait, job.audio, self.store.result_path(job.id), progress=progress,
-                            **job.controls)
-        except Cancelled:
-            if self._stop.is_set():  # not the job's fault: it runs again at the next start, as a fresh attempt
-                self.store.update(job.id, status=QUEUED, attempts=job.attempts - 1, progress=0.0,
-                                  note="requeued: the server stopped during the render")
-            self._forget_if_cancelled(job.id)
-            return
-        except Exception as exc:
-            if self._forget_if_cancelled(job.id):
                 return
-            if isinstance(exc, TalkingHeadError):
-                error = _without_paths(str(exc), job)
-            else:  # a bug: the job says so instead of vanishing
-                log.exception("job %s crashed", job.id)
-                error = f"internal error: {type(exc).__name__}: {exc}"
-            self.store.update(job.id, status=FAILED, error=error)
-            log.info("job %s failed: %s", job.id, error)
+            folder = self.store.folder(job.id)
+            options = {name: str(folder / value) if name in FILE_OPTIONS else value
+                       for name, value in job.controls.items()}
+            render_job = RenderJob(0, 0, folder / job.portrait, folder / job.audio if job.audio else None,
+                                   RESULT_NAME, options)
+            pool.submit(job.id, render_job, str(folder), attempts=job.attempts - 1)
+
+    def _record(self, event: Event) -> None:
+        job_id = str(event.key)
+        if event.kind == PROGRESS:
+            self.store.update(job_id, only_if=RUNNING, progress=event.done / max(event.total, 1), frames=event.done)
+        elif event.kind == RETRY:
+            self.store.update(job_id, only_if=RUNNING, attempts=event.attempts + 1, progress=0.0,
+                              note=f"retried: its worker crashed ({event.detail})")
+            log.warning("job %s: worker crashed (%s); trying again", job_id, event.detail)
+        elif event.kind == RESULT and event.result is not None:
+            result = event.result
+            if result.status == JOB_DONE:
+                self.last_fps = result.frames / result.seconds if result.seconds else 0.0
+                self.store.update(job_id, only_if=RUNNING, status=DONE, progress=1.0, frames=result.frames,
+                                  render_seconds=result.seconds, attempts=event.attempts)
+                log.info("job %s done: %d frames in %.1f s", job_id, result.frames, result.seconds)
+            else:
+                error = without_paths(result.reason, self.store.folder(job_id))
+                self.store.update(job_id, only_if=RUNNING, status=FAILED, error=error, attempts=event.attempts)
+                log.info("job %s failed: %s", job_id, error)
+
+    def _stop_cancelled(self, pool: WorkerPool) -> None:
+        running = [str(key) for key in pool.running]
+        if not running:
             return
-        seconds = time.perf_counter() - started
-        self.last_fps = result.n_frames / seconds if seconds else 0.0
-        if self._forget_if_cancelled(job.id):
-            return
-        self.store.update(job.id, status=DONE, progress=1.0, frames=result.n_frames, render_seconds=seconds)
-        log.info("job %s done: %d frames in %.1f s", job.id, result.n_frames, seconds)
-
-    def _forget_if_cancelled(self, job_id: str) -> bool:
-        """If the client cancelled the job, delete its folder and say so."""
-        current = self.store.get(job_id)
-        if current is None or current.status != CANCELLED:
-            return False
-        shutil.rmtree(self.store.folder(job_id), ignore_errors=True)
-        log.info("job %s cancelled", job_id)
-        return True
+        for job_id, status in self.store.statuses(running).items():
+            if status != RUNNING:
+                pool.cancel(job_id)
+                shutil.rmtree(self.store.folder(job_id), ignore_errors=True)
+                log.info("job %s cancelled", job_id)
 
 
-def _without_paths(message: str, job: Job) -> str:
-    """Error messages name the uploaded files by role, not by their place on the server's disk."""
-    message = message.replace(job.portrait, "the portrait")
-    return message.replace(job.audio, "the audio") if job.audio else message
+FILE_OPTIONS = ("motion_in", "emotion_schedule", "transcript_file")  # uploaded content, kept in the job folder
+
+
+def without_paths(message: str, folder: Path) -> str:
+    """Error messages name uploaded files by their name in the job, never by their place on the server."""
+    for form in (str(folder.resolve()), str(folder)):
+        message = message.replace(form + "/", "").replace(form, "the job")
+    return message
+
+
+def _prepare_folder(folder: Path, what: str) -> None:
+    if folder.exists() and not folder.is_dir():
+        raise StoreError(f"{what} {folder} is a file; give a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".write-test-{uuid.uuid4().hex[:8]}"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise StoreError(f"cannot write in {what} {folder}: {exc.strerror}") from None
+
+
+def _check_store_path(db_path: Path) -> bool:
+    """True when the store already exists (and is a file)."""
+    if db_path.is_dir():
+        raise StoreError(f"the job store {db_path} is a folder; --db must name a file")
+    if db_path.exists() and db_path.stat().st_size == 0:
+        raise _damaged(db_path, "it is empty (0 bytes)")
+    _prepare_folder(db_path.parent, "the job store's folder")
+    return db_path.exists()
+
+
+def _open_store(db_path: Path, existed: bool) -> sqlite3.Connection:
+    try:
+        db = sqlite3.connect(str(db_path), check_same_thread=False, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        if existed:
+            problems = [row[0] for row in db.execute("PRAGMA quick_check").fetchall()]
+            if problems != ["ok"]:
+                db.close()
+                said = " ".join(" ".join(map(str, problems)).replace("*** in database main ***", "").split())
+                raise _damaged(db_path, f"SQLite's check says: {said[:160]}")
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if "jobs" not in tables:
+                db.close()
+                raise _damaged(db_path, "it has no jobs table (is it another program's database?)")
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.executescript(SCHEMA)
+    except sqlite3.DatabaseError as exc:
+        raise _damaged(db_path, str(exc)) from None
+    return db
+
+
+def _damaged(db_path: Path, reason: str) -> StoreError:
+    return StoreError(f"the job store {db_path} is damaged ({reason}); nothing was changed. Restore a backup, or "
+                      f"salvage its rows (sqlite3 {db_path} .recover), or move it aside (mv {db_path} "
+                      f"{db_path}.damaged) to start with an empty store")
 
 
 def _job(row: sqlite3.Row) -> Job:

@@ -15,6 +15,7 @@ class Metrics:
         self._lock = threading.Lock()
         self.requests: dict[str, int] = {}
         self.rejected_busy = 0
+        self.server_errors = 0
         self.live_sessions = 0
         self.live_frames = 0
         self._latencies: deque[float] = deque(maxlen=2000)
@@ -25,6 +26,8 @@ class Metrics:
             self.requests[key] = self.requests.get(key, 0) + 1
             if status == 429:
                 self.rejected_busy += 1
+            if status >= 500:
+                self.server_errors += 1
 
     def live_frame(self, latency_s: float) -> None:
         with self._lock:
@@ -46,7 +49,11 @@ class Metrics:
                       "# TYPE talkinghead_render_fps gauge", f"talkinghead_render_fps {render_fps:.3f}",
                       "# TYPE talkinghead_http_responses_total counter"]
             lines += [f'talkinghead_http_responses_total{{code="{k}"}} {v}' for k, v in sorted(self.requests.items())]
-            lines += ["# TYPE talkinghead_rejected_busy_total counter",
+            lines += ["# HELP talkinghead_http_server_errors_total Answers with a 5xx status (each one is a bug "
+                      "or a damaged store: see the log).",
+                      "# TYPE talkinghead_http_server_errors_total counter",
+                      f"talkinghead_http_server_errors_total {self.server_errors}",
+                      "# TYPE talkinghead_rejected_busy_total counter",
                       f"talkinghead_rejected_busy_total {self.rejected_busy}",
                       "# TYPE talkinghead_live_sessions gauge", f"talkinghead_live_sessions {self.live_sessions}",
                       "# TYPE talkinghead_live_frames_total counter",
