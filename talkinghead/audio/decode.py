@@ -12,6 +12,7 @@ import av
 import numpy as np
 
 from talkinghead.errors import TalkingHeadError
+from talkinghead.input_files import check_regular_file
 
 ANALYSIS_RATE = 16_000
 OUTPUT_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000)
@@ -25,8 +26,9 @@ def decode_audio(path: str | Path, max_seconds: float) -> tuple[np.ndarray, np.n
     missing, unreadable, corrupt, empty or too long file.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise TalkingHeadError(f"audio file not found: {path}")
+    check_regular_file(path, "audio")  # a device or FIFO would feed the decoder forever
     try:
         container = av.open(str(path))
     except av.error.FFmpegError as exc:

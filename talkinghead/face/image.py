@@ -1,31 +1,80 @@
-"""Read a portrait photo into an RGB array, with the size checks users need to hear about early."""
+"""Read a portrait photo into an RGB array, with the size checks users need to hear about early.
+
+An image file says how large it is in its header, and a decoder believes it: a 1 MB PNG can declare
+32000x32000 pixels (3 GB decoded). So the header is read first (Pillow reads headers without decoding)
+and an image over `MAX_PIXELS` is refused before a single pixel is decoded.
+"""
 
 from __future__ import annotations
 
+import io
+import struct
+import warnings
 from pathlib import Path
 
 import cv2
 import numpy as np
+from PIL import Image, UnidentifiedImageError
 
 from talkinghead.errors import TalkingHeadError
+from talkinghead.input_files import MIB, read_bytes
 
 MIN_SIDE = 64
 MAX_SIDE = 8000
+MAX_PIXELS = 50_000_000        # a 48-megapixel phone photo fits; decoded RGB stays under 150 MB
+MAX_IMAGE_BYTES = 256 * MIB    # an uncompressed 50-megapixel TIFF is 150 MB
+FORMATS = "PNG, JPEG, WebP, BMP or TIFF"
+
+
+def image_size(data_or_path: bytes | str | Path) -> tuple[int, int]:
+    """(width, height) from an image's header alone (file contents or a path), without decoding pixels.
+
+    Raises `TalkingHeadError` for data that is not an image Pillow can identify.
+    """
+    if isinstance(data_or_path, (bytes, bytearray, memoryview)):
+        return _header_size(io.BytesIO(data_or_path), "image")
+    return _header_size(data_or_path, str(data_or_path))
+
+
+def _header_size(source: io.BytesIO | str | Path, name: str) -> tuple[int, int]:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(source) as image:
+                width, height = image.size
+    except Image.DecompressionBombError:
+        raise TalkingHeadError(f"{name} declares more than {2 * (Image.MAX_IMAGE_PIXELS or 0) / 1e6:.0f} million "
+                               f"pixels, over the limit of {MAX_PIXELS / 1e6:.0f} million") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError, struct.error):
+        raise TalkingHeadError(f"cannot read {name} as an image ({FORMATS} expected)") from None
+    return int(width), int(height)
+
+
+def check_pixel_budget(width: int, height: int, name: str) -> None:
+    """Refuse an image whose declared size would decode into more than `MAX_PIXELS` pixels."""
+    if width * height > MAX_PIXELS:
+        raise TalkingHeadError(f"{name} is {width}x{height} px ({width * height / 1e6:.0f} megapixels), over the "
+                               f"limit of {MAX_PIXELS / 1e6:.0f} megapixels; scale it down first")
 
 
 def load_image(path: str | Path) -> tuple[np.ndarray, list[str]]:
     """Return the photo as RGB uint8 (EXIF orientation applied) and notes for the user.
 
     Photos over 8000 px on a side are scaled down to 8000 (the face crop never needs more); photos under
-    64 px on a side are refused, since no face in them can be animated.
+    64 px on a side, over `MAX_PIXELS` or over `MAX_IMAGE_BYTES` are refused.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise TalkingHeadError(f"portrait file not found: {path}")
-    data = np.fromfile(str(path), dtype=np.uint8)
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    data = read_bytes(path, "portrait", MAX_IMAGE_BYTES)
+    width, height = _header_size(io.BytesIO(data), str(path))
+    check_pixel_budget(width, height, str(path))
+    try:
+        image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+    except cv2.error:
+        image = None
     if image is None:
-        raise TalkingHeadError(f"cannot read {path} as an image (PNG, JPEG, WebP, BMP or TIFF expected)")
+        raise TalkingHeadError(f"cannot read {path} as an image ({FORMATS} expected)")
     return check_image(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), str(path))
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 import uuid
+from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
@@ -23,6 +25,7 @@ from talkinghead.errors import TalkingHeadError
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov")
 AAC_FRAME = 1024
 X264_THREADS = 3  # what x264's "auto" picks on a 2-core machine
+NAME_MAX = 255  # bytes in one file name on Linux, macOS and Windows file systems
 
 
 def check_output_path(path: str | Path, overwrite: bool) -> Path:
@@ -34,11 +37,20 @@ def check_output_path(path: str | Path, overwrite: bool) -> Path:
         raise TalkingHeadError(f"output {path} is a directory; give a file name such as {path / 'out.mp4'}")
     if path.exists() and not overwrite:
         raise TalkingHeadError(f"output {path} already exists; pass -y to overwrite it")
+    if len(os.fsencode(path.name)) > NAME_MAX:
+        raise TalkingHeadError(f"output name {path.name[:40]}... is {len(os.fsencode(path.name))} bytes long; "
+                               f"file names can be at most {NAME_MAX}")
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise TalkingHeadError(f"cannot write {path}: folder {parent} does not exist")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise TalkingHeadError(f"cannot write {path}: no permission to write in {parent}")
+    try:  # some folders refuse files whatever their permissions say (/proc, a read-only mount)
+        with tempfile.TemporaryFile(dir=parent, prefix=".talkinghead-probe-"):
+            pass
+    except OSError as exc:
+        raise TalkingHeadError(f"cannot write {path}: folder {parent} does not take new files "
+                               f"({exc.strerror or exc})") from None
     return path
 
 
@@ -59,7 +71,8 @@ class Mp4Writer:
                  audio_rate: int, metadata: dict[str, str] | None = None, crf: int = 20,
                  preset: str = "veryfast") -> None:
         self.path = Path(path)
-        self.temp = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex[:8]}.partial{self.path.suffix}")
+        # the hidden name keeps the start of the real one, short enough for any file-name limit
+        self.temp = self.path.with_name(f".{self.path.name[:100]}.{uuid.uuid4().hex[:8]}.partial{self.path.suffix}")
         self.fps = Fraction(fps).limit_denominator(1001)
         self.audio = audio
         self.audio_rate = audio_rate
@@ -69,7 +82,17 @@ class Mp4Writer:
             self.container = av.open(str(self.temp), mode="w", format="mp4",
                                      options={"movflags": "+faststart+use_metadata_tags"})
         except (OSError, av.error.FFmpegError) as exc:
+            self.temp.unlink(missing_ok=True)
             raise TalkingHeadError(f"cannot write {self.path}: {exc}") from None
+        try:
+            self._add_streams(size, metadata, crf, preset)
+        except BaseException:
+            self.abort()
+            raise
+
+    def _add_streams(self, size: int | tuple[int, int], metadata: dict[str, str] | None, crf: int,
+                     preset: str) -> None:
+        audio, audio_rate = self.audio, self.audio_rate
         self.container.metadata.update(metadata or {})
         self.video = self.container.add_stream("libx264", rate=self.fps)
         self.video.width, self.video.height = (size, size) if isinstance(size, int) else size
@@ -96,6 +119,10 @@ class Mp4Writer:
 
     def write(self, frame: np.ndarray) -> None:
         """Append one RGB uint8 frame (and the sound up to the end of that frame)."""
+        with self._writing():
+            self._write(frame)
+
+    def _write(self, frame: np.ndarray) -> None:
         video_frame = av.VideoFrame.from_ndarray(frame, format="rgb24")
         video_frame.pts = self.frames_written
         video_frame.time_base = 1 / self.fps
@@ -104,14 +131,28 @@ class Mp4Writer:
         self._write_audio_until(float(self.frames_written / self.fps))
 
     def close(self) -> Path:
-        """Flush the encoders, finish the file and move it into place."""
-        self._write_audio_until(None)
-        self.container.mux(self.video.encode(None))
-        if self.sound is not None:
-            self.container.mux(self.sound.encode(None))
-        self.container.close()
-        os.replace(self.temp, self.path)
+        """Flush the encoders, finish the file and move it into place (or drop it if that fails)."""
+        try:
+            with self._writing():
+                self._write_audio_until(None)
+                self.container.mux(self.video.encode(None))
+                if self.sound is not None:
+                    self.container.mux(self.sound.encode(None))
+                self.container.close()
+                os.replace(self.temp, self.path)
+        except BaseException:
+            self.abort()
+            raise
         return self.path
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """A failed write (a full disk, a folder gone) as one clear line instead of an encoder's error."""
+        try:
+            yield
+        except (OSError, av.error.FFmpegError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise TalkingHeadError(f"cannot write {self.path}: {reason}") from None
 
     def abort(self) -> None:
         """Drop the partial file."""
