@@ -31,15 +31,13 @@ NAME_MAX = 255  # bytes in one file name on Linux, macOS and Windows file system
 def check_output_path(path: str | Path, overwrite: bool) -> Path:
     """Refuse, before any work, an output the render could not write."""
     path = Path(path)
+    check_name_length(path, "output")
     if path.suffix.lower() not in VIDEO_SUFFIXES:
         raise TalkingHeadError(f"output {path} must end in {', '.join(VIDEO_SUFFIXES)}")
     if path.is_dir():
         raise TalkingHeadError(f"output {path} is a directory; give a file name such as {path / 'out.mp4'}")
     if path.exists() and not overwrite:
         raise TalkingHeadError(f"output {path} already exists; pass -y to overwrite it")
-    if len(os.fsencode(path.name)) > NAME_MAX:
-        raise TalkingHeadError(f"output name {path.name[:40]}... is {len(os.fsencode(path.name))} bytes long; "
-                               f"file names can be at most {NAME_MAX}")
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise TalkingHeadError(f"cannot write {path}: folder {parent} does not exist")
@@ -52,6 +50,14 @@ def check_output_path(path: str | Path, overwrite: bool) -> Path:
         raise TalkingHeadError(f"cannot write {path}: folder {parent} does not take new files "
                                f"({exc.strerror or exc})") from None
     return path
+
+
+def check_name_length(path: Path, what: str) -> None:
+    """Refuse a file name the file system would refuse, with the limit, before any work."""
+    length = len(os.fsencode(path.name))
+    if length > NAME_MAX:
+        raise TalkingHeadError(f"{what} name {path.name[:40]}... is {length} bytes long; file names can be at "
+                               f"most {NAME_MAX}")
 
 
 class Mp4Writer:
