@@ -14,7 +14,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from talkinghead.errors import TalkingHeadError
 from talkinghead.input_files import MIB, read_bytes
@@ -37,17 +37,30 @@ def image_size(data_or_path: bytes | str | Path) -> tuple[int, int]:
 
 
 def _header_size(source: io.BytesIO | str | Path, name: str) -> tuple[int, int]:
+    """Ask each of Pillow's format readers for the size in the header. (Not `Image.open`: it refuses images
+    over its own pixel limit without saying how large they are, and the caller applies its own budget.)"""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(source) as image:
-                width, height = image.size
-    except Image.DecompressionBombError:
-        raise TalkingHeadError(f"{name} declares more than {2 * (Image.MAX_IMAGE_PIXELS or 0) / 1e6:.0f} million "
-                               f"pixels, over the limit of {MAX_PIXELS / 1e6:.0f} million") from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError, struct.error):
-        raise TalkingHeadError(f"cannot read {name} as an image ({FORMATS} expected)") from None
-    return int(width), int(height)
+        handle = source if isinstance(source, io.BytesIO) else open(source, "rb")  # noqa: SIM115
+    except OSError as exc:
+        raise TalkingHeadError(f"cannot read {name}: {exc.strerror or exc}") from None
+    with handle:
+        prefix = handle.read(16)
+        Image.init()
+        for reader in Image.ID:
+            factory, accepts = Image.OPEN[reader]
+            handle.seek(0)
+            try:
+                verdict = True if accepts is None else accepts(prefix)
+                if not verdict or isinstance(verdict, str):  # a string: "this format, but unsupported"
+                    continue
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    width, height = factory(handle, name).size
+            except (OSError, ValueError, SyntaxError, EOFError, IndexError, KeyError, TypeError, struct.error):
+                continue
+            if width > 0 and height > 0:
+                return int(width), int(height)
+    raise TalkingHeadError(f"cannot read {name} as an image ({FORMATS} expected)")
 
 
 def check_pixel_budget(width: int, height: int, name: str) -> None:
