@@ -132,6 +132,7 @@ def cases(files: dict[str, Path], out: Path) -> dict[str, tuple[list[str], str]]
         "argparse: no command": ([], "required: COMMAND"),
         "argparse: size not a number": ([*render[:-3], "--size", "big"], "invalid int value"),
         "visemes transcript /dev/zero": (["visemes", speech, "--transcript-file", "/dev/zero"], "not a regular file"),
+        "visemes max-audio-seconds nan": (["visemes", speech, "--max-audio-seconds", "nan"], "between 1 and"),
     }
 
 
