@@ -10,8 +10,12 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from talkinghead.controls import Controls
-from talkinghead.errors import TalkingHeadError
-from talkinghead.pipeline import RenderResult, frames, render
+from talkinghead.numba_cache import ensure_numba_cache
+
+ensure_numba_cache()  # before anything imports numba
+
+from talkinghead.controls import Controls  # noqa: E402
+from talkinghead.errors import TalkingHeadError  # noqa: E402
+from talkinghead.pipeline import RenderResult, frames, render  # noqa: E402
 
 __all__ = ["Controls", "RenderResult", "TalkingHeadError", "__version__", "frames", "render"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import typing
 from collections.abc import Callable, Sequence
 
 from talkinghead import __version__
@@ -32,8 +33,16 @@ COMMANDS: list[tuple[AddParser, Run]] = [
 ]
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse with the one error style of the whole CLI: one line, ``talkinghead: error: ...``, exit 2
+    (argparse's own prints the whole usage first). Sub-command parsers are of this class too."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(EXIT_USER_ERROR, f"{PROG}: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog=PROG, description="Turn one portrait photo and a speech recording into a talking-head video.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -52,6 +61,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except OSError as exc:  # the machine said no (a full disk, a name too long, no permission): not a bug
+        if os.environ.get("TALKINGHEAD_DEBUG", "") not in ("", "0"):
+            raise
+        print(f"{PROG}: error: {describe_os_error(exc)}", file=sys.stderr)
+        return EXIT_USER_ERROR
     except MemoryError:
         print(f"{PROG}: error: out of memory; try a smaller --size or shorter audio", file=sys.stderr)
         return 1
@@ -61,6 +75,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: internal error: {type(exc).__name__}: {exc} (set TALKINGHEAD_DEBUG=1 for a traceback; "
               "please report it)", file=sys.stderr)
         return 1
+
+
+def describe_os_error(exc: OSError) -> str:
+    """One line for an operating-system refusal: what failed, on which file."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return f"{reason}: {str(exc.filename)[:200]}" if exc.filename else reason
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ every entry point rejects the same bad values with the same message.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -85,6 +86,7 @@ class Controls:
                                   metavar="PATH")
 
     def __post_init__(self) -> None:
+        _check_text_and_paths(self)
         if isinstance(self.size, bool) or not isinstance(self.size, int):
             raise TalkingHeadError(f"--size must be a whole number of pixels, got {self.size!r}")
         if self.size % 2 or not MIN_SIZE <= self.size <= MAX_SIZE:
@@ -116,7 +118,7 @@ class Controls:
         if self.emotion not in EMOTION_NAMES:
             raise TalkingHeadError(f"--emotion must be one of {', '.join(EMOTION_NAMES)}, got {self.emotion!r}")
         _check_range("--intensity", self.intensity, 0.0, 2.0)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**63:
             raise TalkingHeadError(f"--seed must be a whole number >= 0, got {self.seed!r}")
 
     @classmethod
@@ -127,6 +129,31 @@ class Controls:
         if unknown:
             raise TalkingHeadError(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         return cls(**options)
+
+
+TEXT_LIMITS = {"transcript": 1_000_000, "text": 100_000, "voice": 100}  # characters
+PATH_OPTIONS = ("transcript_file", "emotion_schedule", "motion_in", "motion_out")
+
+
+def _check_text_and_paths(controls: Controls) -> None:
+    """Types first, so no later step meets a number where text belongs (or a NUL byte in a path)."""
+    for name, limit in TEXT_LIMITS.items():
+        value = getattr(controls, name)
+        if value is not None and (not isinstance(value, str) or len(value) > limit or "\x00" in value):
+            raise TalkingHeadError(f"--{name} must be text of at most {limit} characters, got {_short(value)}")
+    if not isinstance(controls.label, bool):
+        raise TalkingHeadError(f"--label must be true or false, got {_short(controls.label)}")
+    for name in PATH_OPTIONS:
+        value = getattr(controls, name)
+        text = os.fspath(value) if isinstance(value, os.PathLike) else value
+        if value is not None and (not isinstance(text, str) or not text.strip() or "\x00" in text
+                                  or len(text) > 4096):
+            raise TalkingHeadError(f"--{name.replace('_', '-')} must be a file path, got {_short(value)}")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _check_range(flag: str, value: float, low: float, high: float) -> None:

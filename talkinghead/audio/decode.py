@@ -12,9 +12,12 @@ import av
 import numpy as np
 
 from talkinghead.errors import TalkingHeadError
+from talkinghead.input_files import check_regular_file
 
 ANALYSIS_RATE = 16_000
-OUTPUT_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000)
+# AAC rates up to 48 kHz: higher ones add nothing a listener hears, and would double the memory a long
+# recording takes (10 minutes of 96 kHz stereo held as float32 is 460 MB, and more while it is assembled).
+OUTPUT_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
 
 
 def decode_audio(path: str | Path, max_seconds: float) -> tuple[np.ndarray, np.ndarray, int]:
@@ -25,8 +28,9 @@ def decode_audio(path: str | Path, max_seconds: float) -> tuple[np.ndarray, np.n
     missing, unreadable, corrupt, empty or too long file.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise TalkingHeadError(f"audio file not found: {path}")
+    check_regular_file(path, "audio")  # a device or FIFO would feed the decoder forever
     try:
         container = av.open(str(path))
     except av.error.FFmpegError as exc:

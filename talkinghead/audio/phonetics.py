@@ -13,7 +13,7 @@ from pathlib import Path
 from talkinghead.audio import Speech, transcribe
 from talkinghead.audio.phonemes import Phone, contiguous
 from talkinghead.audio.sphinx import available
-from talkinghead.errors import TalkingHeadError
+from talkinghead.input_files import TRANSCRIPT_BYTES, read_text
 
 
 def find_phones(speech: Speech) -> list[Phone] | None:
@@ -50,8 +50,5 @@ def _transcribed_phones(speech: Speech) -> list[Phone]:
 
 
 def read_transcript(path: str | Path) -> str:
-    """The text of a transcript file; raises TalkingHeadError if it cannot be read."""
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TalkingHeadError(f"cannot read transcript {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    """The text of a transcript file (UTF-8, within `TRANSCRIPT_BYTES`); raises TalkingHeadError otherwise."""
+    return read_text(path, "transcript", TRANSCRIPT_BYTES)

@@ -47,6 +47,15 @@ class _Voice(ctypes.Structure):
                 ("xx1", ctypes.c_ubyte), ("score", ctypes.c_int), ("spare", ctypes.c_void_p)]
 
 
+class _ListedVoice(ctypes.Structure):
+    """``espeak_VOICE`` as `espeak_ListVoices` returns it: ``languages`` is a run of (priority byte, name,
+    NUL) entries ended by a 0 byte, so it is read by address rather than as one C string."""
+
+    _fields_ = [("name", ctypes.c_char_p), ("languages", ctypes.c_void_p), ("identifier", ctypes.c_char_p),
+                ("gender", ctypes.c_ubyte), ("age", ctypes.c_ubyte), ("variant", ctypes.c_ubyte),
+                ("xx1", ctypes.c_ubyte), ("score", ctypes.c_int), ("spare", ctypes.c_void_p)]
+
+
 _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event))
 
 
@@ -75,10 +84,72 @@ def _library() -> tuple[Any, int]:
     return lib, rate
 
 
+@dataclass(frozen=True)
+class VoiceNames:
+    """What espeak-ng itself lists: each voice's spellings (lower case) -> its file identifier, and each
+    variant's spellings (lower case) -> its file name (the part after ``+``)."""
+
+    voices: dict[str, str]
+    variants: dict[str, str]
+
+
+@lru_cache(maxsize=1)
+def voice_names() -> VoiceNames:
+    """The voices and variants of the installed espeak-ng (names, identifiers, file names, languages)."""
+    lib, _ = _library()
+    voices: dict[str, str] = {}
+    for entry in _listed(lib, None):
+        identifier = entry.identifier.decode("utf-8", "replace")
+        for spelling in (entry.name.decode("utf-8", "replace"), identifier, identifier.rsplit("/", 1)[-1],
+                         *_languages(entry)):
+            voices.setdefault(spelling.lower(), identifier)
+    variants: dict[str, str] = {}
+    spec = _Voice(languages=b"variant")
+    for entry in _listed(lib, ctypes.byref(spec)):
+        file_name = entry.identifier.decode("utf-8", "replace").rsplit("/", 1)[-1]
+        variants.setdefault(file_name.lower(), file_name)
+    return VoiceNames(voices, variants)
+
+
+def _listed(lib: Any, spec: Any) -> list[_ListedVoice]:
+    lib.espeak_ListVoices.restype = ctypes.POINTER(ctypes.POINTER(_ListedVoice))
+    listing = lib.espeak_ListVoices(spec)
+    entries = []
+    while listing and listing[len(entries)]:
+        entries.append(listing[len(entries)].contents)
+    return entries
+
+
+def _languages(entry: _ListedVoice) -> list[str]:
+    names, position = [], entry.languages
+    while position and ctypes.c_ubyte.from_address(position).value:
+        name = ctypes.string_at(position + 1)
+        names.append(name.decode("utf-8", "replace"))
+        position += len(name) + 2
+    return names
+
+
+def check_voice(voice: str) -> str:
+    """``voice`` (``en-us``, ``English (America)``, ``en-gb+f2``) as espeak-ng spells it, or a
+    `TalkingHeadError`: only names from espeak-ng's own lists ever reach it (a long or crafted variant name
+    overflows a buffer in libespeak-ng, and ``+../x`` makes it open any file)."""
+    if not isinstance(voice, str):
+        raise TalkingHeadError(f"--voice must be a name, got {type(voice).__name__}")
+    name, _, variant = voice.strip().partition("+")
+    known = voice_names()
+    see = "list voices with `espeak-ng --voices` and variants with `espeak-ng --voices=variant`"
+    if name.lower() not in known.voices:
+        raise TalkingHeadError(f"unknown espeak-ng voice {voice[:60]!r}: {see}")
+    if variant and variant.lower() not in known.variants:
+        raise TalkingHeadError(f"unknown espeak-ng voice variant {variant[:60]!r} in --voice: {see}")
+    return name + (f"+{known.variants[variant.lower()]}" if variant else "")
+
+
 def synthesize(text: str, voice: str = "en-us", words_per_minute: int = 160) -> Synthesis:
     """Speak ``text`` with espeak-ng ``voice``; raises TalkingHeadError for empty text or an unknown voice."""
     if not text.strip():
         raise TalkingHeadError("--text is empty: give the words to say")
+    voice = check_voice(voice)
     lib, rate = _library()
     chunks: list[np.ndarray] = []
     events: list[tuple[str, int]] = []

@@ -3,8 +3,13 @@
 Columns (CSV) or keys (JSONL): ``portrait``, ``audio``, ``output`` (a file name inside the batch folder),
 and any field of `Controls` (``size``, ``seed``, ...; ``head-distance`` and ``head_distance`` both work).
 The options go through `Controls.from_options`, so a field added to `Controls` is a manifest column at
-once. Relative paths are read from the manifest's own folder. All problems are collected, so the user
-fixes the whole manifest in one go instead of one row per attempt.
+once. All problems are collected, so the user fixes the whole manifest in one go instead of one row per
+attempt.
+
+A manifest may come from someone else, so it is read as hostile: input files (``portrait``, ``audio``,
+``transcript_file``, ``emotion_schedule``, ``motion_in``; relative paths are read from the manifest's own
+folder) must be regular files within their byte budgets, and the small ones are read and checked here, up
+front; outputs (``output``, ``motion_out``) are file names inside the batch folder, never paths out of it.
 """
 
 from __future__ import annotations
@@ -21,9 +26,13 @@ from typing import Any
 from talkinghead.batch.jobs import Job
 from talkinghead.controls import Controls
 from talkinghead.errors import TalkingHeadError
+from talkinghead.input_files import MIB, check_regular_file, read_json
+from talkinghead.video.mp4 import NAME_MAX
 
-PORTRAIT, AUDIO, OUTPUT = "portrait", "audio", "output"
+PORTRAIT, AUDIO, OUTPUT, MOTION_OUT = "portrait", "audio", "output", "motion_out"
+TEXT_COLUMNS = (PORTRAIT, AUDIO, OUTPUT)  # never numbers, whatever a JSONL row says
 OUTPUT_SUFFIXES = (".mp4", ".m4v", ".mov")
+MANIFEST_BYTES = 16 * MIB  # a hundred thousand jobs
 TRUE_WORDS, FALSE_WORDS = {"true", "yes", "y", "1", "on"}, {"false", "no", "n", "0", "off"}
 
 
@@ -48,11 +57,15 @@ class ManifestError(TalkingHeadError):
         super().__init__(f"{path}: {len(problems)} bad row(s) out of {total}; nothing was rendered")
 
 
-def read_manifest(path: str | Path) -> list[Job]:
-    """All jobs of the manifest at ``path``, or `ManifestError` naming every bad row."""
+def read_manifest(path: str | Path, out: str | Path | None = None) -> list[Job]:
+    """All jobs of the manifest at ``path``, or `ManifestError` naming every bad row.
+
+    ``out`` is the batch folder; a ``motion_out`` column needs it (its files are written there).
+    """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise TalkingHeadError(f"manifest {path} does not exist or is not a file")
+    check_regular_file(path, "manifest", MANIFEST_BYTES)
     base = path.resolve().parent
     jobs: list[Job] = []
     problems: list[RowProblem] = []
@@ -60,10 +73,11 @@ def read_manifest(path: str | Path) -> list[Job]:
     total = 0
     for total, (line, record) in enumerate(_records(path), start=1):
         try:
-            job = _job(total, line, record, base)
-            if job.output in outputs:
-                raise TalkingHeadError(f"output {job.output} is also the output of row {outputs[job.output]}")
-            outputs[job.output] = total
+            job = _job(total, line, record, base, out)
+            for name in _output_names(job, out):
+                if name in outputs:
+                    raise TalkingHeadError(f"output {name} is also the output of row {outputs[name]}")
+                outputs[name] = total
             jobs.append(job)
         except TalkingHeadError as exc:
             problems.append(RowProblem(total, line, str(exc)))
@@ -72,6 +86,14 @@ def read_manifest(path: str | Path) -> list[Job]:
     if problems:
         raise ManifestError(path, problems, total)
     return jobs
+
+
+def _output_names(job: Job, out: str | Path | None) -> list[str]:
+    """The files a job writes, relative to the batch folder."""
+    names = [job.output]
+    if job.options.get(MOTION_OUT) is not None and out is not None:
+        names.append(os.path.relpath(job.options[MOTION_OUT], os.path.abspath(out)))
+    return names
 
 
 def _records(path: Path) -> Iterator[tuple[int, Any]]:
@@ -102,7 +124,7 @@ def _json_record(text: str) -> Any:
         return TalkingHeadError(f"not valid JSON: {exc.msg} at column {exc.colno}")
 
 
-def _job(row: int, line: int, record: Any, base: Path) -> Job:
+def _job(row: int, line: int, record: Any, base: Path, out: str | Path | None) -> Job:
     if isinstance(record, TalkingHeadError):
         raise record
     if not isinstance(record, dict):
@@ -110,13 +132,65 @@ def _job(row: int, line: int, record: Any, base: Path) -> Job:
     if None in record:
         raise TalkingHeadError("more cells than columns in the header")
     values = {_key(key): value for key, value in record.items() if not _blank(value)}
+    for column in TEXT_COLUMNS:
+        if column in values and not isinstance(values[column], str):
+            raise TalkingHeadError(f"{column} must be text (a file name), got {_shown(values[column])}")
     portrait = _input_file(values.pop(PORTRAIT, None), PORTRAIT, base, required=True)
     has_text = bool(values.get("text")) and "text" in _control_types()
     audio = _input_file(values.pop(AUDIO, None), AUDIO, base, required=not has_text)
-    output = _output_name(values.pop(OUTPUT, None))
+    output = _output_name(values.pop(OUTPUT, None), OUTPUT_SUFFIXES, OUTPUT)
     options = {name: _convert(name, value) for name, value in values.items()}
     Controls.from_options(options)  # the same checks and messages as the CLI flags and the Python API
+    _check_portrait(portrait)
+    for column, check in _INPUT_CHECKS.items():
+        if options.get(column) is not None:
+            options[column] = str(check(_input_file(options[column], column, base, required=True)))
+    if options.get(MOTION_OUT) is not None:
+        if out is None:
+            raise TalkingHeadError("motion_out is written into the batch folder, which was not given")
+        name = _output_name(options[MOTION_OUT], (".json",), MOTION_OUT)
+        options[MOTION_OUT] = os.path.join(os.path.abspath(out), name)
     return Job(row, line, portrait, audio, output, options)
+
+
+def _check_portrait(path: Path | None) -> None:
+    """The portrait's header, now: a file that is no image, or an image over the pixel budget, fails up front."""
+    from talkinghead.face.image import MAX_IMAGE_BYTES, check_pixel_budget, image_size
+
+    if path is not None:
+        check_regular_file(path, PORTRAIT, MAX_IMAGE_BYTES)
+        check_pixel_budget(*image_size(path), str(path))
+
+
+def _checked_transcript(path: Path) -> Path:
+    from talkinghead.audio.phonetics import read_transcript
+
+    read_transcript(path)
+    return path
+
+
+def _checked_schedule(path: Path) -> Path:
+    from talkinghead.motion.expression import load_emotion_schedule
+
+    load_emotion_schedule(path)
+    return path
+
+
+def _checked_track(path: Path) -> Path:
+    from talkinghead.input_files import MOTION_TRACK_BYTES
+    from talkinghead.motion.track_file import parse_motion_track
+
+    parse_motion_track(read_json(path, "motion track", MOTION_TRACK_BYTES), f"motion track {path}")
+    return path
+
+
+_INPUT_CHECKS = {"transcript_file": _checked_transcript, "emotion_schedule": _checked_schedule,
+                 "motion_in": _checked_track}
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _key(key: str) -> str:
@@ -132,22 +206,31 @@ def _input_file(value: Any, column: str, base: Path, required: bool) -> Path | N
         if required:
             raise TalkingHeadError(f"no {column} given")
         return None
-    path = base / Path(str(value).strip()).expanduser()
-    if not path.is_file():
+    if not isinstance(value, (str, os.PathLike)):
+        raise TalkingHeadError(f"{column} must be text (a file name), got {_shown(value)}")
+    path = base / Path(os.fspath(value).strip()).expanduser()
+    if not path.exists():
         raise TalkingHeadError(f"{column} {path} does not exist or is not a file")
+    check_regular_file(path, column)
     if not os.access(path, os.R_OK):
         raise TalkingHeadError(f"{column} {path} cannot be read (no permission)")
     return path
 
 
-def _output_name(value: Any) -> str:
+def _output_name(value: Any, suffixes: tuple[str, ...], column: str) -> str:
     if value is None:
         raise TalkingHeadError("no output given (a file name such as clip-001.mp4)")
-    name = PurePosixPath(str(value).strip())
-    if name.is_absolute() or ".." in name.parts or str(name).startswith("~"):
-        raise TalkingHeadError(f"output {value} must be a file name inside the batch folder, not a path out of it")
-    if name.suffix.lower() not in OUTPUT_SUFFIXES:
-        raise TalkingHeadError(f"output {value} must end in {', '.join(OUTPUT_SUFFIXES)}")
+    if not isinstance(value, str):
+        raise TalkingHeadError(f"{column} must be text (a file name), got {_shown(value)}")
+    name = PurePosixPath(value.strip())
+    if (name.is_absolute() or ".." in name.parts or str(name).startswith("~") or "\\" in str(name)
+            or "\x00" in str(name) or not name.name.strip(".")):
+        raise TalkingHeadError(f"{column} {_shown(value)} must be a file name inside the batch folder, "
+                               "not a path out of it")
+    if len(os.fsencode(name.name)) > NAME_MAX:
+        raise TalkingHeadError(f"{column} {_shown(value)} is longer than {NAME_MAX} bytes")
+    if name.suffix.lower() not in suffixes:
+        raise TalkingHeadError(f"{column} {_shown(value)} must end in {', '.join(suffixes)}")
     return str(name)
 
 

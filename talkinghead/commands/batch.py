@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
 
         import_ray()  # say "install ray" now, not after reading a long manifest
     try:
-        jobs = read_manifest(args.manifest)
+        jobs = read_manifest(args.manifest, out=args.out)
     except ManifestError as exc:
         for problem in exc.problems:
             print(f"{PROG}: {args.manifest}: {problem}", file=sys.stderr)

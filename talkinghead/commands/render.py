@@ -46,11 +46,31 @@ def run_demo(args: argparse.Namespace) -> int:
     return _render(DEMO_PORTRAIT, DEMO_SPEECH, args, options)
 
 
+def check_option_files(controls: Controls) -> None:
+    """Read and check the small files options name (transcript, emotion schedule, motion track) and the
+    motion track's output name now, so a bad one is refused in a moment rather than after the face is rigged."""
+    from talkinghead.audio.phonetics import read_transcript
+    from talkinghead.input_files import MOTION_TRACK_BYTES, read_json
+    from talkinghead.motion.expression import load_emotion_schedule
+    from talkinghead.motion.track_file import parse_motion_track
+    from talkinghead.video.mp4 import check_name_length
+
+    if controls.transcript_file:
+        read_transcript(controls.transcript_file)
+    if controls.emotion_schedule:
+        load_emotion_schedule(controls.emotion_schedule)
+    if controls.motion_in:
+        parse_motion_track(read_json(controls.motion_in, "motion track", MOTION_TRACK_BYTES),
+                           f"motion track {controls.motion_in}")
+    if controls.motion_out:
+        check_name_length(Path(controls.motion_out), "--motion-out")
+
+
 def _render(portrait: Path, audio: Path, args: argparse.Namespace, options: dict[str, Any]) -> int:
     from talkinghead.cli_support import Progress
     from talkinghead.pipeline import render
 
-    Controls.from_options(options)  # reject bad options before any slow work
+    check_option_files(Controls.from_options(options))  # reject bad options and files before any slow work
     with Progress(disabled=args.quiet, desc="rendering") as progress:
         result = render(portrait, audio, args.output, overwrite=args.overwrite, progress=progress.update,
                         notify=None if args.quiet else note, **options)

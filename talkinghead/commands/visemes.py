@@ -7,6 +7,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from talkinghead.controls import Controls
 from talkinghead.motion.visemes import Cue
 
 # Rhubarb Lip Sync's mouth shapes: A closed, B clenched, C open, D wide, E rounded, F puckered, G f/v,
@@ -37,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from talkinghead.motion.mouth import loudness_cues
     from talkinghead.motion.visemes import cues
 
+    Controls(max_audio_seconds=args.max_audio_seconds, transcript=args.transcript)  # the render's checks
     transcript = args.transcript if args.transcript_file is None else read_transcript(args.transcript_file)
     speech = load_speech(args.audio, args.max_audio_seconds, transcript)
     phones = find_phones(speech)

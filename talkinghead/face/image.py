@@ -1,32 +1,93 @@
-"""Read a portrait photo into an RGB array, with the size checks users need to hear about early."""
+"""Read a portrait photo into an RGB array, with the size checks users need to hear about early.
+
+An image file says how large it is in its header, and a decoder believes it: a 1 MB PNG can declare
+32000x32000 pixels (3 GB decoded). So the header is read first (Pillow reads headers without decoding)
+and an image over `MAX_PIXELS` is refused before a single pixel is decoded.
+"""
 
 from __future__ import annotations
 
+import io
 import struct
+import warnings
 from pathlib import Path
 
 import cv2
 import numpy as np
+from PIL import Image
 
 from talkinghead.errors import TalkingHeadError
+from talkinghead.input_files import MIB, read_bytes
 
 MIN_SIDE = 64
 MAX_SIDE = 8000
+MAX_PIXELS = 50_000_000        # a 48-megapixel phone photo fits; decoded RGB stays under 150 MB
+MAX_IMAGE_BYTES = 256 * MIB    # an uncompressed 50-megapixel TIFF is 150 MB
+FORMATS = "PNG, JPEG, WebP, BMP or TIFF"
+
+
+def image_size(data_or_path: bytes | str | Path) -> tuple[int, int]:
+    """(width, height) from an image's header alone (file contents or a path), without decoding pixels.
+
+    Raises `TalkingHeadError` for data that is not an image Pillow can identify.
+    """
+    if isinstance(data_or_path, (bytes, bytearray, memoryview)):
+        return _header_size(io.BytesIO(data_or_path), "image")
+    return _header_size(data_or_path, str(data_or_path))
+
+
+def _header_size(source: io.BytesIO | str | Path, name: str) -> tuple[int, int]:
+    """Ask each of Pillow's format readers for the size in the header. (Not `Image.open`: it refuses images
+    over its own pixel limit without saying how large they are, and the caller applies its own budget.)"""
+    try:
+        handle = source if isinstance(source, io.BytesIO) else open(source, "rb")  # noqa: SIM115
+    except OSError as exc:
+        raise TalkingHeadError(f"cannot read {name}: {exc.strerror or exc}") from None
+    with handle:
+        prefix = handle.read(16)
+        Image.init()
+        for reader in Image.ID:
+            factory, accepts = Image.OPEN[reader]
+            handle.seek(0)
+            try:
+                verdict = True if accepts is None else accepts(prefix)
+                if not verdict or isinstance(verdict, str):  # a string: "this format, but unsupported"
+                    continue
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    width, height = factory(handle, name).size
+            except (OSError, ValueError, SyntaxError, EOFError, IndexError, KeyError, TypeError, struct.error):
+                continue
+            if width > 0 and height > 0:
+                return int(width), int(height)
+    raise TalkingHeadError(f"cannot read {name} as an image ({FORMATS} expected)")
+
+
+def check_pixel_budget(width: int, height: int, name: str) -> None:
+    """Refuse an image whose declared size would decode into more than `MAX_PIXELS` pixels."""
+    if width * height > MAX_PIXELS:
+        raise TalkingHeadError(f"{name} is {width}x{height} px ({width * height / 1e6:.0f} megapixels), over the "
+                               f"limit of {MAX_PIXELS / 1e6:.0f} megapixels; scale it down first")
 
 
 def load_image(path: str | Path) -> tuple[np.ndarray, list[str]]:
     """Return the photo as RGB uint8 (EXIF orientation applied) and notes for the user.
 
     Photos over 8000 px on a side are scaled down to 8000 (the face crop never needs more); photos under
-    64 px on a side are refused, since no face in them can be animated.
+    64 px on a side, over `MAX_PIXELS` or over `MAX_IMAGE_BYTES` are refused.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise TalkingHeadError(f"portrait file not found: {path}")
-    data = np.fromfile(str(path), dtype=np.uint8)
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    data = read_bytes(path, "portrait", MAX_IMAGE_BYTES)
+    width, height = _header_size(io.BytesIO(data), str(path))
+    check_pixel_budget(width, height, str(path))
+    try:
+        image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+    except cv2.error:
+        image = None
     if image is None:
-        raise TalkingHeadError(f"cannot read {path} as an image (PNG, JPEG, WebP, BMP or TIFF expected)")
+        raise TalkingHeadError(f"cannot read {path} as an image ({FORMATS} expected)")
     return check_image(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), str(path))
 
 
@@ -43,101 +104,3 @@ def check_image(image: np.ndarray, name: str = "portrait") -> tuple[np.ndarray, 
         image = cv2.resize(image, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
         notes.append(f"{name} is {width}x{height} px; scaled down to {image.shape[1]}x{image.shape[0]}")
     return np.ascontiguousarray(image), notes
-
-
-def image_size(data: bytes) -> tuple[int, int]:
-    """(width, height) read from an image file's header alone, without decoding its pixels.
-
-    Lets a caller refuse an image whose declared size is over its pixel budget before anything is
-    decoded (a 1 MB PNG can declare 32000x32000 pixels). PNG, JPEG, WebP, BMP and TIFF; anything else,
-    or a header cut short or garbled, is a `TalkingHeadError`.
-    """
-    data = bytes(data[:_HEADER_BYTES]) if len(data) > _HEADER_BYTES else bytes(data)
-    for magic, reader in _HEADER_READERS:
-        if data.startswith(magic):
-            try:
-                width, height = reader(data)
-            except (struct.error, IndexError, KeyError, ValueError):
-                break
-            if width > 0 and height > 0:
-                return width, height
-            break
-    raise TalkingHeadError("cannot read the image's size (PNG, JPEG, WebP, BMP or TIFF expected)")
-
-
-_HEADER_BYTES = 1 << 20  # JPEG size markers may follow large EXIF blocks; they come well within this
-
-
-def _png_size(data: bytes) -> tuple[int, int]:
-    if data[12:16] != b"IHDR":
-        raise ValueError("no IHDR")
-    return struct.unpack(">II", data[16:24])
-
-
-def _jpeg_size(data: bytes) -> tuple[int, int]:
-    position = 2
-    while True:
-        while data[position] != 0xFF:
-            position += 1
-        while data[position] == 0xFF:
-            position += 1
-        marker = data[position]
-        position += 1
-        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:  # markers without a length
-            continue
-        (length,) = struct.unpack(">H", data[position : position + 2])
-        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # start of frame
-            height, width = struct.unpack(">HH", data[position + 3 : position + 7])
-            return width, height
-        if marker in (0xD9, 0xDA) or length < 2:
-            raise ValueError("no frame header")
-        position += length
-
-
-def _webp_size(data: bytes) -> tuple[int, int]:
-    if data[8:12] != b"WEBP":
-        raise ValueError("not WebP")
-    chunk = data[12:16]
-    if chunk == b"VP8X":
-        width = int.from_bytes(data[24:27], "little") + 1
-        height = int.from_bytes(data[27:30], "little") + 1
-        return width, height
-    if chunk == b"VP8L":
-        bits = int.from_bytes(data[21:25], "little")
-        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
-    if chunk == b"VP8 ":
-        width, height = struct.unpack("<HH", data[26:30])
-        return width & 0x3FFF, height & 0x3FFF
-    raise ValueError("unknown WebP chunk")
-
-
-def _bmp_size(data: bytes) -> tuple[int, int]:
-    (header,) = struct.unpack("<I", data[14:18])
-    if header == 12:
-        return struct.unpack("<HH", data[18:22])
-    width, height = struct.unpack("<ii", data[18:26])
-    return width, abs(height)
-
-
-def _tiff_size(data: bytes) -> tuple[int, int]:
-    order = "<" if data[:2] == b"II" else ">"
-    (offset,) = struct.unpack(order + "I", data[4:8])
-    (count,) = struct.unpack(order + "H", data[offset : offset + 2])
-    size = {}
-    for entry in range(count):
-        start = offset + 2 + 12 * entry
-        tag, kind = struct.unpack(order + "HH", data[start : start + 4])
-        if tag in (256, 257):  # ImageWidth, ImageLength: SHORT or LONG
-            fmt = "H" if kind == 3 else "I"
-            size[tag] = struct.unpack(order + fmt, data[start + 8 : start + 8 + struct.calcsize(fmt)])[0]
-    return size[256], size[257]
-
-
-_HEADER_READERS = (
-    (b"\x89PNG\r\n\x1a\n", _png_size),
-    (b"\xff\xd8", _jpeg_size),
-    (b"RIFF", _webp_size),
-    (b"BM", _bmp_size),
-    (b"II*\x00", _tiff_size),
-    (b"MM\x00*", _tiff_size),
-)

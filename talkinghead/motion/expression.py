@@ -8,15 +8,16 @@ emotion over time with a short cross-fade, so the face never snaps.
 
 from __future__ import annotations
 
-import json
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
 from talkinghead.audio.prosody import Prosody
 from talkinghead.errors import TalkingHeadError
+from talkinghead.input_files import EMOTION_SCHEDULE_BYTES, read_json
 from talkinghead.motion.head import smooth_noise
 from talkinghead.motion.timing import pulse_train, resample_to_frames
 
@@ -83,22 +84,28 @@ def emotion_curves(emotion: str, intensity: float, schedule: list[dict], fps: fl
 
 def load_emotion_schedule(path: str | Path) -> list[dict]:
     """Read a JSON list of ``{"time": seconds, "emotion": name}`` (optional ``"intensity"``), checked."""
-    try:
-        entries = json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise TalkingHeadError(f"cannot read emotion schedule {path}: {exc}") from None
+    return parse_emotion_schedule(read_json(path, "emotion schedule", EMOTION_SCHEDULE_BYTES),
+                                  f"emotion schedule {path}")
+
+
+def parse_emotion_schedule(entries: Any, where: str) -> list[dict]:
+    """The schedule's entries once every key, type and value is known good."""
     if not isinstance(entries, list):
-        raise TalkingHeadError(f"emotion schedule {path} must be a JSON list of {{time, emotion}} objects")
+        raise TalkingHeadError(f"{where} must be a JSON list of {{time, emotion}} objects")
     for i, entry in enumerate(entries):
-        where = f"emotion schedule {path}, entry {i}"
+        at = f"{where}, entry {i}"
         if not isinstance(entry, dict) or not {"time", "emotion"} <= set(entry):
-            raise TalkingHeadError(f"{where}: needs \"time\" (seconds) and \"emotion\"")
-        if entry["emotion"] not in EMOTIONS:
-            raise TalkingHeadError(f"{where}: unknown emotion {entry['emotion']!r}; known: {', '.join(EMOTIONS)}")
+            raise TalkingHeadError(f"{at}: needs \"time\" (seconds) and \"emotion\"")
+        extra = sorted(set(entry) - {"time", "emotion", "intensity"})
+        if extra:
+            raise TalkingHeadError(f"{at}: unknown key(s) {', '.join(repr(k)[:40] for k in extra[:3])}; "
+                                   "known: time, emotion, intensity")
+        if not isinstance(entry["emotion"], str) or entry["emotion"] not in EMOTIONS:
+            raise TalkingHeadError(f"{at}: unknown emotion {repr(entry['emotion'])[:40]}; known: {', '.join(EMOTIONS)}")
         for key, low, high in (("time", 0.0, 1e6), ("intensity", 0.0, 2.0)):
             value = entry.get(key, low)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-                raise TalkingHeadError(f"{where}: \"{key}\" must be a number between {low:g} and {high:g}")
+                raise TalkingHeadError(f"{at}: \"{key}\" must be a number between {low:g} and {high:g}")
     return entries
 
 

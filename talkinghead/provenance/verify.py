@@ -11,13 +11,16 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 
 from talkinghead.errors import TalkingHeadError
+from talkinghead.face.image import MIN_SIDE, check_pixel_budget, image_size
+from talkinghead.input_files import check_regular_file
 from talkinghead.provenance.credentials import read_manifest
 from talkinghead.provenance.label import DEFAULT_TEXT, VisibleLabel
-from talkinghead.provenance.media import open_media
+from talkinghead.provenance.media import Media, open_media
 from talkinghead.provenance.watermark import SYNC_THRESHOLD, Accumulator, Reading
 
 LABEL_MATCH = 0.6  # normalised template correlation above which the default label counts as seen
@@ -56,6 +59,7 @@ class Report:
 def verify(path: str | Path) -> Report:
     """Check ``path`` (video or image); raises `TalkingHeadError` when it cannot be read."""
     media = open_media(path)
+    check_frame_size(media)
     accumulator = Accumulator()
     label_frames = []
     for frame in media.frames():
@@ -76,6 +80,31 @@ def verify(path: str | Path) -> Report:
                                    manifest.detail))
     report.findings.append(_label_finding(np.mean(label_frames, axis=0).astype(np.uint8)))
     return report
+
+
+def check_frame_size(media: Media) -> None:
+    """Refuse, before any pixel is decoded, frames too small to carry the marks or too large to decode safely
+    (a header may declare 100000x100000 pixels in a file of a few bytes)."""
+    check_regular_file(media.path, "file")
+    if media.is_image:
+        width, height = image_size(media.path)
+    else:
+        width, height = _declared_video_size(media.path)
+    if width and height:
+        check_pixel_budget(width, height, str(media.path))
+        if min(width, height) < MIN_SIDE:
+            raise TalkingHeadError(f"{media.path} is {width}x{height} px: too small to carry talkinghead's watermark "
+                                   f"or label (they need at least {MIN_SIDE} px a side)")
+
+
+def _declared_video_size(path: Path) -> tuple[int, int]:
+    """The first video stream's frame size as its container declares it (0, 0 when it does not say)."""
+    try:
+        with av.open(str(path)) as container:
+            context = container.streams.video[0].codec_context
+            return int(context.width or 0), int(context.height or 0)
+    except (av.error.FFmpegError, IndexError) as exc:
+        raise TalkingHeadError(f"cannot read {path} as a video: {exc}") from None
 
 
 def _watermark_finding(reading: Reading) -> Finding:

@@ -3,7 +3,7 @@
 The request handler only reads what a file says about itself (an image's declared size, an audio file's
 streams and declared length); decoding runs in a worker process (`talkinghead.server.jobs`), where the
 library's own checks apply and a native crash cannot take the server down. An image declaring more than
-`MAX_PORTRAIT_PIXELS` is refused here, so a small file claiming 32000x32000 pixels is never decoded.
+`MAX_PIXELS` is refused here, so a small file claiming 32000x32000 pixels is never decoded.
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ from pathlib import Path
 from fastapi import HTTPException
 
 from talkinghead.errors import TalkingHeadError
-from talkinghead.face.image import MIN_SIDE, image_size
+from talkinghead.face.image import MAX_PIXELS, MIN_SIDE, image_size
 
-MAX_PORTRAIT_PIXELS = 50_000_000  # 50 MP: larger than any phone photo; a decoded RGB copy stays ~150 MB
 HEADER_BYTES = 1 << 20
 
 
@@ -34,9 +33,9 @@ def check_portrait(path: Path, name: str | None) -> tuple[int, int]:
 
 def check_pixels(width: int, height: int, shown: str) -> None:
     """400 unless the declared size is within the pixel budget and big enough to hold a face."""
-    if width * height > MAX_PORTRAIT_PIXELS:
+    if width * height > MAX_PIXELS:
         raise HTTPException(400, f"{shown} declares {width}x{height} pixels; the limit is "
-                                 f"{MAX_PORTRAIT_PIXELS // 1_000_000} megapixels")
+                                 f"{MAX_PIXELS // 1_000_000} megapixels")
     if min(width, height) < MIN_SIDE:
         raise HTTPException(400, f"{shown} is {width}x{height} px; at least {MIN_SIDE} px on each side is needed")
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 import uuid
+from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
@@ -23,11 +25,13 @@ from talkinghead.errors import TalkingHeadError
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov")
 AAC_FRAME = 1024
 X264_THREADS = 3  # what x264's "auto" picks on a 2-core machine
+NAME_MAX = 255  # bytes in one file name on Linux, macOS and Windows file systems
 
 
 def check_output_path(path: str | Path, overwrite: bool) -> Path:
     """Refuse, before any work, an output the render could not write."""
     path = Path(path)
+    check_name_length(path, "output")
     if path.suffix.lower() not in VIDEO_SUFFIXES:
         raise TalkingHeadError(f"output {path} must end in {', '.join(VIDEO_SUFFIXES)}")
     if path.is_dir():
@@ -39,7 +43,21 @@ def check_output_path(path: str | Path, overwrite: bool) -> Path:
         raise TalkingHeadError(f"cannot write {path}: folder {parent} does not exist")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise TalkingHeadError(f"cannot write {path}: no permission to write in {parent}")
+    try:  # some folders refuse files whatever their permissions say (/proc, a read-only mount)
+        with tempfile.TemporaryFile(dir=parent, prefix=".talkinghead-probe-"):
+            pass
+    except OSError as exc:
+        raise TalkingHeadError(f"cannot write {path}: folder {parent} does not take new files "
+                               f"({exc.strerror or exc})") from None
     return path
+
+
+def check_name_length(path: Path, what: str) -> None:
+    """Refuse a file name the file system would refuse, with the limit, before any work."""
+    length = len(os.fsencode(path.name))
+    if length > NAME_MAX:
+        raise TalkingHeadError(f"{what} name {path.name[:40]}... is {length} bytes long; file names can be at "
+                               f"most {NAME_MAX}")
 
 
 class Mp4Writer:
@@ -59,7 +77,8 @@ class Mp4Writer:
                  audio_rate: int, metadata: dict[str, str] | None = None, crf: int = 20,
                  preset: str = "veryfast") -> None:
         self.path = Path(path)
-        self.temp = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex[:8]}.partial{self.path.suffix}")
+        # the hidden name keeps the start of the real one, short enough for any file-name limit
+        self.temp = self.path.with_name(f".{self.path.name[:100]}.{uuid.uuid4().hex[:8]}.partial{self.path.suffix}")
         self.fps = Fraction(fps).limit_denominator(1001)
         self.audio = audio
         self.audio_rate = audio_rate
@@ -69,7 +88,17 @@ class Mp4Writer:
             self.container = av.open(str(self.temp), mode="w", format="mp4",
                                      options={"movflags": "+faststart+use_metadata_tags"})
         except (OSError, av.error.FFmpegError) as exc:
+            self.temp.unlink(missing_ok=True)
             raise TalkingHeadError(f"cannot write {self.path}: {exc}") from None
+        try:
+            self._add_streams(size, metadata, crf, preset)
+        except BaseException:
+            self.abort()
+            raise
+
+    def _add_streams(self, size: int | tuple[int, int], metadata: dict[str, str] | None, crf: int,
+                     preset: str) -> None:
+        audio, audio_rate = self.audio, self.audio_rate
         self.container.metadata.update(metadata or {})
         self.video = self.container.add_stream("libx264", rate=self.fps)
         self.video.width, self.video.height = (size, size) if isinstance(size, int) else size
@@ -96,6 +125,10 @@ class Mp4Writer:
 
     def write(self, frame: np.ndarray) -> None:
         """Append one RGB uint8 frame (and the sound up to the end of that frame)."""
+        with self._writing():
+            self._write(frame)
+
+    def _write(self, frame: np.ndarray) -> None:
         video_frame = av.VideoFrame.from_ndarray(frame, format="rgb24")
         video_frame.pts = self.frames_written
         video_frame.time_base = 1 / self.fps
@@ -104,14 +137,28 @@ class Mp4Writer:
         self._write_audio_until(float(self.frames_written / self.fps))
 
     def close(self) -> Path:
-        """Flush the encoders, finish the file and move it into place."""
-        self._write_audio_until(None)
-        self.container.mux(self.video.encode(None))
-        if self.sound is not None:
-            self.container.mux(self.sound.encode(None))
-        self.container.close()
-        os.replace(self.temp, self.path)
+        """Flush the encoders, finish the file and move it into place (or drop it if that fails)."""
+        try:
+            with self._writing():
+                self._write_audio_until(None)
+                self.container.mux(self.video.encode(None))
+                if self.sound is not None:
+                    self.container.mux(self.sound.encode(None))
+                self.container.close()
+                os.replace(self.temp, self.path)
+        except BaseException:
+            self.abort()
+            raise
         return self.path
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """A failed write (a full disk, a folder gone) as one clear line instead of an encoder's error."""
+        try:
+            yield
+        except (OSError, av.error.FFmpegError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise TalkingHeadError(f"cannot write {self.path}: {reason}") from None
 
     def abort(self) -> None:
         """Drop the partial file."""
