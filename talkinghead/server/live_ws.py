@@ -38,11 +38,10 @@ from fastapi import WebSocket, WebSocketDisconnect
 
 from talkinghead.controls import Controls
 from talkinghead.errors import TalkingHeadError
-from talkinghead.face.image import image_size
+from talkinghead.face.image import MAX_PIXELS, image_size
 from talkinghead.live import MAX_RATE, MIN_RATE, LiveFrame, LiveSession
 from talkinghead.server.forms import CONTENT_OPTIONS, SERVER_ONLY
 from talkinghead.server.metrics import Metrics
-from talkinghead.server.uploads import MAX_PORTRAIT_PIXELS
 
 log = logging.getLogger("talkinghead.server")
 
@@ -231,11 +230,11 @@ def _open_session(portrait: bytes, setup: dict[str, Any]) -> LiveSession:
         width, height = image_size(portrait)
     except TalkingHeadError:
         raise ProtocolError("cannot read the portrait as an image (PNG, JPEG, WebP, BMP or TIFF expected)") from None
-    if width * height > MAX_PORTRAIT_PIXELS:
+    if width * height > MAX_PIXELS:
         raise ProtocolError(f"the portrait declares {width}x{height} pixels; the limit is "
-                            f"{MAX_PORTRAIT_PIXELS // 1_000_000} megapixels")
+                            f"{MAX_PIXELS // 1_000_000} megapixels")
     image = cv2.imdecode(np.frombuffer(portrait, np.uint8), cv2.IMREAD_COLOR)
-    if image is None or image.shape[1] * image.shape[0] > MAX_PORTRAIT_PIXELS:
+    if image is None or image.shape[1] * image.shape[0] > MAX_PIXELS:
         raise ProtocolError("cannot read the portrait as an image (PNG, JPEG, WebP, BMP or TIFF expected)")
     with _RIG_LOCK:
         return LiveSession(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), setup["controls"],
