@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import struct
 import subprocess
 import sys
 import time
-import zlib
 from pathlib import Path
 
 import pytest
@@ -22,6 +20,7 @@ from websockets.sync.client import connect
 
 from talkinghead.cli import main
 
+from .hostile_cases import png_declaring
 from .media import espeak
 from .serving import free_port, multipart, request, running_server, submit, wait_for
 
@@ -45,16 +44,6 @@ def post_form(server, fields: dict[str, str], files: dict[str, tuple[str, bytes]
     headers = {"Content-Type": content_type, **(headers or {})}
     status, _, data = request(server.url + "/v1/videos", "POST", body, headers)
     return status, json.loads(data or b"{}")
-
-
-def png_declaring(width: int, height: int, payload: int = MB) -> bytes:
-    """A small PNG whose header claims ``width`` x ``height`` pixels (a decompression bomb)."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    pixels = zlib.compress(b"\0" * (payload * 8), 9)[:payload]
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
 
 
 def peak_rss_mb(server) -> float:

@@ -19,6 +19,7 @@ from talkinghead.server.forms import check_field_names
 from talkinghead.server.live_ws import ClientGone, audio_message, parse_setup
 from talkinghead.server.uploads import check_pixels
 
+from .hostile_cases import png_declaring
 from .serving import multipart, request, running_server
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -101,11 +102,13 @@ def portrait_bytes(portrait) -> bytes:
 
 
 def headers(kind: str, width: int, height: int) -> bytes:
+    """The smallest well-formed header of each kind declaring ``width`` x ``height``."""
     if kind == "png":
-        return b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + struct.pack(">II", width, height) + b"\0" * 9
+        return png_declaring(width, height)
     if kind == "bmp":
-        return b"BM" + b"\0" * 12 + struct.pack("<Iii", 40, width, height) + b"\0" * 40
-    return b"\xff\xd8\xff\xc0" + struct.pack(">HBHH", 17, 8, height, width) + b"\0" * 20
+        return b"BM" + b"\0" * 12 + struct.pack("<IiiHH", 40, width, height, 1, 24) + b"\0" * 36
+    components = b"\x01\x11\x00\x02\x11\x00\x03\x11\x00"
+    return b"\xff\xd8\xff\xc0" + struct.pack(">HBHHB", 17, 8, height, width, 3) + components
 
 
 @FAST
