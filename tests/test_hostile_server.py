@@ -291,15 +291,11 @@ def test_voice_overflow_does_not_kill_the_server(server, portrait: Path) -> None
     assert server.process.poll() is None and request(server.url + "/healthz")[0] == 200
 
 
-def crash_natively(job, out_dir: str):
-    import ctypes
-
-    ctypes.string_at(0)  # SIGSEGV in native code
-
-
 def test_a_native_crash_fails_the_job_after_one_retry(tmp_path: Path) -> None:
     from talkinghead.batch.jobs import FAILED, Job
     from talkinghead.batch.pool import RESULT, RETRY, WorkerPool
+
+    from .crashing_work import crash_natively
 
     pool = WorkerPool(1, crash_natively)
     pool.submit("poison", Job(1, 1, tmp_path / "p.png", None, "x.mp4"), str(tmp_path))

@@ -9,7 +9,6 @@ import shutil
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,6 +25,7 @@ from talkinghead.server.guard import Guard
 from talkinghead.server.jobs import DONE, FINISHED, Dispatcher, JobStore, QueueFull
 from talkinghead.server.live_ws import LiveEndpoint
 from talkinghead.server.metrics import Metrics
+from talkinghead.server.settings import Settings
 from talkinghead.server.uploads import check_audio, check_portrait
 
 log = logging.getLogger("talkinghead.server")
@@ -34,26 +34,6 @@ MB = 1024 * 1024
 CONSENT_YES = ("yes", "true", "1", "on")
 AUDIO_HELP = "speech: WAV, MP3, FLAC, OGG, M4A, WebM, ... (leave out when `text` is given)"
 INTERNAL_ERROR = "internal error; please report it (the server log has the details)"
-
-
-@dataclass
-class Settings:
-    """How the server runs; `talkinghead serve` flags map onto these."""
-
-    data_dir: Path = Path("talkinghead-data")
-    db_path: Path | None = None  # default: data_dir / "jobs.sqlite3"
-    workers: int = 1
-    max_queue: int = 8
-    max_portrait_mb: float = 20.0
-    max_audio_mb: float = 100.0
-    max_live_sessions: int = 2
-    token: str | None = None  # when set, every request but /healthz must carry it
-    allowed_origins: list[str] = field(default_factory=list)  # other web origins allowed to call the API
-    retention_s: float = 0.0  # delete finished jobs' files after this long (0: keep)
-
-    @property
-    def database(self) -> Path:
-        return self.db_path or self.data_dir / "jobs.sqlite3"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
