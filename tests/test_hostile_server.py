@@ -254,7 +254,12 @@ def test_live_protocol_errors_after_setup_close_and_free_the_slot(server, portra
 
 
 def test_gone_video_is_410_and_delete_removes_files(server, portrait: Path, short_speech: Path) -> None:
-    ids = [submit(server, portrait, short_speech, size=128)[2]["id"] for _ in range(2)]
+    files = {"portrait": ("p.png", portrait.read_bytes()), "audio": ("a.wav", short_speech.read_bytes()),
+             "transcript_file": ("said.txt", b"Hello there.")}  # file options take content: upload or inline
+    schedule = json.dumps([{"time": 0, "emotion": "happy"}, {"time": 0.5, "emotion": "calm"}])
+    status, first = post_form(server, {"consent": "yes", "size": "128", "emotion_schedule": schedule}, files)
+    assert status == 202, first
+    ids = [first["id"], submit(server, portrait, short_speech, size=128)[2]["id"]]
     for job_id in ids:
         assert wait_for(server, job_id)["status"] == "done"
     (server.log.parent / "jobs" / ids[0] / "video.mp4").unlink()  # e.g. removed by an operator
