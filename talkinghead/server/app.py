@@ -120,6 +120,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                      ) -> JSONResponse:
         """Queue a render; answers the job (poll `GET /v1/videos/{id}`). 429 with Retry-After when full."""
         check_field_names((await request.form()).keys())
+        client = request.client.host if request.client else ""
+        # the rest touches the disk and the store: in a thread, so /healthz and live streams never wait on it
+        return await asyncio.to_thread(accept, portrait, consent, options, audio, client)
+
+    def accept(portrait: UploadFile, consent: str, options: dict[str, Any], audio: UploadFile | None,
+               client: str) -> JSONResponse:
         contents = {name: options.pop(name) for name in CONTENT_OPTIONS if name in options}
         placeholders = {name: CONTENT_OPTIONS[name][0] for name in contents}
         controls = Controls.from_options(options | placeholders)
@@ -131,18 +137,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return busy()
         job_id, folder = store.new_folder()
         try:
-            portrait_name, audio_name = await asyncio.to_thread(
-                _store_uploads, folder, portrait, audio, contents, settings, controls.max_audio_seconds)
-        except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise
-        client = request.client.host if request.client else ""
-        try:
+            portrait_name, audio_name = _store_uploads(folder, portrait, audio, contents, settings,
+                                                       controls.max_audio_seconds)
             job = store.add(job_id, options | placeholders, portrait_name, audio_name, consent, client,
                             settings.max_queue)
         except QueueFull:
             shutil.rmtree(folder, ignore_errors=True)
             return busy()
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
         dispatcher.wake()
         return JSONResponse(job.public(), status_code=202, headers={"Location": f"/v1/videos/{job_id}"})
 
