@@ -243,7 +243,12 @@ def test_live_protocol_errors_after_setup_close_and_free_the_slot(server, portra
 
 
 def test_gone_video_is_410_and_delete_removes_files(server, portrait: Path, short_speech: Path) -> None:
-    ids = [submit(server, portrait, short_speech, size=128)[2]["id"] for _ in range(2)]
+    files = {"portrait": ("p.png", portrait.read_bytes()), "audio": ("a.wav", short_speech.read_bytes()),
+             "transcript_file": ("said.txt", b"Hello there.")}  # file options take content: upload or inline
+    schedule = json.dumps([{"time": 0, "emotion": "happy"}, {"time": 0.5, "emotion": "calm"}])
+    status, first = post_form(server, {"consent": "yes", "size": "128", "emotion_schedule": schedule}, files)
+    assert status == 202, first
+    ids = [first["id"], submit(server, portrait, short_speech, size=128)[2]["id"]]
     for job_id in ids:
         assert wait_for(server, job_id)["status"] == "done"
     (server.log.parent / "jobs" / ids[0] / "video.mp4").unlink()  # e.g. removed by an operator
@@ -280,15 +285,11 @@ def test_voice_overflow_does_not_kill_the_server(server, portrait: Path) -> None
     assert server.process.poll() is None and request(server.url + "/healthz")[0] == 200
 
 
-def crash_natively(job, out_dir: str):
-    import ctypes
-
-    ctypes.string_at(0)  # SIGSEGV in native code
-
-
 def test_a_native_crash_fails_the_job_after_one_retry(tmp_path: Path) -> None:
     from talkinghead.batch.jobs import FAILED, Job
     from talkinghead.batch.pool import RESULT, RETRY, WorkerPool
+
+    from .crashing_work import crash_natively
 
     pool = WorkerPool(1, crash_natively)
     pool.submit("poison", Job(1, 1, tmp_path / "p.png", None, "x.mp4"), str(tmp_path))

@@ -7,6 +7,7 @@ import ipaddress
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from talkinghead.cli_support import PROG
 from talkinghead.errors import TalkingHeadError
@@ -46,11 +47,23 @@ TOKEN_VARIABLE = "TALKINGHEAD_TOKEN"
 
 
 def run(args: argparse.Namespace) -> int:
+    settings = _settings(args)  # every flag checked before the server's modules load: a refusal is quick
     import logging
 
     import uvicorn
 
-    from talkinghead.server import Settings, create_app
+    from talkinghead.server import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    app = create_app(settings)  # opens the job store: a damaged one stops us here, before "serving on"
+    print(f"{PROG}: serving on http://{args.host}:{args.port}/ (API docs at /docs)", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info",
+                ws_max_size=int(settings.max_portrait_mb * 2**20) + 2**16)
+    return 0
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from talkinghead.server.settings import Settings
 
     if not 0 <= args.port <= 65535:
         raise TalkingHeadError(f"--port must be 0-65535, got {args.port}")
@@ -65,16 +78,10 @@ def run(args: argparse.Namespace) -> int:
     if not _loopback(args.host) and token is None and not args.allow_no_token:
         raise TalkingHeadError(f"--host {args.host} is reachable from other machines: give --token (or "
                                f"${TOKEN_VARIABLE}), or --allow-no-token if something in front of it checks access")
-    settings = Settings(data_dir=args.data_dir, db_path=args.db, workers=args.workers, max_queue=args.max_queue,
-                        max_portrait_mb=args.max_portrait_mb, max_audio_mb=args.max_audio_mb,
-                        max_live_sessions=args.max_live, token=token, allowed_origins=args.allow_origin,
-                        retention_s=args.retention * 86400)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    app = create_app(settings)  # opens the job store: a damaged one stops us here, before "serving on"
-    print(f"{PROG}: serving on http://{args.host}:{args.port}/ (API docs at /docs)", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info",
-                ws_max_size=int(settings.max_portrait_mb * 2**20) + 2**16)
-    return 0
+    return Settings(data_dir=args.data_dir, db_path=args.db, workers=args.workers, max_queue=args.max_queue,
+                    max_portrait_mb=args.max_portrait_mb, max_audio_mb=args.max_audio_mb,
+                    max_live_sessions=args.max_live, token=token, allowed_origins=args.allow_origin,
+                    retention_s=args.retention * 86400)
 
 
 def _loopback(host: str) -> bool:

@@ -6,6 +6,17 @@ protocol: docs/server.md (and the OpenAPI page at /docs).
 
 from __future__ import annotations
 
-from talkinghead.server.app import Settings, create_app
+from typing import Any
+
+from talkinghead.server.settings import Settings
 
 __all__ = ["Settings", "create_app"]
+
+
+def __getattr__(name: str) -> Any:
+    """`create_app` loads FastAPI and the job machinery only when asked for."""
+    if name == "create_app":
+        from talkinghead.server.app import create_app
+
+        return create_app
+    raise AttributeError(name)

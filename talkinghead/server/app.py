@@ -9,7 +9,6 @@ import shutil
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,6 +25,7 @@ from talkinghead.server.guard import Guard
 from talkinghead.server.jobs import DONE, FINISHED, Dispatcher, JobStore, QueueFull
 from talkinghead.server.live_ws import LiveEndpoint
 from talkinghead.server.metrics import Metrics
+from talkinghead.server.settings import Settings
 from talkinghead.server.uploads import check_audio, check_portrait
 
 log = logging.getLogger("talkinghead.server")
@@ -34,26 +34,6 @@ MB = 1024 * 1024
 CONSENT_YES = ("yes", "true", "1", "on")
 AUDIO_HELP = "speech: WAV, MP3, FLAC, OGG, M4A, WebM, ... (leave out when `text` is given)"
 INTERNAL_ERROR = "internal error; please report it (the server log has the details)"
-
-
-@dataclass
-class Settings:
-    """How the server runs; `talkinghead serve` flags map onto these."""
-
-    data_dir: Path = Path("talkinghead-data")
-    db_path: Path | None = None  # default: data_dir / "jobs.sqlite3"
-    workers: int = 1
-    max_queue: int = 8
-    max_portrait_mb: float = 20.0
-    max_audio_mb: float = 100.0
-    max_live_sessions: int = 2
-    token: str | None = None  # when set, every request but /healthz must carry it
-    allowed_origins: list[str] = field(default_factory=list)  # other web origins allowed to call the API
-    retention_s: float = 0.0  # delete finished jobs' files after this long (0: keep)
-
-    @property
-    def database(self) -> Path:
-        return self.db_path or self.data_dir / "jobs.sqlite3"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -140,6 +120,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                      ) -> JSONResponse:
         """Queue a render; answers the job (poll `GET /v1/videos/{id}`). 429 with Retry-After when full."""
         check_field_names((await request.form()).keys())
+        client = request.client.host if request.client else ""
+        # the rest touches the disk and the store: in a thread, so /healthz and live streams never wait on it
+        return await asyncio.to_thread(accept, portrait, consent, options, audio, client)
+
+    def accept(portrait: UploadFile, consent: str, options: dict[str, Any], audio: UploadFile | None,
+               client: str) -> JSONResponse:
         contents = {name: options.pop(name) for name in CONTENT_OPTIONS if name in options}
         placeholders = {name: CONTENT_OPTIONS[name][0] for name in contents}
         controls = Controls.from_options(options | placeholders)
@@ -151,18 +137,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return busy()
         job_id, folder = store.new_folder()
         try:
-            portrait_name, audio_name = await asyncio.to_thread(
-                _store_uploads, folder, portrait, audio, contents, settings, controls.max_audio_seconds)
-        except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise
-        client = request.client.host if request.client else ""
-        try:
+            portrait_name, audio_name = _store_uploads(folder, portrait, audio, contents, settings,
+                                                       controls.max_audio_seconds)
             job = store.add(job_id, options | placeholders, portrait_name, audio_name, consent, client,
                             settings.max_queue)
         except QueueFull:
             shutil.rmtree(folder, ignore_errors=True)
             return busy()
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
         dispatcher.wake()
         return JSONResponse(job.public(), status_code=202, headers={"Location": f"/v1/videos/{job_id}"})
 
