@@ -202,6 +202,8 @@ ROW = {"portrait": "face.png", "audio": "hi.wav", "output": "a.mp4"}
     ({"motion_out": "a.mp4"}, "must end in .json"),
     ({"output": "x" * 300 + ".mp4"}, "longer than 255"),
     ({"portrait": "hi.wav"}, "as an image"),
+    ({"text": "Hi.", "audio": None, "voice": "en+../../../etc/passwd"}, "unknown espeak-ng voice"),
+    ({"text": "Hi.", "audio": None, "voice": "en+" + "a" * 40}, "unknown espeak-ng voice"),
 ])
 def test_manifest_rows_with_bad_values_fail_up_front(folder: Path, extra: dict, message: str) -> None:
     path = _manifest(folder, [ROW, {**ROW, "output": "b.mp4", **extra}])

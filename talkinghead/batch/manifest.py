@@ -142,6 +142,10 @@ def _job(row: int, line: int, record: Any, base: Path, out: str | Path | None) -
     options = {name: _convert(name, value) for name, value in values.items()}
     Controls.from_options(options)  # the same checks and messages as the CLI flags and the Python API
     _check_portrait(portrait)
+    if options.get("text") is not None and options.get("voice") is not None:
+        from talkinghead.audio.tts import check_voice
+
+        check_voice(options["voice"])  # a crafted voice name must not reach espeak-ng in a worker
     for column, check in _INPUT_CHECKS.items():
         if options.get(column) is not None:
             options[column] = str(check(_input_file(options[column], column, base, required=True)))
