@@ -27,8 +27,7 @@ def _random_weights(seed: int = 0, mels: int = 80, channels: int = 8, hidden: in
         return (rng.standard_normal(shape) * 0.3).astype(np.float32)
 
     return Weights(r(channels, mels, 3), r(channels), r(channels, channels, 3), r(channels), r(3 * hidden, channels),
-                   r(3 * hidden, hidden), r(3 * hidden), r(3 * hidden), r(len(VISEMES), hidden), r(len(VISEMES)),
-                   np.zeros(len(VISEMES), np.float32))
+                   r(3 * hidden, hidden), r(3 * hidden), r(3 * hidden), r(len(VISEMES), hidden), r(len(VISEMES)))
 
 
 def _speech_like(seconds: float = 1.3, seed: int = 1) -> np.ndarray:

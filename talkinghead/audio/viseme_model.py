@@ -60,6 +60,9 @@ ESPEAK_VISEME = {symbol: viseme for viseme, symbols in _BY_ARTICULATION.items() 
 PHONE_OF_VISEME = {"sil": SILENCE, "PP": "P", "FF": "F", "TH": "TH", "DD": "D", "kk": "K", "CH": "SH",
                    "SS": "S", "nn": "N", "RR": "R", "aa": "AA", "E": "EH", "I": "IH", "O": "OW", "U": "UW"}
 MIN_RUN_FRAMES = 3  # a viseme held for fewer frames joins its neighbour (closures are kept)
+# Log-odds added to closed lips when decoding: a p/b/m the lips skip is seen, a closure a frame long is not.
+# Chosen on validation speech of training voices (closures 0.84 -> 0.93 of p/b/m, balanced accuracy unchanged).
+CLOSURE_BONUS = 1.0
 
 
 def espeak_viseme(name: str) -> str:
@@ -91,16 +94,13 @@ class Weights:
     gru_hidden_bias: np.ndarray
     out: np.ndarray  # (len(VISEMES), hidden)
     out_bias: np.ndarray
-    log_prior: np.ndarray  # added to the logits at decoding (balances rare visemes against silence)
 
 
 @cache
 def load_weights(path: Path = WEIGHTS) -> Weights:
     """The shipped weights (loaded once)."""
     with np.load(path) as data:
-        fields = {name: data[name].astype(np.float32) for name in Weights.__dataclass_fields__ if name in data}
-    fields.setdefault("log_prior", np.zeros(len(VISEMES), np.float32))
-    return Weights(**fields)
+        return Weights(**{name: data[name].astype(np.float32) for name in Weights.__dataclass_fields__})
 
 
 def available() -> bool:
@@ -185,7 +185,7 @@ class VisemeStream:
             state = (1.0 - update) * new + update * state
             outputs[t] = state
         self._state = state
-        logits = outputs @ w.out.T + w.out_bias + w.log_prior
+        logits = outputs @ w.out.T + w.out_bias
         logits -= logits.max(axis=1, keepdims=True)
         log_post = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
         warm_up = min(n, max(0, DELAY_FRAMES - self._produced))  # outputs for frames before the start
@@ -214,8 +214,9 @@ def viseme_posteriors(samples: np.ndarray, weights: Weights | None = None) -> np
 
 
 def frame_visemes(log_posteriors: np.ndarray) -> list[str]:
-    """The most likely viseme per frame."""
-    return [VISEMES[k] for k in np.argmax(log_posteriors, axis=1)]
+    """The most likely viseme per frame, closed lips favoured by `CLOSURE_BONUS`."""
+    scores = log_posteriors + CLOSURE_BONUS * (np.arange(len(VISEMES)) == VISEMES.index("PP"))
+    return [VISEMES[k] for k in np.argmax(scores, axis=1)]
 
 
 def visemes_to_phones(labels: Sequence[str], start: float = 0.0) -> list[Phone]:
