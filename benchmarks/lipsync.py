@@ -1,6 +1,6 @@
 """Lip-sync benchmark: viseme cues against exact phone timings, with and without a transcript.
 
-Usage: python benchmarks/lipsync.py [SPEECH_DIR] [--json OUT.json] [--text-input] [--cues DIR]
+Usage: python benchmarks/lipsync.py [SPEECH_DIR] [--json OUT.json] [--text-input] [--cues DIR] [--modes M,M]
 
 SPEECH_DIR (default ../shared/data/dev/speech) holds synthetic ``syn-*.wav`` with espeak-ng phone timings in
 ``syn-*.json`` and real ``*.wav`` with ``.txt`` transcripts and PocketSphinx ``.phone.json`` alignments.
@@ -10,9 +10,12 @@ other) on 10 ms frames, ignoring frames within 20 ms of a ground-truth boundary:
 - bilabial closure: share of p/b/m segments with a predicted "closed" frame within +/-40 ms.
 Modes (column letter): T with the transcript (forced alignment); A audio only, the product's route (Whisper's
 words aligned, phone recognition where it fails); P phone recognition alone (PocketSphinx allphone), to
-show what the words add; E the energy-only baseline (the loudness mouth model). ``--text-input`` also scores
-speech made from each synthetic clip's text by `talkinghead.audio.tts` against its own phone events. Speed is
-compute seconds per second of audio (provisional on a shared machine).
+show what the words add; S streaming, the project's viseme model (`audio.viseme_model`) fed 20 ms chunks as
+the live mode feeds it (any language, no words); C the acoustic mouth (loudness, spectral rounding, closures in
+short dips: what live and other languages had before the model); E the energy-only baseline (the loudness
+mouth model). ``--modes`` picks the columns (default all; ``streaming,acoustic`` for other languages).
+``--text-input`` also scores speech made from each synthetic clip's text by `talkinghead.audio.tts` against its
+own phone events. Speed is compute seconds per second of audio (provisional on a shared machine).
 """
 
 from __future__ import annotations
@@ -25,18 +28,21 @@ from pathlib import Path
 
 import numpy as np
 
-from talkinghead.audio import load_speech
+from talkinghead.audio import Speech, load_speech
 from talkinghead.audio.align import align_phones
 from talkinghead.audio.phonemes import SILENCE, arpabet
 from talkinghead.audio.phonetics import find_phones
 from talkinghead.audio.recognize import recognize_phones
 from talkinghead.audio.sphinx import align_decoder, phone_decoder
 from talkinghead.audio.transcribe import recogniser
+from talkinghead.audio.viseme_model import streamed_phones
 from talkinghead.commands.visemes import format_cues
-from talkinghead.motion.mouth import loudness_cues
+from talkinghead.motion.mouth import acoustic_channels, loudness_cues
 from talkinghead.motion.visemes import Cue, cues
 
-MODES = ("transcript", "audio_only", "phones_only")
+MODES = ("transcript", "audio_only", "phones_only", "streaming", "acoustic")
+LETTER = {"transcript": "T", "audio_only": "A", "phones_only": "P", "streaming": "S", "acoustic": "C",
+          "energy_baseline": "E"}
 CLASSES = ("sil", "closed", "labio", "rounded", "open", "other")
 STEP = 0.01
 EDGE_FRAMES = 2
@@ -54,11 +60,11 @@ def espeak_class(name: str) -> str:
     name = name.strip().replace("'", "").replace(",", "")
     if not name or name.startswith("_") or name == ";":
         return "sil"
-    if name in ("p", "b", "m"):
+    if name[0] in "pbm":  # p, b, m and their aspirated, long or breathy forms in other languages
         return "closed"
-    if name in ("f", "v"):
+    if name[0] in "fv":
         return "labio"
-    if name[0] in "wrOUu" or name in ("3", "3:", "oU", "o@", "O@", "U@", "@r", "3r"):
+    if name[0] in "wrOUuoyY29" or name in ("3", "3:", "oU", "o@", "O@", "U@", "@r", "3r"):  # o, y, 2, 9: rounded
         return "rounded"
     if name[0] in "aAEV@" or name == "e@":
         return "open"
@@ -111,21 +117,41 @@ def clips(folder: Path) -> list[tuple[Path, Path, str]]:
     return found
 
 
-def run_clip(wav: Path, gt: Path, transcript: str, cues_dir: Path | None = None) -> dict:
+def acoustic_cues(speech: Speech) -> list[Cue]:
+    """The acoustic mouth's channels read back as cues at 100 Hz: closed lips -> PP, rounded -> U,
+    open jaw -> aa, quiet -> sil, else DD (the classes the score uses)."""
+    n = round(speech.duration * speech.feature_rate)
+    channels = acoustic_channels(speech, speech.feature_rate, n)
+    active = np.interp(np.arange(n), np.arange(speech.activity.size), speech.activity) > 0.12
+    labels = np.where(~active, "sil", np.where(channels["lips_open"] <= 0.0, "PP", np.where(
+        channels.get("lip_pucker", np.zeros(n)) > 0.4, "U", np.where(channels["jaw_open"] > 0.3, "aa", "DD"))))
+    out: list[Cue] = []
+    for k, label in enumerate(labels):
+        if out and out[-1].viseme == label:
+            out[-1] = Cue(out[-1].start, (k + 1) / speech.feature_rate, str(label))
+        else:
+            out.append(Cue(k / speech.feature_rate, (k + 1) / speech.feature_rate, str(label)))
+    return out
+
+
+def run_clip(wav: Path, gt: Path, transcript: str, cues_dir: Path | None = None,
+             modes: tuple[str, ...] = MODES) -> dict:
     speech = load_speech(wav)
     segments, duration = truth(gt)
     row: dict = {"clip": wav.stem, "seconds": round(speech.duration, 2)}
-    for mode in MODES:
+    for mode in modes:
         started = time.process_time()
         if mode == "transcript":
             phones = align_phones(speech.samples, speech.activity, speech.feature_rate, transcript)
         elif mode == "audio_only":
             speech.phones = None
             phones = find_phones(speech)
-        else:
+        elif mode == "phones_only":
             phones = recognize_phones(speech.samples, speech.activity, speech.feature_rate)
+        elif mode == "streaming":
+            phones = streamed_phones(speech.samples)
+        track = acoustic_cues(speech) if mode == "acoustic" else cues(phones)
         row[f"{mode}_cpu_per_s"] = (time.process_time() - started) / speech.duration
-        track = cues(phones)
         row[mode] = score(segments, duration, track)
         if cues_dir:
             (cues_dir / f"{wav.stem}.{mode}.json").write_text(format_cues(track, "json"))
@@ -147,6 +173,17 @@ def text_input_rows(folder: Path) -> list[dict]:
     return rows
 
 
+def groups(rows: list[dict]) -> dict[str, list[dict]]:
+    """Real and synthetic clips apart, and each language's synthetic clips (``syn-LANG-N``) apart."""
+    out: dict[str, list[dict]] = {"synthetic": [r for r in rows if r["clip"].startswith("syn-")],
+                                  "real": [r for r in rows if not r["clip"].startswith("syn-")]}
+    for row in out["synthetic"]:
+        parts = row["clip"].split("-")
+        if len(parts) == 3 and parts[1].isalpha():
+            out.setdefault(parts[1], []).append(row)
+    return {name: members for name, members in out.items() if members}
+
+
 def mean(rows: list[dict], key: str, metric: str) -> float:
     values = [r[key][metric] if key else r[metric] for r in rows]
     values = [v for v in values if v == v]
@@ -161,31 +198,32 @@ def main() -> int:
     parser.add_argument("--text-input", action="store_true", help="also score speech made by --text")
     parser.add_argument("--cues", type=Path, metavar="DIR",
                         help="write each clip's cues here as CLIP.MODE.json (to cross-check with th_eval.py)")
+    parser.add_argument("--modes", default=",".join(MODES),
+                        help=f"comma-separated columns to score (default: all of {','.join(MODES)})")
     args = parser.parse_args()
-    align_decoder(), align_decoder(wide=True), phone_decoder(), recogniser()  # load the models outside the timings
+    modes = tuple(m for m in MODES if m in args.modes.split(","))
+    if {"transcript", "audio_only", "phones_only"} & set(modes):
+        align_decoder(), align_decoder(wide=True), phone_decoder(), recogniser()  # load outside the timings
     if args.cues:
         args.cues.mkdir(parents=True, exist_ok=True)
-    rows = [run_clip(*clip, cues_dir=args.cues) for clip in clips(args.folder)]
-    keys = (*MODES, "energy_baseline")
-    print(f"{'clip':22} {'sec':>5}" + "".join(f"  {'bal' + k[0].upper():>6} {'bil' + k[0].upper():>6}" for k in keys))
+    rows = [run_clip(*clip, cues_dir=args.cues, modes=modes) for clip in clips(args.folder)]
+    keys = (*modes, "energy_baseline")
+    print(f"{'clip':22} {'sec':>5}" + "".join(f"  {'bal' + LETTER[k]:>6} {'bil' + LETTER[k]:>6}" for k in keys))
     for r in rows:
         print(f"{r['clip']:22} {r['seconds']:5.1f}" + "".join(
             f"  {r[k]['balanced_accuracy']:6.3f} {r[k]['bilabial_closure']:6.3f}" for k in keys))
     summary = {}
-    for group, members in (("synthetic", [r for r in rows if r["clip"].startswith("syn-")]),
-                           ("real", [r for r in rows if not r["clip"].startswith("syn-")])):
-        if not members:
-            continue
+    for group, members in groups(rows).items():
         summary[group] = {f"{key}_{metric}": round(mean(members, key, metric), 3)
                           for key in keys
                           for metric in ("balanced_accuracy", "bilabial_closure")}
         print(f"mean {group:9}", json.dumps(summary[group]))
     seconds = sum(r["seconds"] for r in rows)
-    for mode in MODES:
+    for mode in modes:
         cpu = sum(r[f"{mode}_cpu_per_s"] * r["seconds"] for r in rows)
         summary[f"{mode}_cpu_per_audio_s"] = round(cpu / seconds, 3)
-    print("compute per second of audio (provisional):", summary["transcript_cpu_per_audio_s"], "with transcript,",
-          summary["audio_only_cpu_per_audio_s"], "audio only,", summary["phones_only_cpu_per_audio_s"], "phones only")
+    print("compute per second of audio (provisional):",
+          ", ".join(f"{summary[f'{mode}_cpu_per_audio_s']} {mode}" for mode in modes))
     if args.text_input:
         text_rows = text_input_rows(args.folder)
         summary["text_input_balanced_accuracy"] = round(mean(text_rows, "", "balanced_accuracy"), 3)

@@ -59,8 +59,8 @@ class Controls:
     transcript_file: str | None = _opt(None, "read the transcript from this text file (instead of --transcript)")
     text: str | None = _opt(None, "say this text with espeak-ng instead of giving AUDIO (lip sync from its phonemes)")
     voice: str = _opt("en-us", "espeak-ng voice for --text, e.g. en-us, en-gb, en-us+f2 (see espeak-ng --voices)")
-    language: str = _opt("en", "language spoken (ISO code): English gets phoneme lip sync; other languages a "
-                               "mouth estimated from the sound alone (--text phonemes are exact in any language)")
+    language: str = _opt("en", "language spoken (ISO code): English gets phoneme lip sync; other languages the "
+                               "visemes of the sound itself (--text phonemes are exact in any language)")
     head_distance: float = _opt(
         1.0, "framing scale: >1 shows more around the head, <1 zooms in (0.6-2.0)"
     )

@@ -5,10 +5,10 @@ The same stages as a file render, driven by a stream (DESIGN.md: one pipeline, t
 - **audio + mouth**: each time enough audio has arrived for new frames, the last ``context`` seconds of
   audio (plus the ``lookahead`` past the newest frame, for coarticulation) become a `Speech` (what
   `load_speech` makes of a file; see `speech_from_samples`) and go through `generate_motion` as a file does; the
-  new frames take the speech-driven channels (mouth, brows, expression) from that window. The mouth uses
-  the motion stage's language-agnostic acoustic model (loudness, spectral rounding, stop closures): phone
-  recognition over a sliding window costs ~170 ms per window here, far over a frame's 40 ms; `--text`
-  and transcripts give exact phones only to file renders for now.
+  new frames take the speech-driven channels (mouth, brows, expression) from that window. The mouth's
+  phones come from the streaming viseme model (`audio.viseme_model`), fed every chunk as it arrives: any
+  language, ~60 ms look-ahead, well under a millisecond per 10 ms of audio (without its weights, the
+  language-agnostic acoustic mouth takes over).
 - **head + eyes**: these carry state (a nod in progress, a blink half done) and must not restart with every
   window, so they come from a continuous seeded track made by the same motion stage over silence, in
   blocks cross-faded into each other, and the head moves more while speech is heard.
@@ -31,8 +31,9 @@ from pathlib import Path
 import numpy as np
 from scipy.signal import resample_poly
 
-from talkinghead.audio import ANALYSIS_RATE, Speech
+from talkinghead.audio import ANALYSIS_RATE, Speech, viseme_model
 from talkinghead.audio import speech_from_samples as audio_speech_from_samples
+from talkinghead.audio.phonemes import Phone
 from talkinghead.controls import Controls
 from talkinghead.errors import TalkingHeadError
 from talkinghead.face import FaceRig, build_rig
@@ -117,6 +118,9 @@ class LiveSession:
         self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="talkinghead-live-motion")
         self._closed = False
         self._steady_values(0, 1)  # the first block of head/eye motion, made before the stream starts
+        self._visemes = viseme_model.VisemeStream() if viseme_model.available() else None
+        self._viseme_labels: list[str] = []  # the model's viseme per 10 ms of stream time
+        self._labels_first = 0  # the stream frame (10 ms) of self._viseme_labels[0]
 
     @property
     def size(self) -> tuple[int, int]:
@@ -140,6 +144,7 @@ class LiveSession:
             raise TalkingHeadError("audio chunk contains NaN or infinite samples")
         self._audio = np.concatenate([self._audio, np.clip(samples, -1.0, 1.0)])
         self._received += samples.size
+        self._hear(np.clip(samples, -1.0, 1.0))
         ready = math.floor((self.received_seconds - self.lookahead) * self.fps + 1e-9)
         return self._draw_until(ready)
 
@@ -152,6 +157,8 @@ class LiveSession:
         self._check_open()
         end = math.ceil(self.received_seconds * self.fps - 1e-9)
         self._audio = np.concatenate([self._audio, np.zeros(round(self.lookahead * self.rate) + 1, np.float32)])
+        if self._visemes is not None:
+            self._viseme_labels += viseme_model.frame_visemes(self._visemes.finish())
         frames = self._draw_until(end)
         self.close()
         return frames
@@ -198,8 +205,30 @@ class LiveSession:
 
     def _speech_track(self, window_first: int) -> MotionTrack:
         """The motion stage's track for the audio window starting at frame ``window_first``."""
-        start = round((window_first / self.fps - self._origin) * self.rate)
-        return generate_motion(speech_from_samples(self._audio[max(0, start):], self.rate), self._window_controls)
+        start = max(0, round((window_first / self.fps - self._origin) * self.rate))
+        speech = speech_from_samples(self._audio[start:], self.rate)
+        if self._visemes is not None:
+            speech.phones = self._window_phones(self._origin + start / self.rate, speech.duration)
+        return generate_motion(speech, self._window_controls)
+
+    def _hear(self, samples: np.ndarray) -> None:
+        """Feed the streaming viseme model (at its 16 kHz) with the newest chunk."""
+        if self._visemes is None or samples.size == 0:
+            return
+        if self.rate != ANALYSIS_RATE:
+            common = math.gcd(self.rate, ANALYSIS_RATE)
+            samples = resample_poly(samples, ANALYSIS_RATE // common, self.rate // common).astype(np.float32)
+        self._viseme_labels += viseme_model.frame_visemes(self._visemes.feed(samples))
+
+    def _window_phones(self, start: float, duration: float) -> list[Phone]:
+        """The model's phones from stream time ``start`` for ``duration`` s (silence before the stream; the
+        newest decided viseme held over the look-ahead the model has not decided yet)."""
+        labels, offset = self._viseme_labels, self._labels_first
+        first = round(start / viseme_model.FRAME_S) - offset
+        count = math.ceil(duration / viseme_model.FRAME_S)
+        window = [labels[min(max(k, 0), len(labels) - 1)] if k + offset >= 0 and labels else "sil"
+                  for k in range(first, first + count)]
+        return viseme_model.visemes_to_phones(window)
 
     def _head_gain(self, jaw_open: np.ndarray) -> np.ndarray:
         """1 in silence up to 2 while speaking, following the mouth smoothly (the head moves more in speech)."""
@@ -260,6 +289,9 @@ class LiveSession:
         if drop > self.rate:  # trim in whole seconds, not every frame
             self._audio = self._audio[drop:]
             self._origin += drop / self.rate
+            unused = max(0, round(self._origin / viseme_model.FRAME_S) - self._labels_first)
+            del self._viseme_labels[:unused]
+            self._labels_first += unused
 
 
 def _take(values: np.ndarray, rows: slice) -> np.ndarray:

@@ -23,12 +23,55 @@ MAX_MATCH_CELLS = 3_000_000  # edit-distance table size (about 2 minutes of spee
 
 
 def transcript_words(text: str) -> list[str]:
-    """Lower-case words (letters and apostrophes) and numbers; espeak-ng says the numbers and unknown words.
+    """Lower-case words (letters and apostrophes) and numbers as they are said (`spoken_form`); espeak-ng
+    says the numbers and unknown words.
 
     >>> transcript_words("Hello, Mr. O'Brien -- 42!")
-    ['hello', 'mr', "o'brien", '42']
+    ['hello', 'mister', "o'brien", '42']
     """
-    return re.findall(r"[a-z]+(?:'[a-z]+)*|[0-9]+", text.lower())
+    return re.findall(r"[a-z]+(?:'[a-z]+)*|[0-9]+(?:st|nd|rd|th)?", spoken_form(text).lower())
+
+
+_ABBREVIATIONS = {"dr": "doctor", "mr": "mister", "mrs": "missus", "ms": "miz", "st": "saint", "jr": "junior",
+                  "sr": "senior", "vs": "versus", "etc": "et cetera", "prof": "professor"}
+_SYMBOLS = {"&": " and ", "+": " plus ", "=": " equals ", "@": " at ", "#": " number ", "°": " degrees ",
+            "½": " and a half "}
+_CURRENCIES = {"$": ("dollar", "dollars"), "€": ("euro", "euros"), "£": ("pound", "pounds"),
+               "¥": ("yen", "yen")}
+_SCALE = r"(?:\s*(thousand|million|billion|trillion|k|m|bn)\b)?"
+
+
+def spoken_form(text: str) -> str:
+    """English text with numbers, money, percentages, times, abbreviations and symbols written as they
+    are said, so that every spoken word is aligned (Whisper writes "5%", "$5 million", "3:30 pm", "Dr.").
+
+    >>> spoken_form("Dr. Smith paid $5 million, 5% more, at 3:30 pm & 1,200.5 km")
+    'doctor Smith paid 5 million dollars, 5 percent more, at 3 30 p m  and  1200 point 5 km'
+    """
+    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
+    for symbol, (one, many) in _CURRENCIES.items():
+        pattern = re.escape(symbol) + r"\s?(\d+(?:\.\d+)?)" + _SCALE
+        text = re.sub(pattern, lambda m, one=one, many=many: _money(m, one, many), text)
+    text = re.sub(r"(\d)\s?%", r"\1 percent", text)
+    text = re.sub(r"\b(\d{1,2}):00\b", r"\1 o'clock", text)
+    text = re.sub(r"\b(\d{1,2}):0(\d)\b", r"\1 oh \2", text)
+    text = re.sub(r"\b(\d{1,2}):(\d{2})\b", r"\1 \2", text)
+    text = re.sub(r"\b([ap])\.?m\.?(?=\W|$)", r"\1 m", text, flags=re.IGNORECASE)
+    text = re.sub(r"(\d)\.(\d+)", lambda m: m[1] + " point " + " ".join(m[2]), text)
+    text = re.sub(r"\b([A-Za-z]+)\.", lambda m: _ABBREVIATIONS.get(m[1].lower(), m[0]), text)
+    for symbol, words in _SYMBOLS.items():
+        text = text.replace(symbol, words)
+    return text
+
+
+def _money(match: re.Match, one: str, many: str) -> str:
+    amount, scale = match[1], match[2]
+    scale = {"k": "thousand", "m": "million", "bn": "billion"}.get((scale or "").lower(), scale)
+    if "." in amount and not scale:
+        whole, cents = amount.split(".")
+        return f"{whole} {one if whole == '1' else many} {int(cents.ljust(2, '0')[:2])} cents"
+    unit = one if amount == "1" and not scale else many
+    return f"{amount} {scale} {unit}" if scale else f"{amount} {unit}"
 
 
 def align_phones(samples: np.ndarray, activity: np.ndarray, feature_rate: int, transcript: str) -> list[Phone]:

@@ -2,7 +2,8 @@
 
 Known phones (from the synthesiser) are used as they are; with a transcript they are force-aligned. Without
 one, Whisper transcribes each phrase and its words are force-aligned; phrases it cannot transcribe reliably
-(and all of them when Whisper is not installed) get the phones a phone recogniser hears. Without PocketSphinx
+get the streaming viseme model's phones (or, without its weights, what a phone recogniser hears; so do all
+phrases when Whisper is not installed). Without PocketSphinx
 there are none, and the mouth falls back to loudness.
 """
 
@@ -10,10 +11,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from talkinghead.audio import Speech, transcribe
+from talkinghead.audio import Speech, transcribe, viseme_model
 from talkinghead.audio.phonemes import Phone, contiguous
 from talkinghead.audio.sphinx import available
 from talkinghead.input_files import TRANSCRIPT_BYTES, read_text
+from talkinghead.audio.viseme_model import streamed_phones
+from talkinghead.errors import TalkingHeadError
 
 
 def find_phones(speech: Speech) -> list[Phone] | None:
@@ -41,8 +44,9 @@ def _transcribed_phones(speech: Speech) -> list[Phone]:
     for phrase in transcribe.transcribe(speech.samples, speech.activity, per_s):
         samples = speech.samples[round(phrase.start * rate):round(phrase.end * rate)]
         activity = speech.activity[round(phrase.start * per_s):round(phrase.end * per_s)]
-        if phrase.text is None:
-            found = recognize_phones(samples, activity, per_s)
+        if phrase.text is None:  # the viseme model hears places of articulation better than allphone
+            found = streamed_phones(samples) if viseme_model.available() else recognize_phones(samples, activity,
+                                                                                                 per_s)
         else:
             found = align_phones(samples, activity, per_s, phrase.text)
         phones.extend(Phone(p.label, p.start + phrase.start, p.end + phrase.start) for p in found)

@@ -17,6 +17,7 @@ and the caller falls back to phone recognition, which still rests the mouth wher
 from __future__ import annotations
 
 import os
+import re
 import zlib
 from dataclasses import dataclass
 from functools import cache
@@ -39,6 +40,7 @@ MIN_MEAN_LOGPROB = -1.5  # per token; below this the words rarely resemble what 
 TIMESTAMP_S = 0.02
 LATE_START_S = 0.2  # a segment starting this close to the end (or after it) is the model starting over
 MAX_COMPRESSION = 2.4  # zlib ratio of the text: above it, the model is repeating itself
+MAX_SYLLABLES_PER_S = 8.0  # of active speech: more means the text was repeated
 
 
 @dataclass(frozen=True)
@@ -82,9 +84,28 @@ def recogniser() -> tuple[Any, Any, int]:
 
 
 def transcribe(samples: np.ndarray, activity: np.ndarray, feature_rate: int) -> list[Phrase]:
-    """The phrases of 16 kHz ``samples`` (pieces of at most `MAX_PHRASE_S`, cut in pauses), with their text."""
-    return [Phrase(start, end, _transcribe_phrase(samples[round(start * RATE):round(end * RATE)]))
-            for start, end in phrase_spans(samples.size / RATE, quiet_spans(activity, feature_rate), MAX_PHRASE_S)]
+    """The phrases of 16 kHz ``samples`` (pieces of at most `MAX_PHRASE_S`, cut in pauses), with their text
+    (None where the text cannot be vouched for, or says more than the phrase's speech has time for)."""
+    phrases = []
+    for start, end in phrase_spans(samples.size / RATE, quiet_spans(activity, feature_rate), MAX_PHRASE_S):
+        text = _transcribe_phrase(samples[round(start * RATE):round(end * RATE)])
+        speaking = float(np.sum(activity[round(start * feature_rate):round(end * feature_rate)] > 0.3)) / feature_rate
+        phrases.append(Phrase(start, end, text if text is None or fits_in(text, speaking) else None))
+    return phrases
+
+
+def fits_in(text: str, speaking_seconds: float) -> bool:
+    """Whether ``text`` can be said in ``speaking_seconds`` of speech: fast speech stays under about seven
+    syllables a second, so text needing far more was heard twice (Whisper repeating itself, any length).
+
+    >>> fits_in("the cat sat on the mat", 1.2), fits_in("the cat sat on the mat " * 2, 1.2)
+    (True, False)
+    """
+    from talkinghead.audio.align import spoken_form
+
+    spoken = spoken_form(text).lower()
+    syllables = len(re.findall(r"[aeiouy]+", spoken)) + 1.5 * len(re.findall(r"[0-9]", spoken))
+    return syllables <= MAX_SYLLABLES_PER_S * speaking_seconds + 2
 
 
 def phrase_spans(duration: float, pauses: list[tuple[float, float]],
@@ -168,13 +189,19 @@ def _mel_filters() -> np.ndarray:
     return (triangles * (2.0 / (edges[2:] - edges[:-2]))[:, None]).astype(np.float32)
 
 
+def mel_power(frames: np.ndarray) -> np.ndarray:
+    """(count, N_MELS) mel power of (count, N_FFT) sample frames (Hann window), the spectrum every model here
+    reads (Whisper, and the streaming viseme model in `audio.viseme_model`)."""
+    window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(N_FFT) / N_FFT)).astype(np.float32)
+    power = np.abs(np.fft.rfft(frames * window, axis=1)) ** 2
+    return (power.astype(np.float32) @ _mel_filters().T).astype(np.float32)
+
+
 def log_mel(samples: np.ndarray) -> np.ndarray:
     """Whisper's input: (N_MELS, len // HOP) log-mel power, clamped to 8 decades and scaled to about -1..1."""
     padded = np.pad(samples.astype(np.float32), N_FFT // 2, mode="reflect")
     count = 1 + (padded.size - N_FFT) // HOP
     frames = np.lib.stride_tricks.as_strided(padded, (count, N_FFT), (padded.strides[0] * HOP, padded.strides[0]))
-    window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(N_FFT) / N_FFT)).astype(np.float32)
-    power = np.abs(np.fft.rfft(frames * window, axis=1)[:-1]) ** 2
-    log_spec = np.log10(np.maximum(_mel_filters() @ power.T.astype(np.float32), 1e-10))
+    log_spec = np.log10(np.maximum(mel_power(frames[:-1]).T, 1e-10))
     log_spec = np.maximum(log_spec, log_spec.max() - 8.0)
     return np.ascontiguousarray((log_spec + 4.0) / 4.0, dtype=np.float32)

@@ -14,6 +14,7 @@ from scipy.ndimage import maximum_filter1d, uniform_filter1d
 from talkinghead.audio import Speech
 from talkinghead.audio.phonetics import find_phones
 from talkinghead.audio.spectrum import rounding_cue
+from talkinghead.audio.viseme_model import model_phones
 from talkinghead.motion.timing import resample_to_frames
 from talkinghead.motion.visemes import Cue, articulation
 
@@ -22,8 +23,8 @@ OPEN_CUE = 0.45  # loudness openness above which the baseline's cue is an open v
 
 def mouth_channels(speech: Speech, fps: float, n: int, language: str = "en") -> dict[str, np.ndarray]:
     """Articulation channels per video frame: visemes when the phones can be known (English speech or
-    ``--text``), else the acoustic estimate."""
-    phones = speech.phones if language.lower()[:2] != "en" else find_phones(speech)
+    ``--text``), from the streaming viseme model in other languages, else the acoustic estimate."""
+    phones = find_phones(speech) if language.lower()[:2] == "en" else speech.phones or model_phones(speech)
     if phones is None:
         return acoustic_channels(speech, fps, n)
     return articulation(phones, fps, n, speech_loudness(speech), speech.feature_rate)

@@ -1,0 +1,286 @@
+"""Rebuild the streaming viseme model's training data and weights (`talkinghead/assets/visemes.npz`).
+
+Usage: nice -n 19 .venv/bin/python scripts/train_visemes.py [--out WEIGHTS.npz] [--seed 19] [--steps N]
+
+Needs torch (CPU) for training only: ``.venv/bin/pip install torch``. Inference is numpy
+(`talkinghead.audio.viseme_model`). Deterministic for a given seed on one thread; no GPU.
+
+Data: espeak-ng (`talkinghead.audio.tts.synthesize`) speaks random English word sequences (CMUdict words) and
+pseudo-words in many languages, with many voice variants and rates, and reports where every phoneme starts;
+each 10 ms frame is labelled with the viseme of its phoneme by articulation (`viseme_model.espeak_viseme`).
+Then the sound is changed the way real recordings differ: tempo and pitch (resampling, labels rescaled),
+gain, room reverberation, noise at 0-30 dB SNR (white, pink, brown), low music beds, 8 kHz telephone band and
+clipping. Kept out of training, for evaluation: the English voices and texts of the lip-sync benchmarks
+(en-us and en-gb without variant, variants f1-f4, m1, m3, m4, en-gb-x-rp, en-gb-scotland, en-029,
+en-gb-x-gbclan), whole languages (Spanish, Italian, German, Russian, Hindi, Mandarin, Japanese, Korean,
+Ukrainian) and every other speech synthesiser and real voice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np
+from scipy.signal import butter, fftconvolve, resample_poly, sosfilt
+
+from talkinghead.audio.transcribe import HOP, RATE
+from talkinghead.audio.tts import synthesize
+from talkinghead.audio.viseme_model import (
+    DELAY_FRAMES,
+    VISEMES,
+    WEIGHTS,
+    StreamingSpectrum,
+    VisemeStream,
+    Weights,
+    espeak_viseme,
+)
+
+ENGLISH_VOICES = [f"en-us+{v}" for v in ("m2", "m5", "m6", "m7", "f5", "klatt", "klatt3", "Andy", "Michael",
+                                           "Alicia", "Steph", "Mr_Serious", "Gene", "Linda", "anika", "grandma")]
+ENGLISH_VOICES += ["en-gb-x-gbcwmd", "en-us-nyc", "en-gb-x-gbcwmd+m2", "en-us-nyc+f5"]
+OTHER_LANGUAGES = [
+    "fr-fr", "pt", "pt-br", "nl", "pl", "cs", "sk", "sv", "da", "nb", "fi", "hu", "ro", "tr", "id", "sw", "ca",
+    "hr", "af", "cy", "eo", "lv", "lt", "et", "sl", "sq", "ms", "eu", "ga", "is", "mt", "vi"
+]
+VARIANTS = ("", "+m2", "+f5", "+m6", "+klatt", "+Andy", "+Alicia", "+m7")
+HELD_OUT_LANGUAGES = ("es", "es-419", "it", "de", "ru", "hi", "cmn", "cmn-latn-pinyin", "ja", "ko", "uk")
+ONSETS = [
+    "p", "b", "m", "f", "v", "t", "d", "k", "g", "s", "z", "l", "r", "n", "h", "j", "w", "sh", "ch", "th", "pr",
+    "br", "tr", "dr", "kr", "gr", "pl", "bl", "fl", "st", "sp", "sk", "mp", "nd", "ph", "qu", "v", "b", "m", "p"
+]
+VOWELS = ["a", "e", "i", "o", "u", "a", "e", "i", "o", "u", "ou", "ai", "ei", "au", "oo", "ee", "y"]
+CODAS = ["", "", "", "n", "m", "s", "t", "r", "l", "k", "p", "b", "f"]
+CMUDICT = Path("/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict")
+CROP_FRAMES = 300
+
+
+def english_words(rng: np.random.Generator) -> list[str]:
+    """CMUdict words (alphabetic only), from the pocketsphinx package the project already uses."""
+    path = CMUDICT
+    if not path.exists():
+        import pocketsphinx
+
+        path = Path(pocketsphinx.__file__).parent / "model" / "en-us" / "cmudict-en-us.dict"
+    words = sorted({line.split()[0] for line in path.read_text().splitlines() if line.split()
+                    and line.split()[0].isalpha()})
+    return words
+
+
+def pseudo_word(rng: np.random.Generator) -> str:
+    return "".join(rng.choice(ONSETS) + rng.choice(VOWELS) + rng.choice(CODAS)
+                   for _ in range(int(rng.integers(1, 4))))
+
+
+def sentence(rng: np.random.Generator, words: list[str] | None) -> str:
+    """4-14 words with commas and a final mark, so pauses of many lengths occur."""
+    count = int(rng.integers(4, 15))
+    picked = [str(rng.choice(words)) if words else pseudo_word(rng) for _ in range(count)]
+    text = ""
+    for k, word in enumerate(picked):
+        text += word + (", " if rng.random() < 0.12 and k < count - 1 else " ")
+    return text.strip() + str(rng.choice([".", ".", "?", "!", "..."]))
+
+
+def utterance(rng: np.random.Generator, words: list[str]) -> tuple[str, str, int]:
+    if rng.random() < 0.45:
+        voice, text = str(rng.choice(ENGLISH_VOICES)), sentence(rng, words)
+        if rng.random() < 0.5:
+            text += " " + sentence(rng, words)
+    else:
+        voice = str(rng.choice(OTHER_LANGUAGES)) + str(rng.choice(VARIANTS))
+        text = sentence(rng, None) + " " + sentence(rng, None)
+    return voice, text, int(rng.integers(110, 260))
+
+
+def labelled(voice: str, text: str, wpm: int, speed: float) -> tuple[np.ndarray, np.ndarray]:
+    """16 kHz samples (tempo and pitch scaled by ``speed``) and the viseme index of every 10 ms frame."""
+    made = synthesize(text, voice, wpm)
+    up, down = RATE // 50, round(made.rate / 50 * speed)  # 16000/22050 = 320/441
+    samples = resample_poly(made.samples, up, down).astype(np.float32)
+    scale = made.rate * up / (down * RATE)  # new time = old time * scale
+    frames = int(np.ceil(samples.size / HOP))
+    labels = np.zeros(frames, np.int64)
+    centres = (np.arange(frames) + 0.5) * HOP / RATE
+    for name, start, end in made.events:
+        a, b = np.searchsorted(centres, [start * scale, end * scale])
+        labels[a:b] = VISEMES.index(espeak_viseme(name))
+    return samples, labels
+
+
+def room_impulse(rng: np.random.Generator) -> np.ndarray:
+    rt60 = rng.uniform(0.15, 0.8)
+    t = np.arange(int(rt60 * RATE)) / RATE
+    impulse = rng.standard_normal(t.size) * np.exp(-6.9 * t / rt60)
+    impulse[0] = rng.uniform(2.0, 8.0)  # the direct sound
+    return (impulse / np.sqrt(np.sum(impulse**2))).astype(np.float32)
+
+
+def coloured_noise(rng: np.random.Generator, n: int) -> np.ndarray:
+    white = rng.standard_normal(n)
+    kind = rng.integers(3)
+    if kind == 0:
+        return white
+    spectrum = np.fft.rfft(white)
+    freq = np.maximum(np.fft.rfftfreq(n), 1.0 / n)
+    shaped = np.fft.irfft(spectrum / (freq ** (0.5 if kind == 1 else 1.0)), n)
+    return shaped / (shaped.std() + 1e-9)
+
+
+def music_bed(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Chords of harmonic tones changing every 0.4-1 s: a stand-in for background music."""
+    out = np.zeros(n)
+    start = 0
+    while start < n:
+        length = int(rng.uniform(0.4, 1.0) * RATE)
+        t = np.arange(min(length, n - start)) / RATE
+        for root in rng.uniform(110, 440, size=3):
+            for h in (1, 2, 3):
+                out[start:start + t.size] += np.sin(2 * np.pi * root * h * t + rng.uniform(0, 6.3)) / h
+        start += length
+    return out / (out.std() + 1e-9)
+
+
+def augment(rng: np.random.Generator, speech: np.ndarray) -> np.ndarray:
+    x = speech.astype(np.float64)
+    power = np.mean(x[np.abs(x) > 0.01 * np.abs(x).max()] ** 2) + 1e-12
+    if rng.random() < 0.4:
+        x = fftconvolve(x, room_impulse(rng))[: x.size]
+    if rng.random() < 0.15:
+        x = x + music_bed(rng, x.size) * np.sqrt(power / 10 ** (rng.uniform(8, 25) / 10))
+    if rng.random() < 0.2:
+        x = resample_poly(sosfilt(butter(6, [300, 3400], "bandpass", fs=RATE, output="sos"), x), 1, 2)
+        x = resample_poly(x, 2, 1)[: speech.size]
+    if rng.random() < 0.75:
+        x = x + coloured_noise(rng, x.size) * np.sqrt(power / 10 ** (rng.uniform(0, 30) / 10))
+    else:
+        x = x + rng.standard_normal(x.size) * np.sqrt(power) * 10 ** (-rng.uniform(40, 70) / 20)
+    x = x / (np.abs(x).max() + 1e-9) * 10 ** (-rng.uniform(1, 30) / 20)
+    if rng.random() < 0.12:
+        limit = np.abs(x).max() * rng.uniform(0.2, 0.7)
+        x = np.clip(x, -limit, limit)
+    return x.astype(np.float32)
+
+
+def build_data(rng: np.random.Generator, seconds: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Features (frames, N_MELS), labels (frames,) and utterance start offsets, about ``seconds`` long."""
+    words = english_words(rng)
+    features, labels, offsets, total = [], [], [0], 0.0
+    while total < seconds:
+        voice, text, wpm = utterance(rng, words)
+        samples, frame_labels = labelled(voice, text, wpm, float(rng.uniform(0.88, 1.12)))
+        lead = np.zeros(int(rng.uniform(0.05, 1.0) * RATE), np.float32)
+        samples = np.concatenate([lead, samples])
+        frame_labels = np.concatenate([np.zeros(lead.size // HOP, np.int64), frame_labels])
+        audio = augment(rng, samples)
+        spectrum = StreamingSpectrum().feed(audio)
+        n = min(len(spectrum), len(frame_labels))
+        features.append(spectrum[:n].astype(np.float16))
+        labels.append(frame_labels[:n])
+        offsets.append(offsets[-1] + n)
+        total += n * HOP / RATE
+    return np.concatenate(features), np.concatenate(labels), np.asarray(offsets)
+
+
+def train(features: np.ndarray, labels: np.ndarray, offsets: np.ndarray, steps: int, seed: int,
+          channels: int = 64, hidden: int = 96) -> dict[str, np.ndarray]:
+    import torch
+
+    torch.manual_seed(seed)
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(seed + 1)
+
+    class Net(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv1 = torch.nn.Conv1d(features.shape[1], channels, 3)
+            self.conv2 = torch.nn.Conv1d(channels, channels, 3, dilation=2)
+            self.gru = torch.nn.GRU(channels, hidden, batch_first=True)
+            self.out = torch.nn.Linear(hidden, len(VISEMES))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (batch, frames, mels)
+            h = torch.relu(self.conv1(torch.nn.functional.pad(x.transpose(1, 2), (2, 0))))
+            h = torch.relu(self.conv2(torch.nn.functional.pad(h, (4, 0))))
+            return self.out(self.gru(h.transpose(1, 2))[0])
+
+    net = Net()
+    counts = np.bincount(labels, minlength=len(VISEMES)) + 1.0
+    class_weight = torch.tensor((counts / counts.sum()) ** -0.5, dtype=torch.float32)
+    class_weight /= class_weight.mean()
+    loss_fn = torch.nn.CrossEntropyLoss(weight=class_weight, ignore_index=-1, label_smoothing=0.05)
+    optimiser = torch.optim.AdamW(net.parameters(), lr=3e-3, weight_decay=1e-4)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=3e-3, total_steps=steps, pct_start=0.1)
+    batch = 16
+    starts_max = len(labels) - CROP_FRAMES - 1
+    started = time.time()
+    for step in range(steps):
+        starts = rng.integers(0, starts_max, size=batch)
+        x = torch.from_numpy(np.stack([features[s:s + CROP_FRAMES] for s in starts]).astype(np.float32))
+        target = np.full((batch, CROP_FRAMES), -1, np.int64)  # output t is frame t - DELAY_FRAMES
+        for b, s in enumerate(starts):
+            target[b, DELAY_FRAMES:] = labels[s:s + CROP_FRAMES - DELAY_FRAMES]
+        logits = net(x)
+        loss = loss_fn(logits.reshape(-1, len(VISEMES)), torch.from_numpy(target).reshape(-1))
+        optimiser.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        optimiser.step()
+        schedule.step()
+        if step % 100 == 0 or step == steps - 1:
+            print(f"step {step:5d} loss {loss.item():.3f} ({time.time() - started:.0f} s)", flush=True)
+    check_numpy_inference(net, features[:1000])
+    state = {k: v.detach().numpy().astype(np.float32) for k, v in net.state_dict().items()}
+    return {"conv1": state["conv1.weight"], "conv1_bias": state["conv1.bias"],
+            "conv2": state["conv2.weight"], "conv2_bias": state["conv2.bias"],
+            "gru_input": state["gru.weight_ih_l0"], "gru_hidden": state["gru.weight_hh_l0"],
+            "gru_input_bias": state["gru.bias_ih_l0"], "gru_hidden_bias": state["gru.bias_hh_l0"],
+            "out": state["out.weight"], "out_bias": state["out.bias"]}
+
+
+def check_numpy_inference(net: object, features: np.ndarray) -> None:
+    """The numpy model (`VisemeStream`) must give what torch gives, frame for frame."""
+    import torch
+
+    state = {k: v.detach().numpy() for k, v in net.state_dict().items()}
+    weights = Weights(state["conv1.weight"], state["conv1.bias"], state["conv2.weight"], state["conv2.bias"],
+                      state["gru.weight_ih_l0"], state["gru.weight_hh_l0"], state["gru.bias_ih_l0"],
+                      state["gru.bias_hh_l0"], state["out.weight"], state["out.bias"])
+    with torch.no_grad():
+        expected = torch.log_softmax(net(torch.from_numpy(features[None].astype(np.float32))), -1)[0].numpy()
+    got = VisemeStream(weights)._decide(features.astype(np.float32))
+    error = float(np.abs(expected[DELAY_FRAMES:] - got).max())
+    print(f"numpy vs torch: largest log-posterior difference {error:.2e}", flush=True)
+    if error > 1e-3:
+        raise SystemExit("numpy inference does not match the trained network")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, default=WEIGHTS)
+    parser.add_argument("--seed", type=int, default=19)
+    parser.add_argument("--hours", type=float, default=1.0, help="hours of training speech to make")
+    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--cache", type=Path, help="keep the made data here (reused when present)")
+    args = parser.parse_args()
+    started = time.time()
+    if args.cache and args.cache.exists():
+        data = np.load(args.cache)
+        features, labels, offsets = data["features"], data["labels"], data["offsets"]
+    else:
+        features, labels, offsets = build_data(np.random.default_rng(args.seed), args.hours * 3600)
+        if args.cache:
+            np.savez(args.cache, features=features, labels=labels, offsets=offsets)
+    made = time.time() - started
+    print(f"data: {len(labels) / 100 / 3600:.2f} h, {len(offsets) - 1} utterances, {made:.0f} s", flush=True)
+    weights = train(features, labels, offsets, args.steps, args.seed)
+    np.savez_compressed(args.out, **{k: v.astype(np.float16) for k, v in weights.items()})
+    print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB), seed {args.seed}, "
+          f"total {time.time() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

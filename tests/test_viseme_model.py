@@ -1,0 +1,156 @@
+"""The streaming viseme model: same frames however the audio is chunked, lips from sound in any language."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from talkinghead.audio import viseme_model
+from talkinghead.audio.viseme_model import (
+    DELAY_FRAMES,
+    HOP,
+    VISEMES,
+    VisemeStream,
+    Weights,
+    espeak_viseme,
+    frame_visemes,
+    streamed_phones,
+    viseme_posteriors,
+    visemes_to_phones,
+)
+
+
+def _random_weights(seed: int = 0, mels: int = 80, channels: int = 8, hidden: int = 6) -> Weights:
+    rng = np.random.default_rng(seed)
+
+    def r(*shape: int) -> np.ndarray:
+        return (rng.standard_normal(shape) * 0.3).astype(np.float32)
+
+    return Weights(r(channels, mels, 3), r(channels), r(channels, channels, 3), r(channels), r(3 * hidden, channels),
+                   r(3 * hidden, hidden), r(3 * hidden), r(3 * hidden), r(len(VISEMES), hidden), r(len(VISEMES)))
+
+
+def _speech_like(seconds: float = 1.3, seed: int = 1) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    t = np.arange(round(seconds * 16000)) / 16000
+    return (0.3 * np.sin(2 * np.pi * 180 * t) * (np.sin(2 * np.pi * 3 * t) > 0)
+            + 0.01 * rng.standard_normal(t.size)).astype(np.float32)
+
+
+@pytest.mark.parametrize("chunk", [1, 160, 333, 2000])
+def test_chunking_never_changes_the_frames(chunk: int) -> None:
+    weights, samples = _random_weights(), _speech_like()
+    whole = viseme_posteriors(samples, weights)
+    stream = VisemeStream(weights)
+    pieces = [stream.feed(samples[i:i + chunk]) for i in range(0, samples.size, chunk)] + [stream.finish()]
+    chunked = np.concatenate(pieces)[: whole.shape[0]]
+    np.testing.assert_allclose(chunked, whole, atol=1e-5)
+
+
+def test_one_row_per_10_ms_and_the_lookahead_is_bounded() -> None:
+    weights, samples = _random_weights(), _speech_like(0.5)
+    assert viseme_posteriors(samples, weights).shape == (int(np.ceil(samples.size / HOP)), len(VISEMES))
+    stream = VisemeStream(weights)
+    decided = stream.feed(samples).shape[0]
+    assert decided == samples.size // HOP - DELAY_FRAMES  # decided up to the look-ahead, no more
+    assert DELAY_FRAMES * HOP / 16000 <= 0.08
+
+
+def test_silence_and_garbage_audio_give_finite_posteriors() -> None:
+    weights = _random_weights()
+    for samples in (np.zeros(8000, np.float32), np.full(8000, 1.0, np.float32), np.zeros(0, np.float32)):
+        out = viseme_posteriors(samples, weights)
+        assert np.isfinite(out).all()
+
+
+def test_phonemes_of_every_language_map_by_articulation() -> None:
+    assert [espeak_viseme(n) for n in ("p", "ph", "b#", "m")] == ["PP"] * 4  # Hindi/Mandarin aspirates too
+    assert [espeak_viseme(n) for n in ("f", "v")] == ["FF", "FF"]
+    assert [espeak_viseme(n) for n in ("u:", "y", "w")] == ["U", "U", "U"]
+    assert espeak_viseme("tS;") == "CH" and espeak_viseme("ts") == "SS" and espeak_viseme("t.") == "DD"
+    assert [espeak_viseme(n) for n in ("_", "_:", "", "(en)")] == ["sil"] * 4
+
+
+def test_short_runs_join_their_neighbours_but_closures_stay() -> None:
+    labels = ["aa"] * 6 + ["DD"] + ["aa"] * 5 + ["PP"] + ["aa"] * 4
+    phones = visemes_to_phones(labels)
+    assert [p.label for p in phones] == ["AA", "P", "AA"]
+    assert phones[1].start == pytest.approx(0.12) and phones[-1].end == pytest.approx(0.17)
+
+
+@pytest.mark.skipif(not viseme_model.available(), reason="weights not built")
+def test_shipped_model_closes_the_lips_on_bilabials_of_unseen_speech() -> None:
+    from scipy.signal import resample_poly
+
+    from talkinghead.audio.tts import synthesize
+
+    made = synthesize("Maybe my mom put the map by the lamp.", "en-us+m3", 150)
+    samples = resample_poly(made.samples, 320, 441).astype(np.float32)
+    labels = frame_visemes(viseme_posteriors(samples))
+    bilabials = [(a, b) for name, a, b in made.events if espeak_viseme(name) == "PP"]
+    hits = [any(lab == "PP" for lab in labels[max(0, int(a * 100) - 4):int(b * 100) + 5]) for a, b in bilabials]
+    assert np.mean(hits) >= 0.75
+    phones = streamed_phones(samples)
+    assert phones[0].start == 0.0 and phones[-1].end == pytest.approx(len(labels) / 100)
+
+
+@pytest.mark.skipif(not viseme_model.available(), reason="weights not built")
+def test_other_languages_get_the_models_visemes(tmp_path) -> None:
+    from scipy.signal import resample_poly
+
+    from talkinghead.audio import ANALYSIS_RATE, speech_from_samples
+    from talkinghead.audio.tts import synthesize
+    from talkinghead.motion.mouth import mouth_channels
+
+    made = synthesize("Mama mag Milch, Papa mag Bier.", "de", 150)
+    analysis = resample_poly(made.samples, 320, 441).astype(np.float32)
+    speech = speech_from_samples(analysis, made.samples[None], made.rate)
+    assert ANALYSIS_RATE == 16000
+    channels = mouth_channels(speech, 25.0, round(speech.duration * 25), language="de")
+    assert speech.phones is not None and {p.label for p in speech.phones} >= {"P", "AA"}
+    assert channels["lips_open"].min() == 0.0 and channels["jaw_open"].max() > 0.4
+
+
+def test_visemes_command_streaming_language_and_text(tmp_path) -> None:
+    import json
+
+    from talkinghead.audio.tts import synthesize
+
+    from .media import write_audio
+    from .test_cli import cli
+
+    made = synthesize("Papa bebe agua.", "es", 150)
+    wav = write_audio(tmp_path / "es.wav", made.samples, made.rate)
+    for args in (["--streaming"], ["--language", "es"]):
+        result = cli("visemes", wav, *args)
+        assert result.returncode == 0, result.stderr
+        track = json.loads(result.stdout)["cues"]
+        assert track[0]["start"] == 0 and track[-1]["end"] == pytest.approx(made.samples.size / made.rate, abs=0.02)
+    text = cli("visemes", "--text", "Bob met Pam.", "--format", "tsv")
+    assert text.returncode == 0 and "PP" in text.stdout
+    for args, message in (([], "give either AUDIO or --text"), ([wav, "--text", "hi"], "give either AUDIO or --text"),
+                          (["--text", "hi", "--voice", "nope-xx"], "voice")):
+        result = cli("visemes", *args)
+        assert result.returncode == 2 and message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.skipif(not viseme_model.available(), reason="weights not built")
+def test_live_mouth_is_what_visemes_streaming_prints(rig_256, speech_wav) -> None:
+    from scipy.signal import resample_poly
+
+    from talkinghead.controls import Controls
+    from talkinghead.live import LiveSession
+
+    from .media import read_mono
+
+    original, original_rate = read_mono(speech_wav)
+    samples, rate = resample_poly(original[: 3 * original_rate], 16000, original_rate).astype(np.float32), 16000
+    session = LiveSession(rig=rig_256, controls=Controls(size=256), sample_rate=rate)
+    for i in range(0, samples.size, 640):
+        session.feed(samples[i:i + 640])
+    session.finish()
+    expected = frame_visemes(viseme_posteriors(samples))
+    first = session._labels_first  # older labels are forgotten once no window needs them
+    heard = session._viseme_labels[: len(expected) - first]
+    assert first < 100 and heard == expected[first:]
+    assert "PP" in expected and "aa" in expected
