@@ -14,9 +14,8 @@ from pathlib import Path
 from talkinghead.audio import Speech, transcribe, viseme_model
 from talkinghead.audio.phonemes import Phone, contiguous
 from talkinghead.audio.sphinx import available
-from talkinghead.input_files import TRANSCRIPT_BYTES, read_text
 from talkinghead.audio.viseme_model import streamed_phones
-from talkinghead.errors import TalkingHeadError
+from talkinghead.input_files import TRANSCRIPT_BYTES, read_text
 
 
 def find_phones(speech: Speech) -> list[Phone] | None:
