@@ -85,8 +85,10 @@ def speech_for(audio: str | Path | None, controls: Controls) -> Speech:
         raise TalkingHeadError("give either AUDIO or --text (exactly one of them)")
     if controls.text is not None:
         from talkinghead.audio.tts import text_speech
+        from talkinghead.languages import default_voice
 
-        return text_speech(controls.text, controls.voice, controls.max_audio_seconds)
+        voice = controls.voice or default_voice(controls.language)
+        return text_speech(controls.text, voice, controls.max_audio_seconds)
     transcript = controls.transcript
     if controls.transcript_file is not None:
         from talkinghead.audio.phonetics import read_transcript
