@@ -17,6 +17,8 @@ import numpy as np
 
 from talkinghead.ahead import read_ahead
 from talkinghead.audio import Speech, load_speech
+from talkinghead.captions import Caption
+from talkinghead.captions.burn import CaptionBurner
 from talkinghead.controls import Controls
 from talkinghead.errors import TalkingHeadError
 from talkinghead.face import FaceRig, build_rig
@@ -25,6 +27,7 @@ from talkinghead.motion.track_file import read_motion_track, write_motion_track
 from talkinghead.provenance import FrameMarker, new_video_id, video_id_for, video_metadata
 from talkinghead.provenance.credentials import NOT_CONFIGURED, sign_video, signing_config
 from talkinghead.render import Renderer
+from talkinghead.sidecars import captions_for, check_sidecars, write_sidecars
 from talkinghead.video import Mp4Writer, check_output_path
 
 Portrait = str | Path | np.ndarray
@@ -40,11 +43,12 @@ class Prepared:
     rig: FaceRig
     track: MotionTrack
     video_id: str = field(default_factory=new_video_id)  # carried by the watermark and the metadata
+    captions: list[Caption] | None = None  # word-timed cues, when the words are known and captions are asked for
 
 
 @dataclass
 class RenderResult:
-    """What `render` made."""
+    """What `render` made: ``fps`` is the video's frame rate, `render_fps` how fast it was rendered."""
 
     path: Path
     n_frames: int
@@ -53,11 +57,17 @@ class RenderResult:
     video_id: str
     seconds: float
     notes: list[str] = field(default_factory=list)
+    sidecars: list[Path] = field(default_factory=list)  # captions and exports written beside the video
+
+    @property
+    def render_fps(self) -> float:
+        """Render speed: video frames made per wall-clock second (not the video's frame rate, `fps`)."""
+        return self.n_frames / self.seconds if self.seconds > 0 else float("inf")
 
     @property
     def speed(self) -> float:
-        """Rendered frames per wall-clock second."""
-        return self.n_frames / self.seconds if self.seconds > 0 else float("inf")
+        """Same as `render_fps` (the older name)."""
+        return self.render_fps
 
 
 def prepare(portrait: Portrait, audio: str | Path | None, controls: Controls) -> Prepared:
@@ -65,7 +75,9 @@ def prepare(portrait: Portrait, audio: str | Path | None, controls: Controls) ->
     fast on bad input)."""
     speech = speech_for(audio, controls)
     rig = build_rig(portrait, controls.size, controls.head_distance, controls.crop)
-    return Prepared(controls, speech, rig, plan_motion(speech, controls), video_id_for(portrait, audio, controls))
+    track = plan_motion(speech, controls)
+    return Prepared(controls, speech, rig, track, video_id_for(portrait, audio, controls),
+                    captions_for(speech, controls))
 
 
 def plan_motion(speech: Speech, controls: Controls) -> MotionTrack:
@@ -101,7 +113,12 @@ def iter_frames(prepared: Prepared) -> Iterator[np.ndarray]:
     """Lazily draw every frame, labelled when the controls ask for the label, always watermarked."""
     controls, rig = prepared.controls, prepared.rig
     marker = FrameMarker(controls, rig.width, rig.height, prepared.video_id)
-    for frame in Renderer(prepared.rig).frames(prepared.track):
+    label_top = getattr(marker.label, "y0", None) if controls.label_position.startswith("bottom") else None
+    burner = CaptionBurner(prepared.captions, (rig.width, rig.height), label_top) if (
+        controls.burn_captions and prepared.captions) else None
+    for index, frame in enumerate(Renderer(prepared.rig).frames(prepared.track)):
+        if burner is not None:
+            burner.apply(frame, index / prepared.track.fps)
         yield marker.apply(frame)
 
 
@@ -127,6 +144,7 @@ def render(portrait: Portrait, audio: str | Path | None, out: str | Path, *, ove
     started = time.perf_counter()
     controls = Controls.from_options(options)
     path = check_output_path(out, overwrite)
+    check_sidecars(path, controls, overwrite)
     signing = signing_config()  # a half-configured signer is refused before any slow work
     prepared = prepare(portrait, audio, controls)
     for note in prepared.rig.notes:
@@ -136,8 +154,9 @@ def render(portrait: Portrait, audio: str | Path | None, out: str | Path, *, ove
     total = prepared.track.n_frames
     speech = prepared.speech
     frame_size = (prepared.rig.width, prepared.rig.height)
+    soft_captions = prepared.captions if controls.embed_captions else None
     with Mp4Writer(path, frame_size, controls.fps, speech.original, speech.original_rate,
-                   video_metadata(video_id)) as writer:
+                   video_metadata(video_id), captions=soft_captions, language=controls.language) as writer:
         for index, frame in enumerate(read_ahead(iter_frames(prepared)), start=1):
             writer.write(frame)
             if progress:
@@ -146,8 +165,13 @@ def render(portrait: Portrait, audio: str | Path | None, out: str | Path, *, ove
         sign_video(path, video_id, signing)
     elif notify:
         notify(NOT_CONFIGURED)
+    sidecars, notes = write_sidecars(path, controls, speech, prepared.track, prepared.captions,
+                                     "" if audio is None else str(audio))
+    for message in notes:
+        if notify:
+            notify(message)
     return RenderResult(path, total, controls.fps, speech.duration, video_id, time.perf_counter() - started,
-                        list(prepared.rig.notes))
+                        list(prepared.rig.notes) + notes, sidecars)
 
 
 # The streaming driver of the same stages (audio chunks in, frames out): see talkinghead/live.py.

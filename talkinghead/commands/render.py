@@ -55,7 +55,9 @@ def _render(portrait: Path, audio: Path, args: argparse.Namespace, options: dict
         result = render(portrait, audio, args.output, overwrite=args.overwrite, progress=progress.update,
                         notify=None if args.quiet else note, **options)
     if not args.quiet:
-        print(f"{PROG}: wrote {result.path} ({result.n_frames} frames, {result.duration:.1f} s, "
-              f"{result.speed:.0f} fps)", file=sys.stderr)
-    print(result.path)
+        print(f"{PROG}: wrote {result.path} ({result.n_frames} frames at {result.fps:g} fps, "
+              f"{result.duration:.1f} s; render speed {result.render_fps:.0f} frames/s)", file=sys.stderr)
+        for path in result.sidecars:
+            print(f"{PROG}: wrote {path}", file=sys.stderr)
+        print(result.path)
     return 0

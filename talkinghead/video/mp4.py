@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
+from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
@@ -18,7 +19,9 @@ from types import TracebackType
 import av
 import numpy as np
 
+from talkinghead.captions import Caption
 from talkinghead.errors import TalkingHeadError
+from talkinghead.video.subtitles import SubtitleTrack
 
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov")
 AAC_FRAME = 1024
@@ -53,11 +56,14 @@ class Mp4Writer:
         audio_rate: sample rate of ``audio``.
         metadata: container tags.
         crf: x264 quality (lower is better and larger).
+        captions: cues for a soft subtitle track (``mov_text``), or None for none.
+        language: ISO 639-1 language of the captions.
     """
 
     def __init__(self, path: str | Path, size: int | tuple[int, int], fps: float, audio: np.ndarray | None,
                  audio_rate: int, metadata: dict[str, str] | None = None, crf: int = 20,
-                 preset: str = "veryfast") -> None:
+                 preset: str = "veryfast", captions: Sequence[Caption] | None = None,
+                 language: str = "und") -> None:
         self.path = Path(path)
         self.temp = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex[:8]}.partial{self.path.suffix}")
         self.fps = Fraction(fps).limit_denominator(1001)
@@ -83,6 +89,7 @@ class Mp4Writer:
             layout = "mono" if audio.shape[0] == 1 else "stereo"
             self.sound = self.container.add_stream("aac", rate=audio_rate, layout=layout)
             self.sound.bit_rate = 128_000 if layout == "mono" else 192_000
+        self.subtitles = SubtitleTrack(self.container, captions, language) if captions else None
 
     def __enter__(self) -> Mp4Writer:
         return self
@@ -109,6 +116,8 @@ class Mp4Writer:
         self.container.mux(self.video.encode(None))
         if self.sound is not None:
             self.container.mux(self.sound.encode(None))
+        if self.subtitles is not None:
+            self.subtitles.mux()
         self.container.close()
         os.replace(self.temp, self.path)
         return self.path
