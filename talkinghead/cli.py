@@ -45,7 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args)
+        status = args.run(args)
+        sys.stdout.flush()  # a closed pipe shows here, inside the error policy, not at interpreter exit
+        return status
+    except BrokenPipeError:  # the reader stopped early (`talkinghead visemes ... | head`): not an error
+        _detach_stdout()
+        return 0
     except TalkingHeadError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
@@ -61,6 +66,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: internal error: {type(exc).__name__}: {exc} (set TALKINGHEAD_DEBUG=1 for a traceback; "
               "please report it)", file=sys.stderr)
         return 1
+
+
+def _detach_stdout() -> None:
+    """Point stdout at /dev/null so Python's final flush does not fail again on the closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 if __name__ == "__main__":

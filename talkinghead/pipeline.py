@@ -24,8 +24,10 @@ from talkinghead.errors import TalkingHeadError
 from talkinghead.face import FaceRig, build_rig
 from talkinghead.motion import MotionTrack, generate_motion, n_frames_for
 from talkinghead.motion.track_file import read_motion_track, write_motion_track
+from talkinghead.progress import ANALYSING, ENCODING, RENDERING
 from talkinghead.provenance import FrameMarker, new_video_id, video_id_for, video_metadata
 from talkinghead.provenance.credentials import NOT_CONFIGURED, sign_video, signing_config
+from talkinghead.python_api import speaks_python, with_options_help
 from talkinghead.render import Renderer
 from talkinghead.sidecars import captions_for, check_sidecars, write_sidecars
 from talkinghead.video import Mp4Writer, check_output_path
@@ -122,18 +124,22 @@ def iter_frames(prepared: Prepared) -> Iterator[np.ndarray]:
         yield marker.apply(frame)
 
 
+@speaks_python
 def frames(portrait: Portrait, audio: str | Path | None, **options: Any) -> Iterator[np.ndarray]:
     """RGB uint8 frames of the talking head for ``audio``, one at a time (options as `Controls`)."""
     return iter_frames(prepare(portrait, audio, Controls.from_options(options)))
 
 
-def render(portrait: Portrait, audio: str | Path | None, out: str | Path, *, overwrite: bool = True,
+@speaks_python
+def render(portrait: Portrait, audio: str | Path | None, out: str | Path, *, overwrite: bool = False,
            progress: Callable[[int, int], None] | None = None, notify: Notify | None = None,
-           **options: Any) -> RenderResult:
-    """Render ``portrait`` speaking ``audio`` into the MP4 file ``out``.
+           stage: Notify | None = None, **options: Any) -> RenderResult:
+    """Render ``portrait`` speaking ``audio`` into the MP4 file ``out``; errors name options as keywords.
 
-    Options are the fields of `Controls` (``size``, ``fps``, ``seed``, ...). ``progress(done, total)`` is
-    called after each frame; ``notify(message)`` receives notes such as "several faces found".
+    An existing ``out`` is refused unless ``overwrite=True`` (as the CLI refuses without ``-y``).
+    ``progress(done, total)`` is called after each frame; ``notify(message)`` receives notes such as
+    "several faces found"; ``stage(name)`` is told each stage as it starts ("analysing speech", "rendering",
+    "encoding"). The options are listed below.
 
     Example::
 
@@ -141,12 +147,24 @@ def render(portrait: Portrait, audio: str | Path | None, out: str | Path, *, ove
         talkinghead.render("me.jpg", "hello.wav", "hello.mp4", size=512, seed=1)
         talkinghead.render("me.jpg", None, "hi.mp4", text="Hi there!", voice="en-gb")
     """
+    return render_file(portrait, audio, out, overwrite=overwrite, progress=progress, notify=notify, stage=stage,
+                       **options)
+
+
+def render_file(portrait: Portrait, audio: str | Path | None, out: str | Path, *, overwrite: bool = False,
+                progress: Callable[[int, int], None] | None = None, notify: Notify | None = None,
+                stage: Notify | None = None, **options: Any) -> RenderResult:
+    """`render`, with errors naming options as the CLI does (``--size``): the CLI's entry point."""
     started = time.perf_counter()
     controls = Controls.from_options(options)
     path = check_output_path(out, overwrite)
     check_sidecars(path, controls, overwrite)
     signing = signing_config()  # a half-configured signer is refused before any slow work
+    if stage:
+        stage(ANALYSING)
     prepared = prepare(portrait, audio, controls)
+    if stage:
+        stage(RENDERING)
     for note in prepared.rig.notes:
         if notify:
             notify(note)
@@ -161,6 +179,8 @@ def render(portrait: Portrait, audio: str | Path | None, out: str | Path, *, ove
             writer.write(frame)
             if progress:
                 progress(index, total)
+        if stage:
+            stage(ENCODING)
     if signing:
         sign_video(path, video_id, signing)
     elif notify:
@@ -174,7 +194,11 @@ def render(portrait: Portrait, audio: str | Path | None, out: str | Path, *, ove
                         list(prepared.rig.notes) + notes, sidecars)
 
 
+render.__doc__ = with_options_help(render.__doc__)
+frames.__doc__ = with_options_help(frames.__doc__)
+
 # The streaming driver of the same stages (audio chunks in, frames out): see talkinghead/live.py.
 from talkinghead.live import LiveFrame, LiveSession  # noqa: E402
 
-__all__ = ["LiveFrame", "LiveSession", "Prepared", "RenderResult", "frames", "iter_frames", "prepare", "render"]
+__all__ = ["LiveFrame", "LiveSession", "Prepared", "RenderResult", "frames", "iter_frames", "prepare", "render",
+           "render_file"]
