@@ -23,8 +23,9 @@ from talkinghead.controls import Controls
 from talkinghead.errors import TalkingHeadError
 from talkinghead.face import FaceRig, build_rig
 from talkinghead.motion import MotionTrack, generate_motion, n_frames_for
+from talkinghead.motion.expression import load_emotion_schedule
 from talkinghead.motion.track_file import read_motion_track, write_motion_track
-from talkinghead.progress import ANALYSING, ENCODING, RENDERING
+from talkinghead.progress import ANALYSING, ENCODING, READING, RENDERING
 from talkinghead.provenance import FrameMarker, new_video_id, video_id_for, video_metadata
 from talkinghead.provenance.credentials import NOT_CONFIGURED, sign_video, signing_config
 from talkinghead.python_api import speaks_python, with_options_help
@@ -72,21 +73,26 @@ class RenderResult:
         return self.render_fps
 
 
-def prepare(portrait: Portrait, audio: str | Path | None, controls: Controls) -> Prepared:
+def prepare(portrait: Portrait, audio: str | Path | None, controls: Controls,
+            stage: Notify | None = None) -> Prepared:
     """Decode (or, for ``controls.text``, synthesise) the audio, rig the portrait and plan the motion (fails
-    fast on bad input)."""
+    fast on bad input: every input is checked before ``stage`` hears that the slow analysis starts)."""
     speech = speech_for(audio, controls)
     rig = build_rig(portrait, controls.size, controls.head_distance, controls.crop)
-    track = plan_motion(speech, controls)
+    track = plan_motion(speech, controls, stage)
     return Prepared(controls, speech, rig, track, video_id_for(portrait, audio, controls),
                     captions_for(speech, controls))
 
 
-def plan_motion(speech: Speech, controls: Controls) -> MotionTrack:
+def plan_motion(speech: Speech, controls: Controls, stage: Notify | None = None) -> MotionTrack:
     """The track to render: read from ``--motion-in`` or generated; saved to ``--motion-out`` if asked."""
     if controls.motion_in:
         track = read_motion_track(controls.motion_in, controls.fps, n_frames_for(speech.duration, controls.fps))
     else:
+        if controls.emotion_schedule:
+            load_emotion_schedule(controls.emotion_schedule)  # a bad file is refused before the slow part
+        if stage:
+            stage(ANALYSING)
         track = generate_motion(speech, controls)
     if controls.motion_out:
         write_motion_track(track, controls.motion_out)
@@ -138,8 +144,8 @@ def render(portrait: Portrait, audio: str | Path | None, out: str | Path, *, ove
 
     An existing ``out`` is refused unless ``overwrite=True`` (as the CLI refuses without ``-y``).
     ``progress(done, total)`` is called after each frame; ``notify(message)`` receives notes such as
-    "several faces found"; ``stage(name)`` is told each stage as it starts ("analysing speech", "rendering",
-    "encoding"). The options are listed below.
+    "several faces found"; ``stage(name)`` is told each stage as it starts ("reading inputs", "analysing
+    speech", "rendering", "encoding"). The options are listed below.
 
     Example::
 
@@ -161,8 +167,8 @@ def render_file(portrait: Portrait, audio: str | Path | None, out: str | Path, *
     check_sidecars(path, controls, overwrite)
     signing = signing_config()  # a half-configured signer is refused before any slow work
     if stage:
-        stage(ANALYSING)
-    prepared = prepare(portrait, audio, controls)
+        stage(READING)
+    prepared = prepare(portrait, audio, controls, stage)
     if stage:
         stage(RENDERING)
     for note in prepared.rig.notes:

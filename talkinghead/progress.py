@@ -1,9 +1,11 @@
 """Progress on stderr from the first second: the stage by name, frames as they render.
 
-Stages: "analysing speech" (decoding, phones, motion: no count yet, so the time spent is shown), "rendering"
-(frames n/N) and "encoding" (finishing the file, captions, exports). On a terminal this is one live line
-(a tqdm bar while rendering); anywhere else (a log, a pipe, CI) it is plain lines, one per stage and one
-every `PERIOD_S` seconds, so logs stay readable. ``-q`` turns it all off.
+Stages: "reading inputs" (decoding the audio, finding the face), "analysing speech" (phones, motion: no count
+yet, so the time spent is shown), "rendering" (frames n/N) and "encoding" (finishing the file, captions,
+exports). On a terminal this is one live line from the start (a tqdm bar while rendering), wiped if an error
+follows; anywhere else (a log, a pipe, CI) it is plain lines, one per stage and one every `PERIOD_S` seconds,
+starting once the inputs are read, so a bad input still gives exactly one line: the error. ``-q`` turns it
+all off.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from talkinghead.cli_support import PROG
 
 PERIOD_S = 5.0
 TICK_S = 1.0
-ANALYSING, RENDERING, ENCODING = "analysing speech", "rendering", "encoding"
+READING, ANALYSING, RENDERING, ENCODING = "reading inputs", "analysing speech", "rendering", "encoding"
 
 
 class StageProgress:
@@ -49,7 +51,8 @@ class StageProgress:
         with self._lock:
             self._close_bar()
             self.name, self.started, self.done, self.total = name, time.monotonic(), 0, 0
-            self._line(f"{name}...")
+            if self._shown(name):
+                self._line(f"{name}...")
         if self._ticker is None:
             self._ticker = threading.Thread(target=self._tick, daemon=True)
             self._ticker.start()
@@ -88,7 +91,7 @@ class StageProgress:
             else:
                 self.stream.write(text + "\n")
                 self.stream.flush()
-            if self.live and self.bar is None and self.name:
+            if self.live and self.bar is None and self._shown(self.name) and self.name:
                 self._line(f"{self.name}...")
 
     def close(self) -> None:
@@ -102,11 +105,15 @@ class StageProgress:
         """Keep a stage without a count visibly alive: its elapsed time, live or every period."""
         while not self._stop.wait(TICK_S):
             with self._lock:
-                if self.bar is not None or self.name == RENDERING:
+                if self.bar is not None or self.name == RENDERING or not self._shown(self.name):
                     continue
                 elapsed = time.monotonic() - self.started
                 if self.live or time.monotonic() - self.last_line >= self.period:
                     self._line(f"{self.name}... {elapsed:.0f} s")
+
+    def _shown(self, name: str) -> bool:
+        """Reading inputs is shown live only: in a log, an error would follow it on a second line."""
+        return self.live or name != READING
 
     def _line(self, text: str) -> None:
         self.last_line = time.monotonic()

@@ -33,7 +33,7 @@ from talkinghead.exports import FORMATS, ExportSource, export_text
 from talkinghead.motion import MotionTrack
 from talkinghead.motion.visemes import Cue, cues
 from talkinghead.pipeline import RenderResult, iter_frames, prepare, speech_for
-from talkinghead.progress import ANALYSING, ENCODING, RENDERING, StageProgress
+from talkinghead.progress import ANALYSING, ENCODING, READING, RENDERING, StageProgress
 
 from .test_cli import cli
 
@@ -238,7 +238,7 @@ def test_an_exported_motion_track_renders_the_same_video(text_render, portrait: 
 
 def test_progress_names_each_stage_from_the_first_second(text_render) -> None:
     _, result, stages, started = text_render
-    assert [name for name, _ in stages] == [ANALYSING, RENDERING, ENCODING]
+    assert [name for name, _ in stages] == [READING, ANALYSING, RENDERING, ENCODING]
     assert stages[0][1] - started < 1.0
     assert result.fps == 10 and result.render_fps == pytest.approx(result.n_frames / result.seconds)
 
@@ -280,6 +280,7 @@ def test_quiet_prints_nothing_and_messages_say_render_speed(tmp_path: Path, port
 def test_plain_progress_lines_off_a_terminal() -> None:
     stream = io.StringIO()
     with StageProgress(stream=stream, period=0.0) as progress:
+        progress.stage(READING)  # not shown in a log: a bad input must stay a one-line error there
         progress.stage(ANALYSING)
         for done in range(1, 4):
             progress.update(done, 3)
