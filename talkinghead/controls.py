@@ -87,8 +87,8 @@ class Controls:
     motion_out: str | None = _opt(None, "also write the MotionTrack JSON that is rendered to this file",
                                   metavar="PATH")
     export: str | None = _opt(None, "also write these exports beside the video, comma-separated: rhubarb, "
-                              "rhubarb-json, rhubarb-xml, moho, oculus-csv, oculus-json, arkit-csv, motion, json, tsv "
-                              "(see docs/exports.md)", metavar="FORMATS")
+                              "rhubarb-json, rhubarb-xml, moho, opentoonz, oculus-csv, oculus-json, arkit-csv, "
+                              "motion, json, tsv (see docs/exports.md)", metavar="FORMATS")
     extended_shapes: str = _opt("GHX", "Rhubarb's optional mouth shapes in rhubarb and moho exports, any of G, H, X; "
                                 "'' for the basic A-F only")
     captions: str | None = _opt(None, "also write captions beside the video: srt or vtt (word-timed phrases)",

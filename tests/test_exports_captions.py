@@ -118,6 +118,9 @@ def test_moho_switch_file() -> None:
     assert frames[0] == 1 and frames == sorted(set(frames))  # Moho frames count from 1, one switch per frame
     assert {line.split(" ")[1] for line in lines[1:]} <= RHUBARB_BASIC | RHUBARB_EXTENDED
     assert frames[-1] == 1 + int(1.23 * 24) and lines[-1].endswith(" X")
+    toonz = export_text("opentoonz", _source(fps=24)).splitlines()
+    assert [line.split(" ")[0] for line in toonz] == [line.split(" ")[0] for line in lines]
+    assert {line.split(" ")[1] for line in toonz[1:]} <= {"MBP", "etc", "E", "AI", "O", "U", "FV", "L", "rest"}
 
 
 def test_oculus_weights_use_the_canonical_names_and_sum_to_one() -> None:

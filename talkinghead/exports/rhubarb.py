@@ -117,3 +117,8 @@ def moho_dat(source: ExportSource, preston_blair: bool = False) -> str:
     end = frame(cues[-1][1])
     lines.append(f"{end + 1 if end == last else end} {name(to_target_shapes('X', source.extended_shapes))}")
     return "\n".join(lines) + "\n"
+
+
+def opentoonz_dat(source: ExportSource) -> str:
+    """`moho_dat` with Preston Blair's shape names, the only ones OpenToonz reads."""
+    return moho_dat(source, preston_blair=True)
