@@ -23,7 +23,8 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("--format", choices=FORMAT_NAMES, default="json", metavar="FORMAT",
                         help="; ".join(f"{f.name}: {f.description}" for f in FORMATS.values()) + " (default: json)")
     parser.add_argument("--fps", type=float, default=None,
-                        help="frame rate of per-frame formats (default: 24 for moho, 25 for the others)")
+                        help="frame rate of per-frame formats (default: 24 for moho and opentoonz, as Rhubarb; "
+                             "25 for the others)")
     parser.add_argument("--extended-shapes", default="GHX", metavar="SHAPES",
                         help="Rhubarb's optional shapes to use, any of G, H, X; \"\" for the basic A-F only "
                              "(default: GHX)")
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from talkinghead.motion.visemes import cues
 
     extended = check_extended_shapes(args.extended_shapes)
-    fps = args.fps if args.fps is not None else (24.0 if args.format == "moho" else 25.0)
+    fps = args.fps if args.fps is not None else FORMATS[args.format].default_fps
     Controls(fps=fps)  # the same frame-rate limits as a render
     transcript = args.transcript if args.transcript_file is None else read_transcript(args.transcript_file)
     speech = load_speech(args.audio, args.max_audio_seconds, transcript)

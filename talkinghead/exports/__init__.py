@@ -51,6 +51,7 @@ class Format:
     write: Callable[[ExportSource], str]
     description: str
     needs_track: bool = False
+    default_fps: float = 25.0  # of `talkinghead visemes` without --fps (a render uses the video's)
 
 
 def _formats() -> dict[str, Format]:
@@ -62,9 +63,11 @@ def _formats() -> dict[str, Format]:
         Format("rhubarb", ".rhubarb.tsv", rhubarb.tsv, "Rhubarb Lip Sync TSV: time<TAB>mouth shape (A-F, G H X)"),
         Format("rhubarb-json", ".rhubarb.json", rhubarb.json_text, "Rhubarb Lip Sync JSON (metadata + mouthCues)"),
         Format("rhubarb-xml", ".rhubarb.xml", rhubarb.xml_text, "Rhubarb Lip Sync XML (rhubarbResult)"),
-        Format("moho", ".dat", rhubarb.moho_dat, "Moho switch data file (MohoSwitch1) at the fps"),
+        Format("moho", ".dat", rhubarb.moho_dat, "Moho switch data file (MohoSwitch1) at the fps",
+               default_fps=24.0),
         Format("opentoonz", ".opentoonz.dat", rhubarb.opentoonz_dat,
-               "the same switch data with Preston Blair names (MBP, etc, E, AI, O, U, FV, L, rest) for OpenToonz"),
+               "the same switch data with Preston Blair names (MBP, etc, E, AI, O, U, FV, L, rest) for OpenToonz",
+               default_fps=24.0),
         Format("oculus-csv", ".oculus.csv", oculus.weights_csv,
                "Oculus 15 viseme weights per frame, with head pose and eyes, as CSV", needs_track=True),
         Format("oculus-json", ".oculus.json", oculus.weights_json,
