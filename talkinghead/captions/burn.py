@@ -18,6 +18,7 @@ from PIL import Image, ImageDraw, ImageFont
 from talkinghead.captions import MAX_LINE, Caption
 
 TEXT_HEIGHT = 1 / 22  # of the frame's smaller side
+MIN_TEXT_PX = 11  # below this accents and dots vanish: small frames get more, shorter lines instead
 BOTTOM_MARGIN = 0.08  # of the frame's height
 BOX_ALPHA = 0.6
 
@@ -46,10 +47,10 @@ class CaptionBurner:
             self.bottom = min(self.bottom, above - max(2, round(0.01 * self.height)))
         self._patches: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         side = min(size)
-        self.font = caption_font(max(10, round(side * TEXT_HEIGHT)))
+        self.font = caption_font(max(MIN_TEXT_PX, round(side * TEXT_HEIGHT)))
         widest = self.font.getlength("n" * MAX_LINE)  # a typical line of MAX_LINE characters
         if widest > 0.94 * self.width:
-            self.font = caption_font(max(8, round(self.font.size * 0.94 * self.width / widest)))
+            self.font = caption_font(max(MIN_TEXT_PX, round(self.font.size * 0.94 * self.width / widest)))
 
     def cue_at(self, seconds: float) -> int | None:
         return next((k for k, c in enumerate(self.cues) if c.start <= seconds < c.end), None)
@@ -70,11 +71,13 @@ class CaptionBurner:
         frame[y0:y0 + height, x0:x0 + width] = (region * (1 - a) + colour[:height, :width] * a).astype(np.uint8)
         return frame
 
-    def _fit(self, line: str) -> str:
-        """``line`` broken further where it is wider than the frame (tiny frames at the smallest font)."""
+    def _fit(self, cue_lines: Sequence[str]) -> str:
+        """The cue's lines, or its words wrapped again where a line is wider than the frame (small frames)."""
         limit = 0.94 * self.width - 2 * max(3, round(self.font.size * 0.3))
+        if all(self.font.getlength(line) <= limit for line in cue_lines):
+            return "\n".join(cue_lines)
         lines: list[str] = []
-        for word in line.split():
+        for word in " ".join(cue_lines).split():
             if lines and self.font.getlength(f"{lines[-1]} {word}") <= limit:
                 lines[-1] = f"{lines[-1]} {word}"
             else:
@@ -86,7 +89,7 @@ class CaptionBurner:
         pad = max(3, round(self.font.size * 0.3))
         spacing = round(self.font.size * 0.25)
         probe = ImageDraw.Draw(Image.new("L", (1, 1)))
-        shown = "\n".join(self._fit(line) for line in cue.lines)
+        shown = self._fit(cue.lines)
         box = probe.multiline_textbbox((0, 0), shown, font=self.font, spacing=spacing, align="center")
         left, top, right, bottom = (round(v) for v in box)
         width, height = right - left + 2 * pad, bottom - top + 2 * pad
