@@ -36,7 +36,7 @@ from talkinghead.audio.recognize import recognize_phones
 from talkinghead.audio.sphinx import align_decoder, phone_decoder
 from talkinghead.audio.transcribe import recogniser
 from talkinghead.audio.viseme_model import streamed_phones
-from talkinghead.commands.visemes import format_cues
+from talkinghead.exports import ExportSource, export_text
 from talkinghead.motion.mouth import acoustic_channels, loudness_cues
 from talkinghead.motion.visemes import Cue, cues
 
@@ -154,7 +154,7 @@ def run_clip(wav: Path, gt: Path, transcript: str, cues_dir: Path | None = None,
         row[f"{mode}_cpu_per_s"] = (time.process_time() - started) / speech.duration
         row[mode] = score(segments, duration, track)
         if cues_dir:
-            (cues_dir / f"{wav.stem}.{mode}.json").write_text(format_cues(track, "json"))
+            (cues_dir / f"{wav.stem}.{mode}.json").write_text(export_text("json", ExportSource(duration, track)))
     row["energy_baseline"] = score(segments, duration, loudness_cues(speech))
     return row
 

@@ -54,7 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args)
+        status = args.run(args)
+        sys.stdout.flush()  # a closed pipe shows here, inside the error policy, not at interpreter exit
+        return status
+    except BrokenPipeError:  # the reader stopped early (`talkinghead visemes ... | head`): not an error
+        _detach_stdout()
+        return 0
     except TalkingHeadError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
@@ -81,6 +86,13 @@ def describe_os_error(exc: OSError) -> str:
     """One line for an operating-system refusal: what failed, on which file."""
     reason = exc.strerror or str(exc) or type(exc).__name__
     return f"{reason}: {str(exc.filename)[:200]}" if exc.filename else reason
+
+
+def _detach_stdout() -> None:
+    """Point stdout at /dev/null so Python's final flush does not fail again on the closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 if __name__ == "__main__":

@@ -12,12 +12,14 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from talkinghead.errors import TalkingHeadError
+from talkinghead.languages import is_language_code
 
 MIN_SIZE, MAX_SIZE = 128, 2048
 CROPS = ("face", "full")
 GAZE_RANGE = (25.0, 20.0)  # yaw, pitch: beyond this the eyes would show mostly white
 EMOTION_NAMES = ("neutral", "happy", "sad", "angry", "surprised", "calm")  # presets: motion/expression.py
 LABEL_POSITIONS = ("top-left", "top-right", "bottom-left", "bottom-right")
+CAPTION_FORMATS = ("srt", "vtt")
 
 
 def _opt(default: Any, help: str, **extra: Any) -> Any:
@@ -58,7 +60,8 @@ class Controls:
     crop: str = _opt("face", "framing: 'face' (a face-centred square) or 'full' (the whole photo animated)")
     transcript_file: str | None = _opt(None, "read the transcript from this text file (instead of --transcript)")
     text: str | None = _opt(None, "say this text with espeak-ng instead of giving AUDIO (lip sync from its phonemes)")
-    voice: str = _opt("en-us", "espeak-ng voice for --text, e.g. en-us, en-gb, en-us+f2 (see espeak-ng --voices)")
+    voice: str | None = _opt(None, "espeak-ng voice for --text, e.g. en-us, en-gb, de, en-us+f2 (see espeak-ng "
+                                   "--voices; default: the voice of --language, en-us for English)")
     language: str = _opt("en", "language spoken (ISO code): English gets phoneme lip sync; other languages the "
                                "visemes of the sound itself (--text phonemes are exact in any language)")
     head_distance: float = _opt(
@@ -84,6 +87,16 @@ class Controls:
         None, "render this MotionTrack JSON instead of generating motion (see docs/motion-track.md)", metavar="PATH")
     motion_out: str | None = _opt(None, "also write the MotionTrack JSON that is rendered to this file",
                                   metavar="PATH")
+    export: str | None = _opt(None, "also write these exports beside the video, comma-separated: rhubarb, "
+                              "rhubarb-json, rhubarb-xml, moho, opentoonz, oculus-csv, oculus-json, arkit-csv, "
+                              "motion, json, tsv (see docs/exports.md)", metavar="FORMATS")
+    extended_shapes: str = _opt("GHX", "Rhubarb's optional mouth shapes in rhubarb and moho exports, any of G, H, X; "
+                                "'' for the basic A-F only")
+    captions: str | None = _opt(None, "also write captions beside the video: srt or vtt (word-timed phrases)",
+                                metavar="FORMAT")
+    embed_captions: bool = _opt(True, "add the captions to the MP4 as a soft subtitle track when the words are "
+                                "known (--text, --transcript or speech recognition)")
+    burn_captions: bool = _opt(False, "draw the captions into the frames (they cannot be turned off later)")
 
     def __post_init__(self) -> None:
         _check_text_and_paths(self)
@@ -110,10 +123,12 @@ class Controls:
             raise TalkingHeadError("give --transcript or --transcript-file, not both")
         if self.text is not None and not str(self.text).strip():
             raise TalkingHeadError("--text is empty: give the words to say")
-        if not isinstance(self.voice, str) or not self.voice.strip():
+        if self.voice is not None and (not isinstance(self.voice, str) or not self.voice.strip()):
             raise TalkingHeadError(f"--voice must name an espeak-ng voice, got {self.voice!r}")
-        if not isinstance(self.language, str) or not self.language.strip().isalpha():
-            raise TalkingHeadError(f"--language must be a language code such as en, de or fr, got {self.language!r}")
+        if not is_language_code(self.language):
+            raise TalkingHeadError(f"--language must be an ISO 639-1 language code such as en, de or fr, "
+                                   f"got {self.language!r}")
+        _check_outputs(self)
         object.__setattr__(self, "gaze", _check_gaze(self.gaze))
         if self.emotion not in EMOTION_NAMES:
             raise TalkingHeadError(f"--emotion must be one of {', '.join(EMOTION_NAMES)}, got {self.emotion!r}")
@@ -154,6 +169,16 @@ def _check_text_and_paths(controls: Controls) -> None:
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _check_outputs(controls: Controls) -> None:
+    """Exports and captions: known formats and shapes (the writers live in talkinghead/exports, captions)."""
+    from talkinghead.exports import check_extended_shapes, parse_formats
+
+    parse_formats(controls.export)
+    check_extended_shapes(controls.extended_shapes)
+    if controls.captions is not None and controls.captions not in CAPTION_FORMATS:
+        raise TalkingHeadError(f"--captions must be one of {', '.join(CAPTION_FORMATS)}, got {controls.captions!r}")
 
 
 def _check_range(flag: str, value: float, low: float, high: float) -> None:

@@ -17,14 +17,20 @@ import numpy as np
 
 from talkinghead.ahead import read_ahead
 from talkinghead.audio import Speech, load_speech
+from talkinghead.captions import Caption
+from talkinghead.captions.burn import CaptionBurner
 from talkinghead.controls import Controls
 from talkinghead.errors import TalkingHeadError
 from talkinghead.face import FaceRig, build_rig
 from talkinghead.motion import MotionTrack, generate_motion, n_frames_for
+from talkinghead.motion.expression import load_emotion_schedule
 from talkinghead.motion.track_file import read_motion_track, write_motion_track
+from talkinghead.progress import ANALYSING, ENCODING, READING, RENDERING
 from talkinghead.provenance import FrameMarker, new_video_id, video_id_for, video_metadata
 from talkinghead.provenance.credentials import NOT_CONFIGURED, sign_video, signing_config
+from talkinghead.python_api import speaks_python, with_options_help
 from talkinghead.render import Renderer
+from talkinghead.sidecars import captions_for, check_sidecars, write_sidecars
 from talkinghead.video import Mp4Writer, check_output_path
 
 Portrait = str | Path | np.ndarray
@@ -40,11 +46,12 @@ class Prepared:
     rig: FaceRig
     track: MotionTrack
     video_id: str = field(default_factory=new_video_id)  # carried by the watermark and the metadata
+    captions: list[Caption] | None = None  # word-timed cues, when the words are known and captions are asked for
 
 
 @dataclass
 class RenderResult:
-    """What `render` made."""
+    """What `render` made: ``fps`` is the video's frame rate, `render_fps` how fast it was rendered."""
 
     path: Path
     n_frames: int
@@ -53,26 +60,39 @@ class RenderResult:
     video_id: str
     seconds: float
     notes: list[str] = field(default_factory=list)
+    sidecars: list[Path] = field(default_factory=list)  # captions and exports written beside the video
+
+    @property
+    def render_fps(self) -> float:
+        """Render speed: video frames made per wall-clock second (not the video's frame rate, `fps`)."""
+        return self.n_frames / self.seconds if self.seconds > 0 else float("inf")
 
     @property
     def speed(self) -> float:
-        """Rendered frames per wall-clock second."""
-        return self.n_frames / self.seconds if self.seconds > 0 else float("inf")
+        """Same as `render_fps` (the older name)."""
+        return self.render_fps
 
 
-def prepare(portrait: Portrait, audio: str | Path | None, controls: Controls) -> Prepared:
+def prepare(portrait: Portrait, audio: str | Path | None, controls: Controls,
+            stage: Notify | None = None) -> Prepared:
     """Decode (or, for ``controls.text``, synthesise) the audio, rig the portrait and plan the motion (fails
-    fast on bad input)."""
+    fast on bad input: every input is checked before ``stage`` hears that the slow analysis starts)."""
     speech = speech_for(audio, controls)
     rig = build_rig(portrait, controls.size, controls.head_distance, controls.crop)
-    return Prepared(controls, speech, rig, plan_motion(speech, controls), video_id_for(portrait, audio, controls))
+    track = plan_motion(speech, controls, stage)
+    return Prepared(controls, speech, rig, track, video_id_for(portrait, audio, controls),
+                    captions_for(speech, controls))
 
 
-def plan_motion(speech: Speech, controls: Controls) -> MotionTrack:
+def plan_motion(speech: Speech, controls: Controls, stage: Notify | None = None) -> MotionTrack:
     """The track to render: read from ``--motion-in`` or generated; saved to ``--motion-out`` if asked."""
     if controls.motion_in:
         track = read_motion_track(controls.motion_in, controls.fps, n_frames_for(speech.duration, controls.fps))
     else:
+        if controls.emotion_schedule:
+            load_emotion_schedule(controls.emotion_schedule)  # a bad file is refused before the slow part
+        if stage:
+            stage(ANALYSING)
         track = generate_motion(speech, controls)
     if controls.motion_out:
         write_motion_track(track, controls.motion_out)
@@ -85,8 +105,10 @@ def speech_for(audio: str | Path | None, controls: Controls) -> Speech:
         raise TalkingHeadError("give either AUDIO or --text (exactly one of them)")
     if controls.text is not None:
         from talkinghead.audio.tts import text_speech
+        from talkinghead.languages import default_voice
 
-        return text_speech(controls.text, controls.voice, controls.max_audio_seconds)
+        voice = controls.voice or default_voice(controls.language)
+        return text_speech(controls.text, voice, controls.max_audio_seconds)
     transcript = controls.transcript
     if controls.transcript_file is not None:
         from talkinghead.audio.phonetics import read_transcript
@@ -99,22 +121,31 @@ def iter_frames(prepared: Prepared) -> Iterator[np.ndarray]:
     """Lazily draw every frame, labelled when the controls ask for the label, always watermarked."""
     controls, rig = prepared.controls, prepared.rig
     marker = FrameMarker(controls, rig.width, rig.height, prepared.video_id)
-    for frame in Renderer(prepared.rig).frames(prepared.track):
+    label_top = getattr(marker.label, "y0", None) if controls.label_position.startswith("bottom") else None
+    burner = CaptionBurner(prepared.captions, (rig.width, rig.height), label_top) if (
+        controls.burn_captions and prepared.captions) else None
+    for index, frame in enumerate(Renderer(prepared.rig).frames(prepared.track)):
+        if burner is not None:
+            burner.apply(frame, index / prepared.track.fps)
         yield marker.apply(frame)
 
 
+@speaks_python
 def frames(portrait: Portrait, audio: str | Path | None, **options: Any) -> Iterator[np.ndarray]:
     """RGB uint8 frames of the talking head for ``audio``, one at a time (options as `Controls`)."""
     return iter_frames(prepare(portrait, audio, Controls.from_options(options)))
 
 
-def render(portrait: Portrait, audio: str | Path | None, out: str | Path, *, overwrite: bool = True,
+@speaks_python
+def render(portrait: Portrait, audio: str | Path | None, out: str | Path, *, overwrite: bool = False,
            progress: Callable[[int, int], None] | None = None, notify: Notify | None = None,
-           **options: Any) -> RenderResult:
-    """Render ``portrait`` speaking ``audio`` into the MP4 file ``out``.
+           stage: Notify | None = None, **options: Any) -> RenderResult:
+    """Render ``portrait`` speaking ``audio`` into the MP4 file ``out``; errors name options as keywords.
 
-    Options are the fields of `Controls` (``size``, ``fps``, ``seed``, ...). ``progress(done, total)`` is
-    called after each frame; ``notify(message)`` receives notes such as "several faces found".
+    An existing ``out`` is refused unless ``overwrite=True`` (as the CLI refuses without ``-y``).
+    ``progress(done, total)`` is called after each frame; ``notify(message)`` receives notes such as
+    "several faces found"; ``stage(name)`` is told each stage as it starts ("reading inputs", "analysing
+    speech", "rendering", "encoding"). The options are listed below.
 
     Example::
 
@@ -122,11 +153,24 @@ def render(portrait: Portrait, audio: str | Path | None, out: str | Path, *, ove
         talkinghead.render("me.jpg", "hello.wav", "hello.mp4", size=512, seed=1)
         talkinghead.render("me.jpg", None, "hi.mp4", text="Hi there!", voice="en-gb")
     """
+    return render_file(portrait, audio, out, overwrite=overwrite, progress=progress, notify=notify, stage=stage,
+                       **options)
+
+
+def render_file(portrait: Portrait, audio: str | Path | None, out: str | Path, *, overwrite: bool = False,
+                progress: Callable[[int, int], None] | None = None, notify: Notify | None = None,
+                stage: Notify | None = None, **options: Any) -> RenderResult:
+    """`render`, with errors naming options as the CLI does (``--size``): the CLI's entry point."""
     started = time.perf_counter()
     controls = Controls.from_options(options)
     path = check_output_path(out, overwrite)
+    check_sidecars(path, controls, overwrite)
     signing = signing_config()  # a half-configured signer is refused before any slow work
-    prepared = prepare(portrait, audio, controls)
+    if stage:
+        stage(READING)
+    prepared = prepare(portrait, audio, controls, stage)
+    if stage:
+        stage(RENDERING)
     for note in prepared.rig.notes:
         if notify:
             notify(note)
@@ -134,21 +178,33 @@ def render(portrait: Portrait, audio: str | Path | None, out: str | Path, *, ove
     total = prepared.track.n_frames
     speech = prepared.speech
     frame_size = (prepared.rig.width, prepared.rig.height)
+    soft_captions = prepared.captions if controls.embed_captions else None
     with Mp4Writer(path, frame_size, controls.fps, speech.original, speech.original_rate,
-                   video_metadata(video_id)) as writer:
+                   video_metadata(video_id), captions=soft_captions, language=controls.language) as writer:
         for index, frame in enumerate(read_ahead(iter_frames(prepared)), start=1):
             writer.write(frame)
             if progress:
                 progress(index, total)
+        if stage:
+            stage(ENCODING)
     if signing:
         sign_video(path, video_id, signing)
     elif notify:
         notify(NOT_CONFIGURED)
+    sidecars, notes = write_sidecars(path, controls, speech, prepared.track, prepared.captions,
+                                     "" if audio is None else str(audio))
+    for message in notes:
+        if notify:
+            notify(message)
     return RenderResult(path, total, controls.fps, speech.duration, video_id, time.perf_counter() - started,
-                        list(prepared.rig.notes))
+                        list(prepared.rig.notes) + notes, sidecars)
 
+
+render.__doc__ = with_options_help(render.__doc__)
+frames.__doc__ = with_options_help(frames.__doc__)
 
 # The streaming driver of the same stages (audio chunks in, frames out): see talkinghead/live.py.
 from talkinghead.live import LiveFrame, LiveSession  # noqa: E402
 
-__all__ = ["LiveFrame", "LiveSession", "Prepared", "RenderResult", "frames", "iter_frames", "prepare", "render"]
+__all__ = ["LiveFrame", "LiveSession", "Prepared", "RenderResult", "frames", "iter_frames", "prepare", "render",
+           "render_file"]

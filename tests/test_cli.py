@@ -68,8 +68,8 @@ def test_visible_label_is_drawn(rendered) -> None:
 def test_demo_needs_no_arguments(tmp_path: Path) -> None:
     result = cli("demo", "-q", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    out = Path(result.stdout.strip())
-    assert out == Path("talkinghead-demo.mp4") and (tmp_path / out).stat().st_size > 50_000
+    out = Path("talkinghead-demo.mp4")
+    assert result.stdout == "" and (tmp_path / out).stat().st_size > 50_000  # -q: nothing printed on success
     frames, info = decode_video(tmp_path / out)
     assert len(frames) == round(7.1 * 25) and info["audio_codec"] == "aac"
     assert result.stderr == ""

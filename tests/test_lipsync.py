@@ -15,6 +15,7 @@ from talkinghead.audio.recognize import recognize_phones
 from talkinghead.audio.sphinx import align_decoder
 from talkinghead.audio.tts import synthesize, text_speech
 from talkinghead.errors import TalkingHeadError
+from talkinghead.exports.oculus import OCULUS_VISEMES
 from talkinghead.motion.mouth import acoustic_channels, loudness_cues, mouth_channels
 from talkinghead.motion.visemes import VISEMES, Cue, articulation, cues, viseme_of
 
@@ -232,7 +233,7 @@ def test_visemes_command_prints_contiguous_cues(said, tmp_path: Path) -> None:
     track = json.loads(result.stdout)["cues"]
     assert track[0]["start"] == 0 and track[-1]["end"] == pytest.approx(made.samples.size / made.rate, abs=0.01)
     assert all(a["end"] == b["start"] for a, b in itertools.pairwise(track))
-    assert {c["viseme"] for c in track} <= set(VISEMES) and "PP" in {c["viseme"] for c in track}
+    assert {c["viseme"] for c in track} <= set(OCULUS_VISEMES) and "PP" in {c["viseme"] for c in track}
     rhubarb = cli("visemes", wav, "--format", "rhubarb").stdout.splitlines()
     assert rhubarb[0].startswith("0.00\t") and rhubarb[-1].endswith("\tX")
     assert {line.split("\t")[1] for line in rhubarb} <= set("ABCDEFGHX")

@@ -10,6 +10,7 @@ import numpy as np
 from talkinghead.audio.decode import ANALYSIS_RATE, decode_audio
 from talkinghead.audio.features import FEATURE_RATE, frame_energy_db, speech_activity
 from talkinghead.audio.phonemes import Phone
+from talkinghead.audio.words import Word
 
 
 @dataclass
@@ -25,6 +26,7 @@ class Speech:
         activity: 100 Hz speech activity, 0 (silence) .. 1 (speech).
         transcript: what is said, if known.
         phones: timed phones (ARPAbet) covering the recording, once known (see `audio.phonetics`).
+        words: timed words as written, once known (for captions; see `audio.words`).
     """
 
     samples: np.ndarray
@@ -35,6 +37,7 @@ class Speech:
     activity: np.ndarray
     transcript: str | None = None
     phones: list[Phone] | None = None
+    words: list[Word] | None = None
 
     @property
     def duration(self) -> float:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ import numpy as np
 from talkinghead.audio.phonemes import SILENCE, Phone, arpabet, contiguous, espeak_to_arpabet
 from talkinghead.audio.recognize import recognize_phones
 from talkinghead.audio.sphinx import align_decoder, decode, padded_pcm, unpad
+from talkinghead.audio.words import Word, display_words
 
 MAX_MATCH_CELLS = 3_000_000  # edit-distance table size (about 2 minutes of speech) for the fallback
 
@@ -74,32 +76,61 @@ def _money(match: re.Match, one: str, many: str) -> str:
     return f"{amount} {scale} {unit}" if scale else f"{amount} {unit}"
 
 
+@dataclass
+class Alignment:
+    """Phones covering the recording, and the transcript's words as written, timed (empty when unknown)."""
+
+    phones: list[Phone]
+    words: list[Word] = field(default_factory=list)
+
+
 def align_phones(samples: np.ndarray, activity: np.ndarray, feature_rate: int, transcript: str) -> list[Phone]:
     """Timed ARPAbet phones of ``transcript`` in 16 kHz ``samples``, contiguous over the recording."""
+    return align(samples, activity, feature_rate, transcript).phones
+
+
+def align(samples: np.ndarray, activity: np.ndarray, feature_rate: int, transcript: str) -> Alignment:
+    """`align_phones`, with the transcript's words timed too where the alignment gives them."""
     duration = samples.size / 16_000
     words = transcript_words(transcript)
     if not words:
-        return recognize_phones(samples, activity, feature_rate)
+        return Alignment(recognize_phones(samples, activity, feature_rate))
     pronunciations = [_pronunciation(align_decoder(), word) for word in words]
     kept = [(w, p) for w, p in zip(words, pronunciations, strict=True) if p]
     pcm = padded_pcm(samples)
     for wide in (False, True):  # a voice far from the acoustic model may need the wider search
-        aligned = _force_align(align_decoder(wide), pcm, kept)
+        timed: list[Word] = []
+        aligned = _force_align(align_decoder(wide), pcm, kept, timed)
         if aligned is not None:
-            return contiguous(aligned, duration)
+            return Alignment(contiguous(aligned, duration), display_words(timed, transcript))
     expected = [phone for _, p in kept for phone in p]
     heard = recognize_phones(samples, activity, feature_rate)
     if len(expected) * len(heard) > MAX_MATCH_CELLS:  # too long to match quickly: what was heard will do
-        return heard
-    return contiguous(match_timing(expected, heard), duration)
+        return Alignment(heard)
+    matched = match_timing(expected, heard)
+    return Alignment(contiguous(matched, duration), display_words(_group(matched[:len(expected)], kept), transcript))
 
 
-def _force_align(decoder: Any, pcm: bytes, words: list[tuple[str, list[str]]]) -> list[Phone] | None:
-    """Phone timings of ``words`` (with their pronunciations), or None when the words cannot be aligned.
+def _group(phones: list[Phone], words: list[tuple[str, list[str]]]) -> list[Word]:
+    """Words from phones in transcript order, each taking as many phones as its pronunciation has."""
+    if len(phones) != sum(len(p) for _, p in words):
+        return []
+    out, k = [], 0
+    for word, pronunciation in words:
+        out.append(Word(word, phones[k].start, phones[k + len(pronunciation) - 1].end))
+        k += len(pronunciation)
+    return out
+
+
+def _force_align(decoder: Any, pcm: bytes, words: list[tuple[str, list[str]]],
+                 timed: list[Word] | None = None) -> list[Phone] | None:
+    """Phone timings of ``words`` (with their pronunciations), or None when the words cannot be aligned;
+    the words' own times are appended to ``timed``.
 
     The word pass comes first; the phone pass (state alignment) refines it. When only the word pass succeeds,
     each word's phones share its time, vowels twice as long as consonants.
     """
+    timed = [] if timed is None else timed
     text = " ".join(word for word, _ in words)
     for word, phones in words:
         if not decoder.lookup_word(word):
@@ -112,15 +143,25 @@ def _force_align(decoder: Any, pcm: bytes, words: list[tuple[str, list[str]]]) -
         spans = [(seg.start_frame, seg.end_frame + 1) for seg in decoder.seg() if _is_word(seg.word)]
     except RuntimeError:
         return None
+    if len(spans) == len(words):
+        timed.extend(_timed_word(word, a, b - a) for (word, _), (a, b) in zip(words, spans, strict=True))
     try:
         decoder.set_alignment()
         decode(decoder, pcm)
+        entries = [entry for entry in decoder.get_alignment() if _is_word(entry.name)]
+        if len(entries) == len(words):
+            timed[:] = [_timed_word(word, e.start, e.duration) for (word, _), e in zip(words, entries, strict=True)]
         return [unpad(phone.name, phone.start, phone.duration) for word in decoder.get_alignment() for phone in word]
     except RuntimeError:
         if len(spans) != len(words):
             return None
         return [phone for (start, end), (_, phones) in zip(spans, words, strict=True)
                 for phone in _spread(phones, start, end)]
+
+
+def _timed_word(word: str, start_frame: float, n_frames: float) -> Word:
+    span = unpad(SILENCE, start_frame, n_frames)
+    return Word(word, span.start, span.end)
 
 
 def _is_word(label: str) -> bool:

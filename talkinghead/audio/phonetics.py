@@ -15,17 +15,19 @@ from talkinghead.audio import Speech, transcribe, viseme_model
 from talkinghead.audio.phonemes import Phone, contiguous
 from talkinghead.audio.sphinx import available
 from talkinghead.audio.viseme_model import streamed_phones
+from talkinghead.audio.words import Word, shifted
 from talkinghead.input_files import TRANSCRIPT_BYTES, read_text
 
 
 def find_phones(speech: Speech) -> list[Phone] | None:
     """Timed ARPAbet phones covering ``speech`` (cached on it), or None when no phone model is installed."""
     if speech.phones is None and available():
-        from talkinghead.audio.align import align_phones
+        from talkinghead.audio.align import align
         from talkinghead.audio.recognize import recognize_phones
 
         if speech.transcript and speech.transcript.strip():
-            speech.phones = align_phones(speech.samples, speech.activity, speech.feature_rate, speech.transcript)
+            aligned = align(speech.samples, speech.activity, speech.feature_rate, speech.transcript)
+            speech.phones, speech.words = aligned.phones, aligned.words or None
         elif transcribe.available():
             speech.phones = _transcribed_phones(speech)
         else:
@@ -34,12 +36,14 @@ def find_phones(speech: Speech) -> list[Phone] | None:
 
 
 def _transcribed_phones(speech: Speech) -> list[Phone]:
-    """Phones phrase by phrase: Whisper's words aligned, or the recognised phones where it gave no usable text."""
-    from talkinghead.audio.align import align_phones
+    """Phones phrase by phrase: Whisper's words aligned, or the recognised phones where it gave no usable text.
+    The aligned words go to ``speech.words`` (None when no phrase had any)."""
+    from talkinghead.audio.align import align
     from talkinghead.audio.recognize import recognize_phones
 
     rate, per_s = speech.rate, speech.feature_rate
     phones: list[Phone] = []
+    words: list[Word] = []
     for phrase in transcribe.transcribe(speech.samples, speech.activity, per_s):
         samples = speech.samples[round(phrase.start * rate):round(phrase.end * rate)]
         activity = speech.activity[round(phrase.start * per_s):round(phrase.end * per_s)]
@@ -47,8 +51,11 @@ def _transcribed_phones(speech: Speech) -> list[Phone]:
             found = streamed_phones(samples) if viseme_model.available() else recognize_phones(samples, activity,
                                                                                                  per_s)
         else:
-            found = align_phones(samples, activity, per_s, phrase.text)
+            aligned = align(samples, activity, per_s, phrase.text)
+            found = aligned.phones
+            words.extend(shifted(aligned.words, phrase.start))
         phones.extend(Phone(p.label, p.start + phrase.start, p.end + phrase.start) for p in found)
+    speech.words = words or None
     return contiguous(phones, speech.duration)
 
 

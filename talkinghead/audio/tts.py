@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -17,11 +18,12 @@ import numpy as np
 from scipy.signal import resample_poly
 
 from talkinghead.audio import ANALYSIS_RATE, Speech, speech_from_samples
-from talkinghead.audio.phonemes import Phone, contiguous, espeak_to_arpabet
+from talkinghead.audio.phonemes import SILENCE, Phone, contiguous, espeak_to_arpabet
+from talkinghead.audio.words import Word
 from talkinghead.errors import TalkingHeadError
 
 _SYNCHRONOUS, _PHONEME_EVENTS = 2, 1
-_EVENT_END, _EVENT_PHONEME = 0, 7
+_EVENT_END, _EVENT_WORD, _EVENT_PHONEME = 0, 1, 7
 _RATE, _PITCH = 1, 3
 _CHARS_UTF8 = 1
 _LOCK = threading.Lock()  # libespeak-ng keeps global state
@@ -62,12 +64,14 @@ _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctype
 @dataclass
 class Synthesis:
     """Synthesised speech: mono float32 ``samples`` at ``rate``, its phones (ARPAbet, contiguous) and the
-    synthesiser's own phoneme events as (espeak-ng name, start, end) seconds."""
+    synthesiser's own phoneme events as (espeak-ng name, start, end) seconds; ``words`` as written in the
+    text, each from its word event to the end of its last sound."""
 
     samples: np.ndarray
     rate: int
     phones: list[Phone]
     events: list[tuple[str, float, float]]
+    words: list[Word] = field(default_factory=list)
 
 
 @lru_cache(maxsize=1)
@@ -153,6 +157,7 @@ def synthesize(text: str, voice: str = "en-us", words_per_minute: int = 160) -> 
     lib, rate = _library()
     chunks: list[np.ndarray] = []
     events: list[tuple[str, int]] = []
+    word_events: list[tuple[int, int, int]] = []  # (character offset, length, sample)
 
     def collect(wav: Any, n: int, event: Any) -> int:
         if n > 0:
@@ -161,6 +166,8 @@ def synthesize(text: str, voice: str = "en-us", words_per_minute: int = 160) -> 
         while event[i].type != _EVENT_END:
             if event[i].type == _EVENT_PHONEME:
                 events.append((event[i].id.string.decode("utf-8", "replace"), event[i].sample))
+            elif event[i].type == _EVENT_WORD:
+                word_events.append((event[i].text_position - 1, event[i].length, event[i].sample))
             i += 1
         return 0
 
@@ -180,8 +187,34 @@ def synthesize(text: str, voice: str = "en-us", words_per_minute: int = 160) -> 
     duration = samples.size / rate
     starts = [sample / rate for _, sample in events] + [duration]
     timed = [(name, starts[k], starts[k + 1]) for k, (name, _) in enumerate(events)]
-    phones = [Phone(espeak_to_arpabet(name), start, end) for name, start, end in timed]
-    return Synthesis(samples, rate, contiguous(phones, duration), timed)
+    phones = contiguous([Phone(espeak_to_arpabet(name), start, end) for name, start, end in timed], duration)
+    return Synthesis(samples, rate, phones, timed, _words(text, word_events, rate, phones))
+
+
+def _words(text: str, events: list[tuple[int, int, int]], rate: int, phones: list[Phone]) -> list[Word]:
+    """The written tokens of ``text``, each timed by the word events whose character offset falls in it,
+    from its first event to the end of its last sound before the next token starts. (espeak-ng's offsets
+    can lag inside numbers and dashes; a token without an event joins the one before it.)"""
+    tokens = [(m.start(), m.end(), m.group()) for m in re.finditer(r"\S+", text)]
+    starts: dict[int, float] = {}
+    for offset, _, sample in events:
+        owner = next((k for k, (a, b, _) in enumerate(tokens) if a <= offset < b), None)
+        if owner is not None:
+            starts.setdefault(owner, sample / rate)
+    timed: list[tuple[str, float]] = []
+    for k, (_, _, token) in enumerate(tokens):
+        if k in starts and (not timed or starts[k] > timed[-1][1]):
+            timed.append((token, starts[k]))
+        elif timed:
+            timed[-1] = (f"{timed[-1][0]} {token}", timed[-1][1])
+    words = []
+    for k, (token, start) in enumerate(timed):
+        limit = timed[k + 1][1] if k + 1 < len(timed) else float("inf")
+        sounds = [p for p in phones if p.label != SILENCE and start - 1e-6 <= p.start < limit]
+        end = min(sounds[-1].end, limit) if sounds else start
+        if end > start:
+            words.append(Word(token, start, end))
+    return words
 
 
 def _set_voice(lib: Any, voice: str) -> bool:
@@ -201,4 +234,5 @@ def text_speech(text: str, voice: str = "en-us", max_seconds: float = 600.0) -> 
     analysis = resample_poly(made.samples, ANALYSIS_RATE, made.rate).astype(np.float32)
     speech = speech_from_samples(analysis, made.samples[None, :], made.rate, transcript=text)
     speech.phones = made.phones
+    speech.words = made.words
     return speech

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from talkinghead.cli_support import PROG, add_control_flags, add_output_flags, controls_from_args, note
+from talkinghead.cli_support import PROG, add_control_flags, add_output_flags, controls_from_args
 from talkinghead.controls import Controls
 
 
@@ -67,15 +67,17 @@ def check_option_files(controls: Controls) -> None:
 
 
 def _render(portrait: Path, audio: Path, args: argparse.Namespace, options: dict[str, Any]) -> int:
-    from talkinghead.cli_support import Progress
-    from talkinghead.pipeline import render
+    from talkinghead.pipeline import render_file as render
+    from talkinghead.progress import StageProgress
 
     check_option_files(Controls.from_options(options))  # reject bad options and files before any slow work
-    with Progress(disabled=args.quiet, desc="rendering") as progress:
+    with StageProgress(disabled=args.quiet) as progress:
         result = render(portrait, audio, args.output, overwrite=args.overwrite, progress=progress.update,
-                        notify=None if args.quiet else note, **options)
+                        notify=progress.note, stage=progress.stage, **options)
     if not args.quiet:
-        print(f"{PROG}: wrote {result.path} ({result.n_frames} frames, {result.duration:.1f} s, "
-              f"{result.speed:.0f} fps)", file=sys.stderr)
-    print(result.path)
+        print(f"{PROG}: wrote {result.path} ({result.n_frames} frames at {result.fps:g} fps, "
+              f"{result.duration:.1f} s; render speed {result.render_fps:.0f} frames/s)", file=sys.stderr)
+        for path in result.sidecars:
+            print(f"{PROG}: wrote {path}", file=sys.stderr)
+        print(result.path)
     return 0

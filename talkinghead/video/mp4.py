@@ -12,7 +12,7 @@ import contextlib
 import os
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
@@ -20,7 +20,9 @@ from types import TracebackType
 import av
 import numpy as np
 
+from talkinghead.captions import Caption
 from talkinghead.errors import TalkingHeadError
+from talkinghead.video.subtitles import SubtitleTrack
 
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov")
 AAC_FRAME = 1024
@@ -71,11 +73,14 @@ class Mp4Writer:
         audio_rate: sample rate of ``audio``.
         metadata: container tags.
         crf: x264 quality (lower is better and larger).
+        captions: cues for a soft subtitle track (``mov_text``), or None for none.
+        language: ISO 639-1 language of the captions.
     """
 
     def __init__(self, path: str | Path, size: int | tuple[int, int], fps: float, audio: np.ndarray | None,
                  audio_rate: int, metadata: dict[str, str] | None = None, crf: int = 20,
-                 preset: str = "veryfast") -> None:
+                 preset: str = "veryfast", captions: Sequence[Caption] | None = None,
+                 language: str = "und") -> None:
         self.path = Path(path)
         # the hidden name keeps the start of the real one, short enough for any file-name limit
         self.temp = self.path.with_name(f".{self.path.name[:100]}.{uuid.uuid4().hex[:8]}.partial{self.path.suffix}")
@@ -91,13 +96,13 @@ class Mp4Writer:
             self.temp.unlink(missing_ok=True)
             raise TalkingHeadError(f"cannot write {self.path}: {exc}") from None
         try:
-            self._add_streams(size, metadata, crf, preset)
+            self._add_streams(size, metadata, crf, preset, captions, language)
         except BaseException:
             self.abort()
             raise
 
     def _add_streams(self, size: int | tuple[int, int], metadata: dict[str, str] | None, crf: int,
-                     preset: str) -> None:
+                     preset: str, captions: Sequence[Caption] | None, language: str) -> None:
         audio, audio_rate = self.audio, self.audio_rate
         self.container.metadata.update(metadata or {})
         self.video = self.container.add_stream("libx264", rate=self.fps)
@@ -112,6 +117,7 @@ class Mp4Writer:
             layout = "mono" if audio.shape[0] == 1 else "stereo"
             self.sound = self.container.add_stream("aac", rate=audio_rate, layout=layout)
             self.sound.bit_rate = 128_000 if layout == "mono" else 192_000
+        self.subtitles = SubtitleTrack(self.container, captions, language) if captions else None
 
     def __enter__(self) -> Mp4Writer:
         return self
@@ -144,6 +150,8 @@ class Mp4Writer:
                 self.container.mux(self.video.encode(None))
                 if self.sound is not None:
                     self.container.mux(self.sound.encode(None))
+                if self.subtitles is not None:
+                    self.subtitles.mux()
                 self.container.close()
                 os.replace(self.temp, self.path)
         except BaseException:
