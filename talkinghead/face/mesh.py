@@ -25,6 +25,8 @@ RINGS = ((1.25, 0.9), (1.6, 0.6), (2.1, 0.3), (2.8, 0.1))
 BACKGROUND_FOLLOW = 0.3  # share of its ring weight a background point keeps
 BORDER_STEPS = 8
 MIN_SPACING = 6.0
+FRAME_MARGIN = 0.15  # share of the frame's shorter side over which motion fades out towards the frame border
+FRAME_STILL = 0.03  # ... and the band along the border where nothing moves at all
 OPEN_MOUTH_GAP = 0.03  # inner-lip gap (share of face width) above which the photo's mouth counts as open
 TEETH_LINE_HEIGHT = 0.15  # teeth line position: share of the gap above the lower lip
 
@@ -75,9 +77,25 @@ def build_mesh(landmarks: np.ndarray, shape: tuple[int, int], person: np.ndarray
         cols = np.clip(np.round(vertices[on_ring, 0]).astype(int), 0, width - 1)
         rows = np.clip(np.round(vertices[on_ring, 1]).astype(int), 0, height - 1)
         weight[on_ring] *= BACKGROUND_FOLLOW + (1 - BACKGROUND_FOLLOW) * person[rows, cols]
+    weight *= border_freedom(vertices[:, :2], shape)
     triangles = Delaunay(vertices[:, :2]).simplices.astype(np.int32)
     teeth_line = np.arange(topo.MESH_POINTS, topo.MESH_POINTS + len(teeth))
     return Mesh(vertices, triangles, weight, ring, teeth_line)
+
+
+def border_freedom(xy: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """How freely each vertex may move (0..1): 0 outside the frame and in a `FRAME_STILL` band along its
+    border, rising smoothly to 1 at `FRAME_MARGIN` inside it.
+
+    Every motion is scaled by this, so the frame's edge always shows the photo's own edge pixels and a face
+    cut by the frame (or by the photo's edge) never pulls pixels from beyond it into view. The ramp is long
+    enough that the largest head motion cannot fold the picture near the border.
+    """
+    height, width = shape
+    inside = np.minimum.reduce([xy[:, 0], xy[:, 1], width - 1 - xy[:, 0], height - 1 - xy[:, 1]])
+    side = min(height, width)
+    t = np.clip((inside - FRAME_STILL * side) / ((FRAME_MARGIN - FRAME_STILL) * side), 0.0, 1.0)
+    return t * t * (3 - 2 * t)
 
 
 def _teeth_line(landmarks: np.ndarray) -> np.ndarray:
