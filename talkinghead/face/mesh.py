@@ -22,7 +22,9 @@ from talkinghead.face import topology as topo
 
 # Rings around the face oval: (scale from the face centre, how much the ring follows the head).
 RINGS = ((1.25, 0.9), (1.6, 0.6), (2.1, 0.3), (2.8, 0.1))
-BACKGROUND_FOLLOW = 0.3  # share of its ring weight a background point keeps
+BACKGROUND_FOLLOW = 0.3  # share of its ring weight a background point keeps (from the second ring out; the
+#                         first ring always moves with the face, so the face outline never folds over it)
+RING_DEPTH = 0.6  # how much deeper each ring lies than the face outline, per unit of scale, in face widths
 BORDER_STEPS = 8
 MIN_SPACING = 6.0
 FRAME_MARGIN = 0.15  # share of the frame's shorter side over which motion fades out towards the frame border
@@ -58,9 +60,13 @@ def build_mesh(landmarks: np.ndarray, shape: tuple[int, int], person: np.ndarray
     points = [face, teeth]
     weights = [np.ones(len(face) + len(teeth))]
     rings = [np.zeros(len(face) + len(teeth), dtype=int)]
+    face_width = float(np.ptp(oval[:, 0]))
     for level, (scale, weight) in enumerate(RINGS, start=1):
         ring = center + scale * (oval - center)
-        ring[:, 2] = depth
+        # the head goes on curving away behind its outline: each ring lies deeper than the outline point it
+        # comes from, so under a turn the face passes in front of it (the depth test hides it) instead of
+        # folding over it
+        ring[:, 2] = oval[:, 2] + (scale - 1.0) * RING_DEPTH * face_width
         points.append(ring)
         weights.append(np.full(len(ring), weight))
         rings.append(np.full(len(ring), level))
@@ -73,7 +79,7 @@ def build_mesh(landmarks: np.ndarray, shape: tuple[int, int], person: np.ndarray
     keep = _keep_mask(vertices[:, :2], ring, width, height)
     vertices, weight, ring = vertices[keep], weight[keep], ring[keep]
     if person is not None:
-        on_ring = (ring > 0) & (ring <= len(RINGS))
+        on_ring = (ring > 1) & (ring <= len(RINGS))
         cols = np.clip(np.round(vertices[on_ring, 0]).astype(int), 0, width - 1)
         rows = np.clip(np.round(vertices[on_ring, 1]).astype(int), 0, height - 1)
         weight[on_ring] *= BACKGROUND_FOLLOW + (1 - BACKGROUND_FOLLOW) * person[rows, cols]
