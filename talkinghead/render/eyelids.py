@@ -26,6 +26,8 @@ OVERSHOOT = 0.1  # a closed upper lid reaches this share of the opening past the
 LASH_LIFT = 0.1  # ... and shows the photo's lid from this share of the opening above its margin landmark
 LASH_BAND = 0.35  # height of the lash line that slides, as a share of the opening (at least MIN_LASH_PX)
 MIN_LASH_PX = 2.0
+LID_SHADOW = 0.12  # a shut lid is this much darker at the lashes than one opening above them
+GRAIN_LIMIT = 6.0  # the skin's fine grain laid over the filled-in lid (grey levels)
 SKIN_PERCENTILES = (15, 100)  # around the eye, darker pixels are lashes or glasses frames, not skin
 FILL_REACH = 0.5  # how far (share of the opening) the skin colour is averaged from
 MIN_EYE_PX = 4.0
@@ -83,14 +85,24 @@ def _lower(image: np.ndarray, lid: _Lid, amount: float) -> None:
     height, width = lid.t.shape
     region = image[lid.y0 : lid.y0 + height, lid.x0 : lid.x0 + width]
     slide = travel + amount * LASH_LIFT * lid.opening
-    lashes = cv2.remap(region, lid.grid_x - slide * lid.down[0], lid.grid_y - slide * lid.down[1],
-                       cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
-    # lid skin from the old lash line down to the slid one, the slid lash line above the new margin
+    lashes = _slid(region, lid, slide)
+    # lid skin from the old lash line down to the slid one, shaded darker towards the lashes (the lid curves
+    # away over the eyeball); the slid lash line above the new margin
+    curve = np.clip((margin - lid.t) / np.maximum(lid.opening, 1.0), 0.0, 1.0)
+    skin = lid.skin * (1.0 - LID_SHADOW * amount * (1.0 - curve))[..., None]
     on_lashes = np.clip(lid.t - (margin - lid.lash) + 0.5, 0.0, 1.0)[..., None]
-    lid_pixels = lid.skin + on_lashes * (lashes - lid.skin)
-    below_old_lashes = np.clip(lid.t - (lid.top - lid.lash) + 0.5, 0.0, 1.0)
+    lid_pixels = skin + on_lashes * (lashes - skin)
+    # the old lash line is covered fully, fading into the skin above it over another lash height
+    feather = amount * lid.lash + 0.5
+    below_old_lashes = np.clip((lid.t - (lid.top - lid.lash - amount * lid.lash)) / feather, 0.0, 1.0)
     cover = (np.clip(margin - lid.t + 0.5, 0.0, 1.0) * below_old_lashes * (travel > 0.05))[..., None]
     region[:] = np.clip(region + cover * (lid_pixels - region) + 0.5, 0, 255).astype(np.uint8)
+
+
+def _slid(region: np.ndarray, lid: _Lid, distance: np.ndarray) -> np.ndarray:
+    """``region`` with every pixel showing what was ``distance`` above it (down the face), float32."""
+    return cv2.remap(region, lid.grid_x - distance * lid.down[0], lid.grid_y - distance * lid.down[1],
+                     cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
 
 
 def _prepare_lid(image: np.ndarray, landmarks: np.ndarray, upper: tuple[int, ...], lower: tuple[int, ...],
@@ -106,7 +118,7 @@ def _prepare_lid(image: np.ndarray, landmarks: np.ndarray, upper: tuple[int, ...
         return None  # too small, or shut in the photo already
     full_opening = mid_opening * (1.0 + OVERSHOOT)
     lash = max(LASH_BAND * mid_opening, MIN_LASH_PX)
-    band = lash + 4.0
+    band = 2.0 * lash + 4.0
     # the region: the eye's width plus a little, from the top of the band to below the lower lid
     s_lo, s_hi = upper_s.min() - 2.0, upper_s.max() + 2.0
     t_lo, t_hi = float(upper_t.min()) - band - 2.0, float(lower_t.max()) + OVERSHOOT * mid_opening + 3.0
@@ -123,7 +135,7 @@ def _prepare_lid(image: np.ndarray, landmarks: np.ndarray, upper: tuple[int, ...
     bottom = np.interp(s, *_sorted(lower_s, lower_t)).astype(np.float32)
     inside = (s > upper_s.min()) & (s < upper_s.max())
     opening = np.where(inside, np.maximum(bottom - top, 0.0) * (1.0 + OVERSHOOT), 0.0).astype(np.float32)
-    covered = inside & (t > top - lash - 1.0) & (t < bottom + OVERSHOOT * mid_opening + 1.0)
+    covered = inside & (t > top - 2.0 * lash - 1.0) & (t < bottom + OVERSHOOT * mid_opening + 1.0)
     skin = _lid_skin(image[y0:y1, x0:x1], covered, mid_opening)
     return _Lid(
         x0=int(x0), y0=int(y0), grid_x=grid_x - x0, grid_y=grid_y - y0, t=t, top=top, opening=opening,
@@ -135,8 +147,9 @@ def _prepare_lid(image: np.ndarray, landmarks: np.ndarray, upper: tuple[int, ...
 def _lid_skin(roi: np.ndarray, covered: np.ndarray, opening: float) -> np.ndarray:
     """The ROI with ``covered`` filled in from the skin around it (continuous with it at every edge).
 
-    The darkest pixels around the eye (lashes, glasses frames) are first replaced by the local skin colour, so
-    only skin flows into the lid; then the hole is inpainted."""
+    The hole gets a local average of the skin around it, leaving out the darkest pixels (lashes, glasses
+    frames), so only skin flows into the lid, smoothly and without streaks; then the grain of the lid skin above
+    it is laid over it, so the lid is not plastic."""
     image = roi.astype(np.float32)
     luminance = cv2.cvtColor(roi, cv2.COLOR_RGB2GRAY).astype(np.float32)
     around = ~cv2.dilate(covered.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
@@ -149,9 +162,13 @@ def _lid_skin(roi: np.ndarray, covered: np.ndarray, opening: float) -> np.ndarra
     total = cv2.GaussianBlur(image * valid[..., None], (0, 0), sigma)
     fallback = np.median(image[valid > 0], axis=0)
     local = np.where(weight[..., None] > 1e-3, total / np.maximum(weight[..., None], 1e-3), fallback)
-    cleaned = np.where(valid[..., None] > 0, image, local)
-    cleaned = np.clip(cleaned + 0.5, 0, 255).astype(np.uint8)
-    filled = cv2.inpaint(cleaned, covered.astype(np.uint8) * 255, max(2.0, 0.25 * opening), cv2.INPAINT_TELEA)
+    filled = local.astype(np.float32)
+    # the skin's grain, mirrored down from the lid skin above (its fine horizontal folds carry on over the lid)
+    grain = np.clip(image - cv2.GaussianBlur(image, (0, 0), 1.0), -GRAIN_LIMIT, GRAIN_LIMIT) * valid[..., None]
+    rows = np.nonzero(covered.any(axis=1))[0]
+    if rows.size:
+        mirror = np.clip(2 * rows[0] - 1 - np.arange(len(image)), 0, len(image) - 1)
+        filled += grain[mirror]
     return np.where(covered[..., None], filled, image).astype(np.float32)
 
 
