@@ -51,7 +51,8 @@ class Controls:
     talkinghead.errors.TalkingHeadError: --size must be an even number of pixels between 128 and 2048, got 255
     """
 
-    size: int = _opt(512, "output width and height in pixels (even, 128-2048); the longer side with --crop full")
+    size: int | None = _opt(None, "output width and height in pixels (even, 128-2048); the longer side with --crop "
+                                  "full (default: the photo's own resolution around the face, at most 512)")
     fps: float = _opt(25.0, "output frame rate (frames per second, 1-120)")
     seed: int = _opt(0, "random seed for head motion and blinks: same inputs and seed give the same video")
     transcript: str | None = _opt(
@@ -100,9 +101,9 @@ class Controls:
 
     def __post_init__(self) -> None:
         _check_text_and_paths(self)
-        if isinstance(self.size, bool) or not isinstance(self.size, int):
+        if self.size is not None and (isinstance(self.size, bool) or not isinstance(self.size, int)):
             raise TalkingHeadError(f"--size must be a whole number of pixels, got {self.size!r}")
-        if self.size % 2 or not MIN_SIZE <= self.size <= MAX_SIZE:
+        if self.size is not None and (self.size % 2 or not MIN_SIZE <= self.size <= MAX_SIZE):
             raise TalkingHeadError(
                 f"--size must be an even number of pixels between {MIN_SIZE} and {MAX_SIZE}, got {self.size}"
             )

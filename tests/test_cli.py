@@ -34,7 +34,8 @@ def test_render_makes_a_browser_playable_mp4(rendered) -> None:
     out, result, audio = rendered
     assert result.stdout.strip() == str(out)
     frames, info = decode_video(out)
-    assert (info["width"], info["height"], info["fps"]) == (512, 512, 25)
+    # default size: the photo's own resolution around the face (the bundled portrait's face crop is 256 px)
+    assert (info["width"], info["height"], info["fps"]) == (256, 256, 25)
     assert (info["video_codec"], info["pix_fmt"], info["audio_codec"]) == ("h264", "yuv420p", "aac")
     from talkinghead.audio import load_speech
 

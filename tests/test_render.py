@@ -104,17 +104,6 @@ def test_open_jaw_changes_the_mouth_and_nothing_far_away(renderer: Renderer) -> 
     assert open_[centre[1], centre[0]].sum() < rest[centre[1], centre[0]].sum()
 
 
-def test_blink_closes_the_eye(renderer: Renderer) -> None:
-    rest = renderer.draw(renderer.rig.neutral)
-    closed = renderer.draw({**renderer.rig.neutral, "blink_left": 1.0, "blink_right": 1.0})
-    deformed = renderer.deform({"blink_left": 1.0})
-    upper, lower = deformed[386, :2], deformed[374, :2]  # middle of the left upper and lower lid
-    assert abs(lower[1] - upper[1]) < 0.2 * abs(renderer.rest[374, 1] - renderer.rest[386, 1])
-    eye = renderer.rig.landmarks[list(topology.EYE_LEFT_UPPER + topology.EYE_LEFT_LOWER), :2]
-    rows, cols = _region_box(eye, 0)
-    assert np.abs(closed[rows, cols].astype(int) - rest[rows, cols]).mean() > 5
-
-
 def test_head_turn_moves_the_face_but_not_the_frame_border(renderer: Renderer) -> None:
     rest = renderer.draw(renderer.rig.neutral)
     turned = renderer.draw({**renderer.rig.neutral, "head_yaw": 8.0, "head_pitch": 4.0, "head_roll": 3.0})

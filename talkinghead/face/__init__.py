@@ -11,7 +11,7 @@ from talkinghead.face.bases import build_bases, build_closing, face_frame, neutr
 from talkinghead.face.framing import Crop, apply_crop, face_crop, full_crop, softness_note
 from talkinghead.face.image import check_image, load_image
 from talkinghead.face.landmarks import find_face
-from talkinghead.face.mesh import Mesh, build_mesh
+from talkinghead.face.mesh import Mesh, border_freedom, build_mesh
 from talkinghead.face.segment import person_mask
 
 
@@ -51,12 +51,13 @@ class FaceRig:
         return self.image.shape[0]
 
 
-def build_rig(portrait: str | Path | np.ndarray, size: int = 512, head_distance: float = 1.0,
+def build_rig(portrait: str | Path | np.ndarray, size: int | None = None, head_distance: float = 1.0,
               crop: str = "face") -> FaceRig:
     """Detect the face in ``portrait`` (a path or an RGB uint8 array) and rig it.
 
     ``crop="face"``: a ``size`` x ``size`` face-centred square (``head_distance`` scales it);
-    ``crop="full"``: the whole photo with its longer side scaled to ``size``.
+    ``crop="full"``: the whole photo with its longer side scaled to ``size``. ``size=None``: the photo's own
+    resolution of that frame, at most 512 px (never an upscale, so never softer than the photo).
     """
     if isinstance(portrait, np.ndarray):
         name = "portrait"
@@ -65,10 +66,15 @@ def build_rig(portrait: str | Path | np.ndarray, size: int = 512, head_distance:
         name = Path(portrait).name
         photo, notes = load_image(portrait)
     points, face_notes = find_face(photo, name)
-    frame = full_crop(photo.shape, size) if crop == "full" else face_crop(points, photo.shape, size, head_distance)
+    if crop == "full":
+        frame, framing_notes = full_crop(photo.shape, size), []
+    else:
+        frame, framing_notes = face_crop(points, photo.shape, size, head_distance)
     image, landmarks = apply_crop(photo, points, frame)
     mesh = build_mesh(landmarks, image.shape[:2], person_mask(image))
-    bases = build_bases(mesh.vertices, mesh.ring, mesh.teeth_line, landmarks)
+    freedom = border_freedom(mesh.vertices[:, :2], image.shape[:2])[:, None]  # nothing moves at the frame's edge
+    bases = {name: basis * freedom for name, basis in
+             build_bases(mesh.vertices, mesh.ring, mesh.teeth_line, landmarks).items()}
     return FaceRig(
         image=image,
         landmarks=landmarks,
@@ -76,9 +82,9 @@ def build_rig(portrait: str | Path | np.ndarray, size: int = 512, head_distance:
         mesh=mesh,
         bases=bases,
         neutral=neutral_pose(landmarks),
-        closing=build_closing(mesh.vertices, mesh.ring, mesh.teeth_line, landmarks),
+        closing=build_closing(mesh.vertices, mesh.ring, mesh.teeth_line, landmarks) * freedom,
         face_width=face_frame(landmarks)[2],
-        notes=notes + face_notes + softness_note(frame, name),
+        notes=notes + face_notes + framing_notes + softness_note(frame, name, size),
     )
 
 

@@ -25,7 +25,6 @@ LIP_SPREAD = 0.05
 LIP_PUCKER = 0.07
 LIP_TUCK = 0.035
 UPPER_LIP_RAISE = 0.03
-BLINK_CLOSE = 0.97
 BROW_LIFT = 0.045
 BROW_FURROW = 0.03
 CHEEK_LIFT = 0.02
@@ -225,20 +224,10 @@ def _smile(geo: _FaceGeometry) -> np.ndarray:
 
 def _blink(geo: _FaceGeometry, upper: tuple[int, ...], lower: tuple[int, ...],
            rings: tuple[tuple[int, ...], ...]) -> np.ndarray:
-    """Upper lid down onto the lower lid; the skin above follows part of the way (lid skin stretches)."""
-    field = np.zeros((geo.count, 2))
-    marks = geo.landmarks
-    low = marks[list(lower), :2]
-    order = np.argsort(low @ geo.u)
-    low_s, low_t = (low @ geo.u)[order], (low @ geo.v)[order]
-    lid = list(upper[1:-1])
-    lid_s, lid_t = marks[lid, :2] @ geo.u, marks[lid, :2] @ geo.v
-    drop = (np.interp(lid_s, low_s, low_t) - lid_t) * BLINK_CLOSE
-    field[lid] = np.outer(drop, geo.v)
-    for ring, follow in zip(rings, (0.45, 0.15), strict=True):
-        ring_s = marks[list(ring), :2] @ geo.u
-        field[list(ring)] = np.outer(np.interp(ring_s, lid_s, drop) * follow, geo.v)
-    return field
+    """No mesh motion: the lid is drawn on the photo by `talkinghead.render.eyelids` (the lid's own skin and
+    lash line slide over the eye), so the mesh around the eye, and glasses on it, stay still in a blink.
+    The channel keeps a (zero) basis so every motion channel has one."""
+    return np.zeros((geo.count, 2))
 
 
 def _brow_raise(geo: _FaceGeometry) -> np.ndarray:

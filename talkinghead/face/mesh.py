@@ -22,9 +22,13 @@ from talkinghead.face import topology as topo
 
 # Rings around the face oval: (scale from the face centre, how much the ring follows the head).
 RINGS = ((1.25, 0.9), (1.6, 0.6), (2.1, 0.3), (2.8, 0.1))
-BACKGROUND_FOLLOW = 0.3  # share of its ring weight a background point keeps
+BACKGROUND_FOLLOW = 0.3  # share of its ring weight a background point keeps (from the second ring out; the
+#                         first ring always moves with the face, so the face outline never folds over it)
+RING_DEPTH = 0.6  # how much deeper each ring lies than the face outline, per unit of scale, in face widths
 BORDER_STEPS = 8
 MIN_SPACING = 6.0
+FRAME_MARGIN = 0.15  # share of the frame's shorter side over which motion fades out towards the frame border
+FRAME_STILL = 0.03  # ... and the band along the border where nothing moves at all
 OPEN_MOUTH_GAP = 0.03  # inner-lip gap (share of face width) above which the photo's mouth counts as open
 TEETH_LINE_HEIGHT = 0.15  # teeth line position: share of the gap above the lower lip
 
@@ -56,9 +60,13 @@ def build_mesh(landmarks: np.ndarray, shape: tuple[int, int], person: np.ndarray
     points = [face, teeth]
     weights = [np.ones(len(face) + len(teeth))]
     rings = [np.zeros(len(face) + len(teeth), dtype=int)]
+    face_width = float(np.ptp(oval[:, 0]))
     for level, (scale, weight) in enumerate(RINGS, start=1):
         ring = center + scale * (oval - center)
-        ring[:, 2] = depth
+        # the head goes on curving away behind its outline: each ring lies deeper than the outline point it
+        # comes from, so under a turn the face passes in front of it (the depth test hides it) instead of
+        # folding over it
+        ring[:, 2] = oval[:, 2] + (scale - 1.0) * RING_DEPTH * face_width
         points.append(ring)
         weights.append(np.full(len(ring), weight))
         rings.append(np.full(len(ring), level))
@@ -71,13 +79,29 @@ def build_mesh(landmarks: np.ndarray, shape: tuple[int, int], person: np.ndarray
     keep = _keep_mask(vertices[:, :2], ring, width, height)
     vertices, weight, ring = vertices[keep], weight[keep], ring[keep]
     if person is not None:
-        on_ring = (ring > 0) & (ring <= len(RINGS))
+        on_ring = (ring > 1) & (ring <= len(RINGS))
         cols = np.clip(np.round(vertices[on_ring, 0]).astype(int), 0, width - 1)
         rows = np.clip(np.round(vertices[on_ring, 1]).astype(int), 0, height - 1)
         weight[on_ring] *= BACKGROUND_FOLLOW + (1 - BACKGROUND_FOLLOW) * person[rows, cols]
+    weight *= border_freedom(vertices[:, :2], shape)
     triangles = Delaunay(vertices[:, :2]).simplices.astype(np.int32)
     teeth_line = np.arange(topo.MESH_POINTS, topo.MESH_POINTS + len(teeth))
     return Mesh(vertices, triangles, weight, ring, teeth_line)
+
+
+def border_freedom(xy: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """How freely each vertex may move (0..1): 0 outside the frame and in a `FRAME_STILL` band along its
+    border, rising smoothly to 1 at `FRAME_MARGIN` inside it.
+
+    Every motion is scaled by this, so the frame's edge always shows the photo's own edge pixels and a face
+    cut by the frame (or by the photo's edge) never pulls pixels from beyond it into view. The ramp is long
+    enough that the largest head motion cannot fold the picture near the border.
+    """
+    height, width = shape
+    inside = np.minimum.reduce([xy[:, 0], xy[:, 1], width - 1 - xy[:, 0], height - 1 - xy[:, 1]])
+    side = min(height, width)
+    t = np.clip((inside - FRAME_STILL * side) / ((FRAME_MARGIN - FRAME_STILL) * side), 0.0, 1.0)
+    return t * t * (3 - 2 * t)
 
 
 def _teeth_line(landmarks: np.ndarray) -> np.ndarray:

@@ -12,6 +12,7 @@ from talkinghead.face.bases import JAW_SHARE_OF_PHOTO_GAP, face_frame
 from talkinghead.face.mesh import TEETH_LINE_HEIGHT
 from talkinghead.motion import MotionTrack
 from talkinghead.motion.track import HEAD_CHANNELS
+from talkinghead.render.eyelids import EyelidCloser
 from talkinghead.render.eyes import GazeShifter
 from talkinghead.render.mouth import MouthPainter
 from talkinghead.render.pose import pose_offsets
@@ -37,6 +38,7 @@ class Renderer:
         self.rest = mesh.vertices[:, :2]
         self.warper = MeshWarper(rig.image, self.rest, mesh.triangles)
         self.gaze = GazeShifter(rig.image, rig.landmarks)
+        self.lids = EyelidCloser(rig.image, rig.landmarks)
         self.mouth = MouthPainter(rig.image, self.rest, mesh.teeth_line, rig.face_width)
         oval = rig.landmarks[list(topo.FACE_OVAL)]
         self.pivot = np.array([oval[:, 0].mean(), oval[:, 1].mean() + 0.25 * rig.face_width,
@@ -83,6 +85,7 @@ class Renderer:
         """The RGB uint8 frame for one frame's channel values (absent channels rest at 0)."""
         deformed = self.deform(values)
         source = self.gaze.apply(self.rig.image, values.get("gaze_yaw", 0.0), values.get("gaze_pitch", 0.0))
+        source = self.lids.apply(source, values, copy=source is self.rig.image)
         frame = self.warper.warp(deformed, source)
         self.mouth.paint(frame, deformed[:, :2], values.get("tongue_show", 0.0))
         return frame

@@ -38,6 +38,7 @@ from fastapi import WebSocket, WebSocketDisconnect
 
 from talkinghead.controls import Controls
 from talkinghead.errors import TalkingHeadError
+from talkinghead.face.framing import AUTO_MAX_SIZE
 from talkinghead.face.image import MAX_PIXELS, image_size
 from talkinghead.live import MAX_RATE, MIN_RATE, LiveFrame, LiveSession
 from talkinghead.server.forms import CONTENT_OPTIONS, SERVER_ONLY
@@ -218,8 +219,9 @@ def parse_setup(text: str) -> dict[str, Any]:
         controls = Controls.from_options(options)
     except (TypeError, ValueError, OverflowError) as exc:  # TalkingHeadError is a ValueError
         raise ProtocolError(str(exc).splitlines()[0][:200] if str(exc) else "bad controls") from None
-    if controls.size * controls.size * controls.fps > MAX_PIXELS_PER_SECOND:
-        raise ProtocolError(f"size {controls.size} at {controls.fps:g} fps is over the live budget of "
+    side = controls.size or AUTO_MAX_SIZE  # no size: the photo's own resolution, at most AUTO_MAX_SIZE
+    if side * side * controls.fps > MAX_PIXELS_PER_SECOND:
+        raise ProtocolError(f"size {side} at {controls.fps:g} fps is over the live budget of "
                             f"{MAX_PIXELS_PER_SECOND / 1e6:.1f} megapixels per second; lower size or fps")
     log.info("live session: consent %r, controls %s", setup["consent"], json.dumps(options)[:500])
     return {"consent": setup["consent"], "sample_rate": rate, "lookahead": float(lookahead), "controls": controls}

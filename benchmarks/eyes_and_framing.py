@@ -1,0 +1,224 @@
+"""Eyes, framing and silhouette review: contact sheets and figures, per portrait.
+
+    .venv/bin/python benchmarks/eyes_and_framing.py [PORTRAIT ...] [--size N] [--head-distance D] [--out DIR]
+
+Without portraits: the bundled one plus ../shared/data/dev/portraits when present. For each portrait:
+- a contact sheet PNG: 3x zooms of both eyes open, half closed, fully closed and looking down; 2x zooms of the
+  silhouette (far cheek, ear, hair edge) at the largest head turns each way; the photo with the frame drawn on it,
+  and the frame's four borders at the largest turn;
+- blink_ratio: dlib's eye aspect ratio with both eyes commanded shut / with them open (a real blink <= 0.3);
+- outside_px: how far (pixels) any output pixel's source lies outside the framed photo over the extreme poses
+  (0 = every pixel is the photo's own), and whether the frame is a plain rectangle of the photo;
+- silhouette: over a sweep of head turns up to the motion limits (default motion and --motion-scale 2), the visible
+  triangle area that flips (folds) in the band around the face outline, as a share of the band, and the 99th
+  percentile of the local stretch there (ratio of the warp's singular values; 1 = undistorted).
+dlib is an independent model (not the renderer's MediaPipe); it is for evaluation only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from talkinghead.assets import DEMO_PORTRAIT
+from talkinghead.eval.face_metrics import landmarks68
+from talkinghead.face import build_rig
+from talkinghead.face import topology as topo
+from talkinghead.face.image import load_image
+from talkinghead.motion.head import LIMIT
+from talkinghead.render import Renderer
+from talkinghead.render.warp import MeshWarper
+
+SHARED_PORTRAITS = Path(__file__).resolve().parents[2] / "shared" / "data" / "dev" / "portraits"
+TILE = 240
+EYE_POSES = [("open", {}), ("half", {"blink_left": 0.5, "blink_right": 0.5}),
+             ("shut", {"blink_left": 1.0, "blink_right": 1.0}), ("look down", {"gaze_pitch": 15.0})]
+TURNS = [{"head_yaw": sign * LIMIT["head_yaw"], "head_pitch": pitch, "head_roll": sign * 0.5 * LIMIT["head_roll"],
+          "head_x": sign * 0.5 * LIMIT["head_x"]}
+         for sign in (-1.0, 1.0) for pitch in (-0.5 * LIMIT["head_pitch"], 0.5 * LIMIT["head_pitch"])]
+
+
+def eye_aspect(points: np.ndarray) -> float:
+    """dlib's eye aspect ratio, both eyes averaged."""
+    def one(eye: np.ndarray) -> float:
+        return float((np.linalg.norm(eye[1] - eye[5]) + np.linalg.norm(eye[2] - eye[4]))
+                     / (2 * np.linalg.norm(eye[0] - eye[3])))
+    return (one(points[36:42]) + one(points[42:48])) / 2
+
+
+def blink_ratio(renderer: Renderer) -> float | None:
+    neutral = renderer.rig.neutral
+    opened, shut = (landmarks68(renderer.draw({**neutral, **values})) for values in (EYE_POSES[0][1],
+                                                                                        EYE_POSES[2][1]))
+    if opened is None or shut is None:
+        return None
+    return eye_aspect(shut) / eye_aspect(opened)
+
+
+def _zoom(frame: np.ndarray, centre: np.ndarray, half: float, label: str) -> np.ndarray:
+    x0, y0 = np.round(centre - half).astype(int)
+    side = max(2, round(2 * half))
+    patch = np.zeros((side, side, 3), np.uint8)
+    sx0, sy0 = max(x0, 0), max(y0, 0)
+    sx1, sy1 = min(x0 + side, frame.shape[1]), min(y0 + side, frame.shape[0])
+    patch[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = frame[sy0:sy1, sx0:sx1]
+    tile = cv2.resize(patch, (TILE, TILE), interpolation=cv2.INTER_NEAREST)
+    cv2.putText(tile, label, (5, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 0), 1, cv2.LINE_AA)
+    return tile
+
+
+def eye_tiles(renderer: Renderer) -> list[np.ndarray]:
+    marks = renderer.rig.landmarks
+    tiles = []
+    for name, values in EYE_POSES:
+        frame = renderer.draw({**renderer.rig.neutral, **values})
+        for side, contour in (("R", topo.EYE_RIGHT_UPPER), ("L", topo.EYE_LEFT_UPPER)):
+            points = marks[list(contour), :2]
+            half = 0.8 * float(np.ptp(points[:, 0]))  # about a 3x zoom at 512 px
+            tiles.append(_zoom(frame, points.mean(axis=0), half, f"{side} {name}"))
+    return tiles
+
+
+def silhouette_tiles(renderer: Renderer) -> list[np.ndarray]:
+    marks = renderer.rig.landmarks
+    tiles = []
+    for values in TURNS[::2]:
+        frame = renderer.draw({**renderer.rig.neutral, **values})
+        far = topo.CHEEK_LEFT if values["head_yaw"] > 0 else topo.CHEEK_RIGHT
+        near = topo.CHEEK_RIGHT if values["head_yaw"] > 0 else topo.CHEEK_LEFT
+        half = 0.3 * renderer.rig.face_width  # about a 2x zoom at 512 px
+        for label, index in (("far", far), ("near", near)):
+            tiles.append(_zoom(frame, marks[index, :2], half, f"yaw {values['head_yaw']:+.0f} {label}"))
+    return tiles
+
+
+def border_tiles(renderer: Renderer, photo: np.ndarray) -> list[np.ndarray]:
+    crop = renderer.rig.crop
+    scale = TILE / max(photo.shape[:2])
+    small = cv2.resize(photo, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    canvas = np.zeros((TILE, TILE, 3), np.uint8)
+    canvas[: small.shape[0], : small.shape[1]] = small
+    corner = np.array([crop.x, crop.y]) * scale
+    cv2.rectangle(canvas, tuple(np.round(corner).astype(int)),
+                  tuple(np.round(corner + np.array([crop.width, crop.height]) * scale).astype(int)), (255, 0, 0), 1)
+    tiles = [canvas]
+    frame = renderer.draw({**renderer.rig.neutral, **TURNS[-1]})
+    band = max(8, frame.shape[0] // 12)
+    strips = [frame[:band], frame[-band:], frame[:, :band].transpose(1, 0, 2), frame[:, -band:].transpose(1, 0, 2)]
+    stacked = np.vstack([cv2.resize(strip, (TILE, TILE // 4 - 2), interpolation=cv2.INTER_AREA) for strip in strips])
+    borders = np.zeros((TILE, TILE, 3), np.uint8)
+    borders[: stacked.shape[0]] = stacked
+    cv2.putText(borders, "borders t/b/l/r", (5, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 0), 1, cv2.LINE_AA)
+    tiles.append(borders)
+    tiles.append(cv2.resize(frame, (TILE, TILE), interpolation=cv2.INTER_AREA))
+    return tiles
+
+
+def outside_px(renderer: Renderer) -> float:
+    """How far outside the framed photo any output pixel's source lies, over the extreme poses (pixels)."""
+    rig = renderer.rig
+    every = MeshWarper(rig.image, renderer.rest + 0.05, rig.mesh.triangles)
+    worst = 0.0
+    for values in [*TURNS, {"head_yaw": 0.0, "head_scale": -LIMIT["head_scale"], "head_y": LIMIT["head_y"]}]:
+        found = every.source_map(renderer.deform({**rig.neutral, **values}))
+        if found is None:
+            continue
+        _, map_x, map_y, _ = found
+        over = np.maximum.reduce([-map_x, -map_y, map_x - (rig.width - 1), map_y - (rig.height - 1)])
+        worst = max(worst, float(over.max()))
+    return max(worst - 0.05, 0.0)  # less the 0.05 px nudge that makes every triangle count as moved
+
+
+def _triangle_areas(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    a, b, c = (points[triangles[:, i]] for i in range(3))
+    return (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
+
+
+def silhouette_band(renderer: Renderer) -> np.ndarray:
+    """Triangles with a corner on the face outline or on the first rings around it (cheek, ear, hair edge)."""
+    mesh = renderer.rig.mesh
+    outline = np.zeros(len(mesh.vertices), bool)
+    outline[list(topo.FACE_OVAL)] = True
+    outline |= (mesh.ring >= 1) & (mesh.ring <= 2)
+    return np.nonzero(outline[mesh.triangles].any(axis=1))[0]
+
+
+def silhouette_check(renderer: Renderer, scales: tuple[float, ...] = (1.0, 2.0)) -> dict[str, float]:
+    """Visible folded area (share of the band) and the p99 stretch in the silhouette band over turns."""
+    rig = renderer.rig
+    triangles = rig.mesh.triangles
+    band = silhouette_band(renderer)
+    rest = renderer.rest
+    rest_areas = _triangle_areas(rest, triangles[band])
+    every = MeshWarper(rig.image, rest + 0.05, triangles)
+    folded, stretch = 0.0, 1.0
+    for scale in scales:
+        for yaw in np.linspace(-LIMIT["head_yaw"], LIMIT["head_yaw"], 7):
+            values = {**rig.neutral, "head_yaw": float(yaw) * scale / 2,
+                      "head_pitch": 0.25 * LIMIT["head_pitch"] * scale, "head_roll": 0.25 * LIMIT["head_roll"] * scale}
+            deformed = renderer.deform(values)
+            found = every.source_map(deformed)
+            depth = found[3] if found is not None else None
+            areas = _triangle_areas(deformed, triangles[band])
+            flipped = (np.sign(areas) != np.sign(rest_areas)) & (np.abs(areas) > 0.5)
+            if depth is not None and flipped.any():
+                (x0, y0) = found[0]
+                centres = deformed[triangles[band[flipped]]].mean(axis=1)
+                cols = np.clip(np.round(centres[:, 0]).astype(int) - x0, 0, depth.shape[1] - 1)
+                rows = np.clip(np.round(centres[:, 1]).astype(int) - y0, 0, depth.shape[0] - 1)
+                visible = depth[rows, cols] >= centres[:, 2] - 1e-3
+                folded = max(folded, float(np.abs(areas[flipped][visible]).sum() / np.abs(rest_areas).sum()))
+            ratios = _stretches(rest[triangles[band]], deformed[triangles[band], :2])[~flipped]
+            stretch = max(stretch, float(np.nanpercentile(ratios, 99)))
+    return {"folded_share": round(folded, 5), "p99_stretch": round(stretch, 2)}
+
+
+def _stretches(rest: np.ndarray, moved: np.ndarray) -> np.ndarray:
+    """Per triangle, the ratio of the singular values of its affine map (1 = no local distortion); NaN for
+    slivers under a tenth of the median triangle's area (their ratio means nothing)."""
+    source = np.stack([rest[:, 1] - rest[:, 0], rest[:, 2] - rest[:, 0]], axis=2)
+    target = np.stack([moved[:, 1] - moved[:, 0], moved[:, 2] - moved[:, 0]], axis=2)
+    area = np.abs(np.linalg.det(source))
+    ratios = np.full(len(rest), np.nan)
+    keep = area > 0.1 * np.median(area)
+    values = np.linalg.svd(target[keep] @ np.linalg.inv(source[keep]), compute_uv=False)
+    ratios[keep] = values[:, 0] / np.maximum(values[:, 1], 1e-6)
+    return ratios
+
+
+def review(portrait: Path, size: int | None, head_distance: float, out: Path) -> dict[str, object]:
+    rig = build_rig(portrait, size=size, head_distance=head_distance)
+    renderer = Renderer(rig)
+    photo = load_image(portrait)[0]
+    tiles = eye_tiles(renderer) + silhouette_tiles(renderer) + border_tiles(renderer, photo)
+    columns = 8
+    while len(tiles) % columns:
+        tiles.append(np.zeros_like(tiles[0]))
+    sheet = np.vstack([np.hstack(tiles[i : i + columns]) for i in range(0, len(tiles), columns)])
+    path = out / f"{portrait.stem}-eyes-framing.png"
+    cv2.imwrite(str(path), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
+    ratio = blink_ratio(renderer)
+    return {"portrait": portrait.name, "size": rig.width, "blink_ratio": None if ratio is None else round(ratio, 3),
+            "outside_px": round(outside_px(renderer), 2), **silhouette_check(renderer), "notes": rig.notes,
+            "sheet": str(path)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("portraits", nargs="*", type=Path)
+    parser.add_argument("--size", type=int, default=None)
+    parser.add_argument("--head-distance", type=float, default=1.0)
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/out"))
+    args = parser.parse_args()
+    portraits = args.portraits or [DEMO_PORTRAIT, *sorted(SHARED_PORTRAITS.glob("*"))]
+    args.out.mkdir(parents=True, exist_ok=True)
+    for portrait in portraits:
+        print(json.dumps(review(portrait, args.size, args.head_distance, args.out)), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""Eyelids that close, a frame that shows only the photo, a default size that never upscales.
+
+Blinks are measured with dlib's eye landmarks (a different model than the renderer's MediaPipe); framing is
+checked against the photo itself.
+"""
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from talkinghead.eval.face_metrics import landmarks68
+from talkinghead.face import build_rig, topology
+from talkinghead.face.image import load_image
+from talkinghead.render import Renderer
+from talkinghead.render.warp import MeshWarper
+
+SHUT = {"blink_left": 1.0, "blink_right": 1.0}
+
+
+def _eye_aspect(points: np.ndarray) -> float:
+    def one(eye: np.ndarray) -> float:
+        return float((np.linalg.norm(eye[1] - eye[5]) + np.linalg.norm(eye[2] - eye[4]))
+                     / (2 * np.linalg.norm(eye[0] - eye[3])))
+    return (one(points[36:42]) + one(points[42:48])) / 2
+
+
+@pytest.fixture(scope="module")
+def renderer(rig_256) -> Renderer:
+    return Renderer(rig_256)
+
+
+def test_a_full_blink_closes_both_eyes_as_dlib_sees_them(renderer: Renderer) -> None:
+    neutral = renderer.rig.neutral
+    opened = landmarks68(renderer.draw(neutral))
+    shut = landmarks68(renderer.draw({**neutral, **SHUT}))
+    assert opened is not None and shut is not None
+    assert _eye_aspect(shut) / _eye_aspect(opened) < 0.45
+
+
+def test_a_shut_eye_shows_no_iris_and_nothing_else_moves(renderer: Renderer) -> None:
+    rig = renderer.rig
+    opened = renderer.draw(rig.neutral)
+    shut = renderer.draw({**rig.neutral, **SHUT})
+    grey_open, grey_shut = (cv2.cvtColor(f, cv2.COLOR_RGB2GRAY).astype(float) for f in (opened, shut))
+    changed = np.zeros(opened.shape[:2], bool)
+    for centre, upper, lower in ((468, topology.EYE_RIGHT_UPPER, topology.EYE_RIGHT_LOWER),
+                                 (473, topology.EYE_LEFT_UPPER, topology.EYE_LEFT_LOWER)):
+        contour = rig.landmarks[list(upper) + list(lower[::-1]), :2]
+        inside = np.zeros(opened.shape[:2], np.uint8)
+        cv2.fillPoly(inside, [np.round(contour).astype(np.int32)], 1)
+        # the iris (the darkest part of the open eye) is gone: its spot is now as light as skin
+        x, y = np.round(rig.landmarks[centre, :2]).astype(int)
+        assert grey_shut[y - 1 : y + 2, x - 1 : x + 2].mean() > grey_open[y - 1 : y + 2, x - 1 : x + 2].mean() + 25
+        eye_width = np.ptp(contour[:, 0])
+        changed[cv2.dilate(inside, np.ones((3, 3), np.uint8), iterations=int(eye_width)) > 0] = True
+    # brows, glasses frames and the rest of the face stay exactly as they were
+    assert np.array_equal(opened[~changed], shut[~changed])
+
+
+def test_half_blink_and_looking_down_lower_the_lid_part_way(renderer: Renderer) -> None:
+    rig = renderer.rig
+    x, y = np.round(rig.landmarks[473, :2]).astype(int)
+    grey = {name: cv2.cvtColor(renderer.draw({**rig.neutral, **values}), cv2.COLOR_RGB2GRAY).astype(float)
+            for name, values in (("open", {}), ("half", {"blink_left": 0.5}), ("shut", {"blink_left": 1.0}))}
+    column = {name: image[y - 8 : y + 8, x - 1 : x + 2].mean(axis=1) for name, image in grey.items()}
+    assert 0 < np.abs(column["half"] - column["open"]).sum() < np.abs(column["shut"] - column["open"]).sum()
+    assert renderer.lids.closure(renderer.lids.lids[1], {"gaze_pitch": 15.0}) > 0.15
+    assert renderer.lids.closure(renderer.lids.lids[1], {"gaze_pitch": -15.0}) == 0.0
+
+
+def _edge_photo(portrait: Path) -> np.ndarray:
+    """The bundled portrait cut so that the face touches the photo's left edge."""
+    photo = load_image(portrait)[0]
+    rig = build_rig(photo, size=128)
+    left = rig.crop.x + rig.landmarks[topology.CHEEK_RIGHT, 0] / rig.crop.scale
+    nose = rig.crop.x + rig.landmarks[1, 0] / rig.crop.scale
+    return np.ascontiguousarray(photo[:, int((left + nose) / 2) :])
+
+
+def test_framing_never_leaves_the_photo_and_says_so(portrait: Path) -> None:
+    photo = _edge_photo(portrait)
+    for distance in (1.0, 1.6, 2.0):
+        rig = build_rig(photo, size=128, head_distance=distance)
+        crop = rig.crop
+        assert crop.x >= 0 and crop.y >= 0
+        assert crop.x + crop.width <= photo.shape[1] + 1e-6 and crop.y + crop.height <= photo.shape[0] + 1e-6
+        assert len([n for n in rig.notes if "photo" in n]) == 1  # one line says how the framing changed
+        # the frame is the photo's own pixels: compare with the photo resampled independently
+        x0, y0 = round(crop.x), round(crop.y)
+        expected = cv2.resize(photo[y0 : y0 + round(crop.height), x0 : x0 + round(crop.width)],
+                              (rig.width, rig.height), interpolation=cv2.INTER_AREA)
+        assert np.abs(rig.image.astype(int) - expected).mean() < 6
+    assert any("--head-distance 2" in note for note in rig.notes)
+
+
+def test_head_motion_never_pulls_pixels_from_beyond_the_edge(portrait: Path) -> None:
+    rig = build_rig(_edge_photo(portrait), size=128)
+    renderer = Renderer(rig)
+    every = MeshWarper(rig.image, renderer.rest + 0.05, rig.mesh.triangles)
+    rest = renderer.draw(rig.neutral)
+    for yaw in (-15.0, 15.0):
+        values = {**rig.neutral, "head_yaw": yaw, "head_pitch": 6.0, "head_roll": 5.0, "head_x": -0.02,
+                  "blink_left": 1.0, "jaw_open": 0.8}
+        _, map_x, map_y, _ = every.source_map(renderer.deform(values))
+        assert map_x.min() >= -0.5 and map_y.min() >= -0.5
+        assert map_x.max() <= rig.width - 0.5 and map_y.max() <= rig.height - 0.5
+        turned = renderer.draw(values)
+        # the photo's edge stays the photo's edge (but for the mouth, whose opening is drawn, not sampled)
+        lips = rig.landmarks[list(topology.LIPS_OUTER_UPPER + topology.LIPS_OUTER_LOWER), 1]
+        rows = (np.arange(rig.height) < lips.min() - 3) | (np.arange(rig.height) > lips.max() + 3)
+        assert np.array_equal(turned[rows, 0], rest[rows, 0])
+
+
+def test_default_size_keeps_the_photos_own_sharpness(portrait: Path) -> None:
+    rig = build_rig(portrait)  # the astronaut's face crop is ~256 px of the photo
+    assert rig.crop.scale == pytest.approx(1.0, abs=0.02)
+    assert rig.width == rig.height and rig.width % 2 == 0
+    assert any("as sharp as the photo" in note for note in rig.notes)
+    forced = build_rig(portrait, size=512)
+    assert forced.width == 512 and any("upscaled" in note for note in forced.notes)
