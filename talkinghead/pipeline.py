@@ -23,7 +23,7 @@ from talkinghead.face import FaceRig, build_rig
 from talkinghead.motion import MotionTrack, generate_motion, n_frames_for
 from talkinghead.motion.track_file import read_motion_track, write_motion_track
 from talkinghead.provenance import FrameMarker, new_video_id, video_id_for, video_metadata
-from talkinghead.provenance.credentials import NOT_CONFIGURED, sign_video, signing_config
+from talkinghead.provenance.credentials import sign_video, signing_config
 from talkinghead.render import Renderer
 from talkinghead.video import Mp4Writer, check_output_path
 
@@ -125,7 +125,7 @@ def render(portrait: Portrait, audio: str | Path | None, out: str | Path, *, ove
     started = time.perf_counter()
     controls = Controls.from_options(options)
     path = check_output_path(out, overwrite)
-    signing = signing_config()  # a half-configured signer is refused before any slow work
+    signing = signing_config()  # a half-configured signer is refused before any slow work; made on first use
     prepared = prepare(portrait, audio, controls)
     for note in prepared.rig.notes:
         if notify:
@@ -135,15 +135,15 @@ def render(portrait: Portrait, audio: str | Path | None, out: str | Path, *, ove
     speech = prepared.speech
     frame_size = (prepared.rig.width, prepared.rig.height)
     with Mp4Writer(path, frame_size, controls.fps, speech.original, speech.original_rate,
-                   video_metadata(video_id)) as writer:
+                   video_metadata(video_id, controls)) as writer:
         for index, frame in enumerate(read_ahead(iter_frames(prepared)), start=1):
             writer.write(frame)
             if progress:
                 progress(index, total)
-    if signing:
-        sign_video(path, video_id, signing)
-    elif notify:
-        notify(NOT_CONFIGURED)
+    if signing.config:
+        sign_video(path, video_id, signing.config)
+    elif notify and signing.note:
+        notify(signing.note)
     return RenderResult(path, total, controls.fps, speech.duration, video_id, time.perf_counter() - started,
                         list(prepared.rig.notes))
 

@@ -52,7 +52,9 @@ import scipy.fft
 
 from talkinghead import __version__
 
-MEAN_SQUARE = 6.0  # of the pattern's levels: PSNR 10*log10(255^2/6) = 40.3 dB (more where pixels saturate)
+MEAN_SQUARE_SMALL = 6.0  # of the pattern's levels at frames up to 256 px: PSNR 10*log10(255^2/6) = 40.3 dB
+MEAN_SQUARE_LARGE = 1.5  # from 512 px up: PSNR 46.4 dB (see the trade-off in the module docstring)
+CHIP_SOFTNESS = 0.25  # sigma of the Gaussian that softens each chip, in chips
 MIN_STRENGTH, MAX_STRENGTH = 0.25, 4.0  # relative level in textured / smooth areas (before scaling)
 TILES_ACROSS = 2
 CHIPS = 32
@@ -229,24 +231,41 @@ def strength_map(frame: np.ndarray) -> np.ndarray:
     return strength / np.sqrt(np.mean(strength**2))
 
 
-def frame_pattern(video_id: str, height: int, width: int, strength: np.ndarray | None = None) -> np.ndarray:
-    """The signed integer pattern for a ``height`` x ``width`` frame: the tile repeated with period
-    width / TILES_ACROSS.
+def mean_square(width: int) -> float:
+    """The pattern's mean square (grey levels squared) for frames ``width`` pixels wide.
 
-    Levels follow ``strength`` (uniform when None) with a fixed dither to whole numbers, scaled so the mean
-    square is ``MEAN_SQUARE``: as strong as a 40 dB PSNR allows, with a margin.
+    Full strength where a chip is 4 pixels or less (renders of 256 px and smaller: such fine chips are hard
+    to see, and such renders are the ones that a downscale and a re-encode reduce to 2-pixel chips), the
+    low strength that keeps plain areas clean from 8-pixel chips up (512 px and larger), in between linearly.
     """
+    chip = width / (TILES_ACROSS * CHIPS)
+    share = float(np.clip((chip - 4.0) / 4.0, 0.0, 1.0))
+    return MEAN_SQUARE_SMALL + share * (MEAN_SQUARE_LARGE - MEAN_SQUARE_SMALL)
+
+
+def soft_chips(video_id: str, height: int, width: int) -> np.ndarray:
+    """The tile repeated with period width / TILES_ACROSS, each chip a soft bump (the +/-1 chips blurred by a
+    Gaussian of ``CHIP_SOFTNESS`` chips, mean square 1): no edges, so no grid of squares to see."""
     period = width / TILES_ACROSS
     rows = (np.arange(height) % period * CHIPS / period).astype(int)
     cols = (np.arange(width) % period * CHIPS / period).astype(int)
     signs = chip_tile(video_id)[rows[:, None], cols[None, :]]
+    soft = cv2.GaussianBlur(signs, (0, 0), CHIP_SOFTNESS * period / CHIPS)
+    return soft / np.sqrt(np.mean(soft**2))
+
+
+def frame_pattern(video_id: str, height: int, width: int, strength: np.ndarray | None = None) -> np.ndarray:
+    """The signed integer pattern for a ``height`` x ``width`` frame: soft chips times ``strength`` (uniform
+    when None), with a fixed dither to whole levels, scaled to the mean square of `mean_square`."""
+    carrier = soft_chips(video_id, height, width)
+    wave = np.abs(carrier) * (np.ones((height, width), np.float32) if strength is None else strength)
     dither = np.random.default_rng(PATTERN_SEED + 1).random((height, width), np.float32)
-    strength = np.ones((height, width), np.float32) if strength is None else strength
-    gain = np.sqrt(MEAN_SQUARE)
+    target = mean_square(width)
+    gain = np.sqrt(target / max(float(np.mean(wave**2)), 1e-6))
     for _ in range(3):  # rounding changes the mean square a little: correct the gain twice
-        levels = np.floor(strength * gain + dither)
-        gain *= np.sqrt(MEAN_SQUARE / max(float(np.mean(levels**2)), 1e-6))
-    return signs * levels
+        levels = np.floor(wave * gain + dither)
+        gain *= np.sqrt(target / max(float(np.mean(levels**2)), 1e-6))
+    return np.sign(carrier) * levels
 
 
 class Watermark:
