@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from talkinghead.errors import TalkingHeadError
-from talkinghead.provenance.credentials import read_manifest
+from talkinghead.provenance.credentials import ManifestFinding, read_manifest
 from talkinghead.provenance.label import DEFAULT_TEXT, POSITIONS, VisibleLabel
 from talkinghead.provenance.media import open_media
 from talkinghead.provenance.watermark import SYNC_THRESHOLD, Accumulator, Reading
@@ -74,9 +74,7 @@ def verify(path: str | Path) -> Report:
     if not media.is_image:
         report.findings.append(_metadata_finding(media.tags, report.video_id))
         report.video_id = report.video_id or media.tags.get("talkinghead_id")
-    manifest = read_manifest(media.path)
-    report.findings.append(Finding("manifest", manifest.by_talkinghead, 1.0 if manifest.by_talkinghead else 0.0,
-                                   manifest.detail))
+    report.findings.append(_manifest_finding(read_manifest(media.path), report.video_id))
     report.findings.append(_label_finding(np.mean(label_frames, axis=0).astype(np.uint8), media.tags))
     return report
 
@@ -90,6 +88,19 @@ def _watermark_finding(reading: Reading) -> Finding:
         return Finding("watermark", False, 0.5, f"the watermark pattern was seen (score {reading.sync_score:.1f}) but "
                        "the payload could not be read; the file may have been degraded")
     return Finding("watermark", False, 0.0, f"none found ({reading.frames} frames read)")
+
+
+def _manifest_finding(manifest: ManifestFinding, watermark_id: str | None) -> Finding:
+    """The C2PA manifest, apart from the watermark: who signed it, trusted or not, and its video id."""
+    detail = manifest.detail
+    if manifest.video_id:
+        detail += f"; id {manifest.video_id}"
+        if watermark_id and watermark_id != manifest.video_id:
+            detail += f", which differs from the watermark's {watermark_id}"
+            return Finding("manifest", manifest.by_talkinghead, 0.5 if manifest.by_talkinghead else 0.0, detail)
+        if watermark_id:
+            detail += " (matches the watermark)"
+    return Finding("manifest", manifest.by_talkinghead, 1.0 if manifest.by_talkinghead else 0.0, detail)
 
 
 def _metadata_finding(tags: dict[str, str], watermark_id: str | None) -> Finding:

@@ -2,12 +2,38 @@
 
 Why this design. Crops and rescales move the pixel grid under a mark, and re-encoding wipes fine detail.
 So the mark is one 32x32-chip tile repeated over the frame (2 tiles across, whatever the size: 8-pixel
-chips at 512x512, which lie on the 8x8 and 4x4 transform blocks of H.264 at full and half size), added
-to R, G and B alike (luma only; chroma subsampling cannot touch it) as whole levels, larger where the
-first frame is smooth (there a reader sees the mark rather than picture detail, and an encoder's adaptive
-quantiser is finest), scaled to a mean square of 6 (PSNR >= 40.3 dB). Smaller chips do not survive
-"x264 crf 32 after a 50% downscale" (a 4-pixel chip becomes 2 pixels, which crf 32 quantises away); larger
-ones leave too few chips for the payload.
+chips at 512x512), added to R, G and B alike (luma only; chroma subsampling cannot touch it) as whole
+levels, larger where the first frame is smooth (there a reader sees the mark rather than picture detail,
+and an encoder's adaptive quantiser is finest). Smaller chips do not survive "x264 crf 32 after a 50%
+downscale" (a 4-pixel chip becomes 2 pixels, which crf 32 quantises away); larger ones leave too few chips
+for the payload.
+
+What the eye sees, and the trade-off. Each chip is a soft bump (the +/-1 chip blurred by a Gaussian of a
+quarter chip), so there are no block edges: hard 8-pixel squares read as a JPEG-like mosaic on plain
+backgrounds, soft bumps as a faint mottle, and they read better after "crf 32 + 50% downscale" too. From
+512 px up the mark has a mean square of 1.5 (PSNR 46.4 dB), a quarter of the former 6; renders of 256 px
+and less keep 6 (PSNR 40.3 dB), since halving them leaves 2-pixel chips that only a strong mark survives
+(`mean_square`). The reader averages every frame, and x264 spends more bits on a still background the
+longer it stays, so a long clip reads well at this strength; one second of video still reads after
+"half size + crf 30". Measured (benchmarks/watermark.py on 6 clips per point, 512 px; visibility: excess
+fine detail on plain areas by ../shared/tools/wm_visibility.py, bundled portrait / Obama dev portrait;
+the renderer alone, with no mark, scores 0.95 / 1.26 there):
+
+    mean square  chips  PSNR    visibility   crf 32 + 50% downscale   256 px halved + crf 30
+    6            hard   40.3    2.93 / 2.46  6/6 (scores 13.5-15.6)   6/6 (8.0-9.4)
+    6            soft   40.3    2.61 / 2.02  6/6 (14.5-16.6)          6/6 (9.3-11.7)
+    3            soft   43.4    1.93 / 1.68  6/6 (14.2-15.5)          2/6 at 3 (hence 6 at 256 px)
+    1.5 (chosen) soft   46.4    1.52 / 1.49  6/6 (8.2-10.3)           6/6 at 6 (8.5-12.0)
+    1.0          soft   48.1    see docs     6/6 (6.5-8.4, decoding starts at 5.5: too close)
+    texture only soft   -       0.94 / -     0/6 (per-bit SNR 0-0.3)
+
+Tried and dropped: putting the energy only where texture masks it (amplitude following the local standard
+deviation, none in plain areas) leaves plain areas at the renderer's own floor, but a blind reader sees
+the picture's texture as noise 10-20 times the mark's (per-bit SNR 0.1-0.3 against >= 1.2 needed), and
+cancelling that texture at embedding (informed embedding, per chip) would need changes as large as the
+texture itself. A carrier whose sign changes from frame to frame would average out for the eye and not
+for a reader that knows the signs, but x264 at crf 28-32 codes a still background once and then skips it,
+so such a mark freezes into whatever the key frame held. docs/provenance.md has the details.
 
 Payload (64 bits): marker (4) | talkinghead version (12) | video id (32) | CRC-16 (16). It is coded with
 a rate-1/3 convolutional code (constraint length 9; 216 coded bits) and each coded bit is spread over 4-5
