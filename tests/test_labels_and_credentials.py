@@ -131,3 +131,25 @@ def test_render_works_without_a_writable_config_folder(tmp_path: Path, silence_w
     assert out.is_file() and not read_manifest(out).present
     c2pa_notes = [note for note in notes if "C2PA" in note]
     assert len(c2pa_notes) == 1 and "\n" not in c2pa_notes[0] and str(home) in c2pa_notes[0], notes
+
+
+def test_verify_finds_a_label_in_any_language_size_scale_and_corner() -> None:
+    """The label finding, on frames made like renders (the portrait, the label, lossy compression)."""
+    import cv2
+
+    from talkinghead.provenance.verify import _label_finding
+
+    photo = cv2.cvtColor(cv2.imread(str(DEMO_PORTRAIT)), cv2.COLOR_BGR2RGB)
+    cases = [(128, 0.5, "top-left", "Généré par IA"), (128, 4.0, "bottom-right", "KI-generiert"),
+             (512, 1.0, "top-right", "Создано ИИ"), (2048, 0.5, "bottom-left", "KI-generiert"),
+             (2048, 4.0, "top-left", "Généré par IA"), (512, 2.0, "bottom-left", "AI-generated")]
+    for size, scale, position, text in cases:
+        frame = VisibleLabel(size, text, position, scale).apply(cv2.resize(photo, (size, size)))
+        frame = cv2.imdecode(cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 75])[1], cv2.IMREAD_UNCHANGED)
+        tags = {"talkinghead_label": text, "talkinghead_label_position": position,
+                "talkinghead_label_scale": f"{scale:g}"}
+        finding = _label_finding(frame, tags)
+        assert finding.found and text in finding.detail, (size, scale, position, finding)
+        assert not _label_finding(cv2.resize(photo, (size, size)), tags).found
+    default = VisibleLabel(512, position="top-left", scale=2.0).apply(cv2.resize(photo, (512, 512)))
+    assert _label_finding(default, {}).found  # no tags: the default text, searched at the usual scales
