@@ -70,7 +70,8 @@ class Controls:
     )
     motion_scale: float = _opt(1.0, "how lively the head moves: 0 keeps it still, 2 doubles the motion (0-3)")
     label: bool = _opt(True, "draw the visible 'AI-generated' label (the watermark and metadata are always added)")
-    label_text: str = _opt("AI-generated", "text of the visible label")
+    label_text: str = _opt("AI-generated", "text of the visible label, in any language the label font draws "
+                                              "(Latin, Greek, Cyrillic, Armenian, Georgian, Hebrew, Arabic)")
     label_position: str = _opt("bottom-right", "corner of the visible label: top-left, top-right, bottom-left "
                                "or bottom-right")
     label_scale: float = _opt(1.0, "size of the visible label relative to the default (0.5-4)")
@@ -116,9 +117,11 @@ class Controls:
         if self.label_position not in LABEL_POSITIONS:
             raise TalkingHeadError(f"--label-position must be one of {', '.join(LABEL_POSITIONS)}, "
                                    f"got {self.label_position!r}")
-        text = self.label_text
-        if not isinstance(text, str) or not text.strip() or len(text) > 60 or not text.isascii():
-            raise TalkingHeadError(f"--label-text must be 1-60 ASCII characters, got {text!r}")
+        from talkinghead.provenance.label import label_text_problem  # here: the label module imports this one
+
+        problem = label_text_problem(self.label_text)
+        if problem:
+            raise TalkingHeadError(f"--label-text {problem}, got {self.label_text!r}")
         _check_range("--max-audio-seconds", self.max_audio_seconds, 1.0, 24 * 3600.0)
         if self.transcript is not None and self.transcript_file is not None:
             raise TalkingHeadError("give --transcript or --transcript-file, not both")

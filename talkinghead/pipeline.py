@@ -27,7 +27,7 @@ from talkinghead.motion.expression import load_emotion_schedule
 from talkinghead.motion.track_file import read_motion_track, write_motion_track
 from talkinghead.progress import ANALYSING, ENCODING, READING, RENDERING
 from talkinghead.provenance import FrameMarker, new_video_id, video_id_for, video_metadata
-from talkinghead.provenance.credentials import NOT_CONFIGURED, sign_video, signing_config
+from talkinghead.provenance.credentials import sign_video, signing_config
 from talkinghead.python_api import speaks_python, with_options_help
 from talkinghead.render import Renderer
 from talkinghead.sidecars import captions_for, check_sidecars, write_sidecars
@@ -165,7 +165,7 @@ def render_file(portrait: Portrait, audio: str | Path | None, out: str | Path, *
     controls = Controls.from_options(options)
     path = check_output_path(out, overwrite)
     check_sidecars(path, controls, overwrite)
-    signing = signing_config()  # a half-configured signer is refused before any slow work
+    signing = signing_config()  # a half-configured signer is refused before any slow work; made on first use
     if stage:
         stage(READING)
     prepared = prepare(portrait, audio, controls, stage)
@@ -180,17 +180,17 @@ def render_file(portrait: Portrait, audio: str | Path | None, out: str | Path, *
     frame_size = (prepared.rig.width, prepared.rig.height)
     soft_captions = prepared.captions if controls.embed_captions else None
     with Mp4Writer(path, frame_size, controls.fps, speech.original, speech.original_rate,
-                   video_metadata(video_id), captions=soft_captions, language=controls.language) as writer:
+                   video_metadata(video_id, controls), captions=soft_captions, language=controls.language) as writer:
         for index, frame in enumerate(read_ahead(iter_frames(prepared)), start=1):
             writer.write(frame)
             if progress:
                 progress(index, total)
         if stage:
             stage(ENCODING)
-    if signing:
-        sign_video(path, video_id, signing)
-    elif notify:
-        notify(NOT_CONFIGURED)
+    if signing.config:
+        sign_video(path, video_id, signing.config)
+    elif notify and signing.note:
+        notify(signing.note)
     sidecars, notes = write_sidecars(path, controls, speech, prepared.track, prepared.captions,
                                      "" if audio is None else str(audio))
     for message in notes:

@@ -73,10 +73,15 @@ def test_code_corrects_noisy_bits_and_rejects_noise() -> None:
 
 
 def test_watermark_is_invisible_by_psnr(portrait_frames) -> None:
+    """46 dB at 512 px (plain areas stay clean), 40 dB at 256 px (fine chips, which small copies need)."""
     original = portrait_frames[0].astype(np.float64)
     marked = _marked(portrait_frames[:1])[0].astype(np.float64)
     psnr = 10 * np.log10(255**2 / np.mean((marked - original) ** 2))
-    assert 40.0 <= psnr < 45.0  # invisible, yet as strong as the budget allows
+    assert 45.5 <= psnr < 47.5, psnr
+    small = cv2.resize(portrait_frames[0], (256, 256), interpolation=cv2.INTER_AREA)
+    marked_small = Watermark(VIDEO_ID, 256, 256).apply(small.copy())
+    psnr_small = 10 * np.log10(255**2 / np.mean((marked_small.astype(np.float64) - small) ** 2))
+    assert 39.5 <= psnr_small < 41.5, psnr_small
 
 
 def _half(frame: np.ndarray) -> np.ndarray:
@@ -121,13 +126,28 @@ def _x264(frames: list[np.ndarray], crf: int) -> list[np.ndarray]:
     return [p.to_ndarray(format="rgb24") for p in pictures]
 
 
-def test_watermark_survives_downscale_then_heavy_reencode(portrait_frames) -> None:
+@pytest.fixture(scope="module")
+def one_second() -> list[np.ndarray]:
+    """25 frames (one second) of the bundled portrait as renders are: a still background, a head that moves."""
+    image = cv2.cvtColor(cv2.imread(str(DEMO_PORTRAIT)), cv2.COLOR_BGR2RGB)
+    frames = []
+    for index in range(25):
+        frame = image.copy()
+        shift = (round(3 * np.sin(index / 7)), round(6 * np.sin(index / 5)))
+        frame[60:300, 140:360] = np.roll(image[60:300, 140:360], shift, axis=(0, 1))
+        frames.append(frame)
+    return frames
+
+
+def test_watermark_survives_downscale_then_heavy_reencode(one_second) -> None:
     """The hardest ordinary handling: half size, then x264 at a low quality (the benchmark uses crf 32 on
-    5 s clips; eight frames of a still photo give less to average, so crf 30 here)."""
-    frames = _x264([_half(f) for f in _marked(portrait_frames)], crf=30)
+    10 s renders, where x264 spends more on a still background the longer it stays; one second gives less, so
+    crf 30 here). The mark carries a quarter of its former energy at 512 px (so that plain areas stay clean):
+    it needs a second of video here, not eight frames of a photo."""
+    frames = _x264([_half(f) for f in _marked(one_second)], crf=30)
     reading = read_frames(frames)
     assert reading.payload is not None and reading.payload.video_id == VIDEO_ID, reading
-    assert read_frames(_x264([_half(f) for f in portrait_frames], crf=30)).payload is None
+    assert read_frames(_x264([_half(f) for f in one_second], crf=30)).payload is None
 
 
 @pytest.mark.parametrize("size", [256, 384, 1024])
@@ -168,7 +188,7 @@ def test_label_size_follows_scale() -> None:
 
 
 @pytest.mark.parametrize("options", [{"label_position": "middle"}, {"label_scale": 9.0}, {"label_text": ""},
-                                     {"label_text": "KI-generiert ✓"}])
+                                     {"label_text": "由人工智能生成"}, {"label_text": "AI\tgenerated"}])
 def test_bad_label_options_are_refused(options: dict) -> None:
     with pytest.raises(TalkingHeadError):
         Controls(**options)

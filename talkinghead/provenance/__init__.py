@@ -58,15 +58,21 @@ class FrameMarker:
         return self.watermark.apply(self.label.apply(frame) if self.label else frame)
 
 
-def video_metadata(video_id: str) -> dict[str, str]:
-    """MP4 tags that state the video is AI-generated, by which tool and version, and its id."""
+def video_metadata(video_id: str, controls: Any = None) -> dict[str, str]:
+    """MP4 tags that state the video is AI-generated, by which tool and version, and its id; and the visible
+    label's text, corner and scale when ``controls`` draw one (so that `verify` can find a label in any
+    language)."""
     note = f"AI-generated video made by {GENERATOR} {__version__}; id {video_id}"
-    return {
+    tags = {
         "comment": note,
         "description": note,
         "synthetic": "true",
         "talkinghead_id": video_id,
     }
+    if controls is not None and controls.label:
+        tags.update(talkinghead_label=controls.label_text, talkinghead_label_position=controls.label_position,
+                    talkinghead_label_scale=f"{controls.label_scale:g}")
+    return tags
 
 
 __all__ = ["DEFAULT_TEXT", "FrameMarker", "VisibleLabel", "Watermark", "new_video_id", "video_id_for", "video_metadata"]

@@ -18,12 +18,15 @@ import numpy as np
 from talkinghead.errors import TalkingHeadError
 from talkinghead.face.image import MIN_SIDE, check_pixel_budget, image_size
 from talkinghead.input_files import check_regular_file
-from talkinghead.provenance.credentials import read_manifest
-from talkinghead.provenance.label import DEFAULT_TEXT, VisibleLabel
+from talkinghead.provenance.credentials import ManifestFinding, read_manifest
+from talkinghead.provenance.label import DEFAULT_TEXT, POSITIONS, VisibleLabel
 from talkinghead.provenance.media import Media, open_media
 from talkinghead.provenance.watermark import SYNC_THRESHOLD, Accumulator, Reading
 
-LABEL_MATCH = 0.6  # normalised template correlation above which the default label counts as seen
+LABEL_MATCH = 0.6  # normalised template correlation above which the label counts as seen
+LABEL_SCALES = (1.0, 0.5, 0.75, 1.5, 2.0, 3.0, 4.0)  # scales tried when the file's tags do not give the label
+LABEL_TAG = "talkinghead_label"  # the MP4 tags that `video_metadata` writes for the label
+LABEL_POSITION_TAG, LABEL_SCALE_TAG = "talkinghead_label_position", "talkinghead_label_scale"
 
 
 @dataclass
@@ -75,10 +78,8 @@ def verify(path: str | Path) -> Report:
     if not media.is_image:
         report.findings.append(_metadata_finding(media.tags, report.video_id))
         report.video_id = report.video_id or media.tags.get("talkinghead_id")
-    manifest = read_manifest(media.path)
-    report.findings.append(Finding("manifest", manifest.by_talkinghead, 1.0 if manifest.by_talkinghead else 0.0,
-                                   manifest.detail))
-    report.findings.append(_label_finding(np.mean(label_frames, axis=0).astype(np.uint8)))
+    report.findings.append(_manifest_finding(read_manifest(media.path), report.video_id))
+    report.findings.append(_label_finding(np.mean(label_frames, axis=0).astype(np.uint8), media.tags))
     return report
 
 
@@ -118,6 +119,19 @@ def _watermark_finding(reading: Reading) -> Finding:
     return Finding("watermark", False, 0.0, f"none found ({reading.frames} frames read)")
 
 
+def _manifest_finding(manifest: ManifestFinding, watermark_id: str | None) -> Finding:
+    """The C2PA manifest, apart from the watermark: who signed it, trusted or not, and its video id."""
+    detail = manifest.detail
+    if manifest.video_id:
+        detail += f"; id {manifest.video_id}"
+        if watermark_id and watermark_id != manifest.video_id:
+            detail += f", which differs from the watermark's {watermark_id}"
+            return Finding("manifest", manifest.by_talkinghead, 0.5 if manifest.by_talkinghead else 0.0, detail)
+        if watermark_id:
+            detail += " (matches the watermark)"
+    return Finding("manifest", manifest.by_talkinghead, 1.0 if manifest.by_talkinghead else 0.0, detail)
+
+
 def _metadata_finding(tags: dict[str, str], watermark_id: str | None) -> Finding:
     video_id = tags.get("talkinghead_id")
     says_ai = tags.get("synthetic") == "true" or "AI-generated" in tags.get("comment", "")
@@ -129,18 +143,41 @@ def _metadata_finding(tags: dict[str, str], watermark_id: str | None) -> Finding
     return Finding("metadata", True, 0.9, detail + (" (matches the watermark)" if watermark_id else ""))
 
 
-def _label_finding(frame: np.ndarray) -> Finding:
-    """Look for the default label, at the frame's own size, in the four corners."""
-    height, width = frame.shape[:2]
+def _label_finding(frame: np.ndarray, tags: dict[str, str]) -> Finding:
+    """Look for the visible label in the four corners, at the frame's own size.
+
+    The text, corner and scale come from the file's tags when it has them (any language); otherwise the
+    default text is looked for at the usual scales in every corner.
+    """
     gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    template = cv2.cvtColor(VisibleLabel(width).colour.astype(np.uint8), cv2.COLOR_RGB2GRAY).astype(np.float32)
-    th, tw = template.shape
+    tagged = tags.get(LABEL_TAG)
+    text = tagged or DEFAULT_TEXT
+    positions = [tags[LABEL_POSITION_TAG]] if tagged and tags.get(LABEL_POSITION_TAG) in POSITIONS else POSITIONS
+    try:
+        scales = [float(tags[LABEL_SCALE_TAG])] if tagged else list(LABEL_SCALES)
+    except (KeyError, ValueError):
+        scales = list(LABEL_SCALES)
     best = 0.0
-    strip = max(th * 3, height // 6)
-    for region in (gray[:strip], gray[height - strip :]):
-        if region.shape[0] >= th and region.shape[1] >= tw:
-            best = max(best, float(cv2.matchTemplate(region, template, cv2.TM_CCOEFF_NORMED).max()))
+    for position in positions:
+        for scale in scales:
+            try:
+                best = max(best, _label_match(gray, VisibleLabel(gray.shape[::-1], text, position, scale)))
+            except ValueError:  # a tag the font cannot draw: nothing to look for
+                continue
     if best >= LABEL_MATCH:
-        return Finding("label", True, round(best, 3), f"visible '{DEFAULT_TEXT}' label seen (match {best:.2f})")
-    return Finding("label", False, 0.0, f"default '{DEFAULT_TEXT}' label not seen (best match {best:.2f}; "
-                   "custom or rescaled labels are not recognised)")
+        return Finding("label", True, round(best, 3), f"visible label {text!r} seen (match {best:.2f})")
+    return Finding("label", False, 0.0, f"visible label {text!r} not seen (best match {best:.2f}; rescaled labels "
+                   "and custom labels without their tags are not recognised)")
+
+
+def _label_match(gray: np.ndarray, label: VisibleLabel) -> float:
+    """Normalised correlation of ``label`` (drawn on mid grey) with the frame near where it would be."""
+    template = cv2.cvtColor(label.apply(np.full((*gray.shape, 3), 128, np.uint8)), cv2.COLOR_RGB2GRAY)
+    height, width = label.alpha.shape[:2]
+    template = template[label.y0 : label.y0 + height, label.x0 : label.x0 + width].astype(np.float32)
+    slack = max(4, height // 4)
+    top, left = max(0, label.y0 - slack), max(0, label.x0 - slack)
+    region = gray[top : label.y0 + height + slack, left : label.x0 + width + slack]
+    if region.shape[0] < height or region.shape[1] < width or template.std() == 0:
+        return 0.0
+    return float(cv2.matchTemplate(region, template, cv2.TM_CCOEFF_NORMED).max())

@@ -2,12 +2,38 @@
 
 Why this design. Crops and rescales move the pixel grid under a mark, and re-encoding wipes fine detail.
 So the mark is one 32x32-chip tile repeated over the frame (2 tiles across, whatever the size: 8-pixel
-chips at 512x512, which lie on the 8x8 and 4x4 transform blocks of H.264 at full and half size), added
-to R, G and B alike (luma only; chroma subsampling cannot touch it) as whole levels, larger where the
-first frame is smooth (there a reader sees the mark rather than picture detail, and an encoder's adaptive
-quantiser is finest), scaled to a mean square of 6 (PSNR >= 40.3 dB). Smaller chips do not survive
-"x264 crf 32 after a 50% downscale" (a 4-pixel chip becomes 2 pixels, which crf 32 quantises away); larger
-ones leave too few chips for the payload.
+chips at 512x512), added to R, G and B alike (luma only; chroma subsampling cannot touch it) as whole
+levels, larger where the first frame is smooth (there a reader sees the mark rather than picture detail,
+and an encoder's adaptive quantiser is finest). Smaller chips do not survive "x264 crf 32 after a 50%
+downscale" (a 4-pixel chip becomes 2 pixels, which crf 32 quantises away); larger ones leave too few chips
+for the payload.
+
+What the eye sees, and the trade-off. Each chip is a soft bump (the +/-1 chip blurred by a Gaussian of a
+quarter chip), so there are no block edges: hard 8-pixel squares read as a JPEG-like mosaic on plain
+backgrounds, soft bumps as a faint mottle, and they read better after "crf 32 + 50% downscale" too. From
+512 px up the mark has a mean square of 1.5 (PSNR 46.4 dB), a quarter of the former 6; renders of 256 px
+and less keep 6 (PSNR 40.3 dB), since halving them leaves 2-pixel chips that only a strong mark survives
+(`mean_square`). The reader averages every frame, and x264 spends more bits on a still background the
+longer it stays, so a long clip reads well at this strength; one second of video still reads after
+"half size + crf 30". Measured (benchmarks/watermark.py on 6 clips per point, 512 px; visibility: excess
+fine detail on plain areas by ../shared/tools/wm_visibility.py, bundled portrait / Obama dev portrait;
+the renderer alone, with no mark, scores 0.95 / 1.26 there):
+
+    mean square  chips  PSNR    visibility   crf 32 + 50% downscale   256 px halved + crf 30
+    6            hard   40.3    2.93 / 2.46  6/6 (scores 13.5-15.6)   6/6 (8.0-9.4)
+    6            soft   40.3    2.61 / 2.02  6/6 (14.5-16.6)          6/6 (9.3-11.7)
+    3            soft   43.4    1.93 / 1.68  6/6 (14.2-15.5)          2/6 at 3 (hence 6 at 256 px)
+    1.5 (chosen) soft   46.4    1.52 / 1.49  6/6 (8.2-10.3)           6/6 at 6 (8.5-12.0)
+    1.0          soft   48.1    see docs     6/6 (6.5-8.4, decoding starts at 5.5: too close)
+    texture only soft   -       0.94 / -     0/6 (per-bit SNR 0-0.3)
+
+Tried and dropped: putting the energy only where texture masks it (amplitude following the local standard
+deviation, none in plain areas) leaves plain areas at the renderer's own floor, but a blind reader sees
+the picture's texture as noise 10-20 times the mark's (per-bit SNR 0.1-0.3 against >= 1.2 needed), and
+cancelling that texture at embedding (informed embedding, per chip) would need changes as large as the
+texture itself. A carrier whose sign changes from frame to frame would average out for the eye and not
+for a reader that knows the signs, but x264 at crf 28-32 codes a still background once and then skips it,
+so such a mark freezes into whatever the key frame held. docs/provenance.md has the details.
 
 Payload (64 bits): marker (4) | talkinghead version (12) | video id (32) | CRC-16 (16). It is coded with
 a rate-1/3 convolutional code (constraint length 9; 216 coded bits) and each coded bit is spread over 4-5
@@ -52,7 +78,9 @@ import scipy.fft
 
 from talkinghead import __version__
 
-MEAN_SQUARE = 6.0  # of the pattern's levels: PSNR 10*log10(255^2/6) = 40.3 dB (more where pixels saturate)
+MEAN_SQUARE_SMALL = 6.0  # of the pattern's levels at frames up to 256 px: PSNR 10*log10(255^2/6) = 40.3 dB
+MEAN_SQUARE_LARGE = 1.5  # from 512 px up: PSNR 46.4 dB (see the trade-off in the module docstring)
+CHIP_SOFTNESS = 0.25  # sigma of the Gaussian that softens each chip, in chips
 MIN_STRENGTH, MAX_STRENGTH = 0.25, 4.0  # relative level in textured / smooth areas (before scaling)
 TILES_ACROSS = 2
 CHIPS = 32
@@ -229,24 +257,41 @@ def strength_map(frame: np.ndarray) -> np.ndarray:
     return strength / np.sqrt(np.mean(strength**2))
 
 
-def frame_pattern(video_id: str, height: int, width: int, strength: np.ndarray | None = None) -> np.ndarray:
-    """The signed integer pattern for a ``height`` x ``width`` frame: the tile repeated with period
-    width / TILES_ACROSS.
+def mean_square(width: int) -> float:
+    """The pattern's mean square (grey levels squared) for frames ``width`` pixels wide.
 
-    Levels follow ``strength`` (uniform when None) with a fixed dither to whole numbers, scaled so the mean
-    square is ``MEAN_SQUARE``: as strong as a 40 dB PSNR allows, with a margin.
+    Full strength where a chip is 4 pixels or less (renders of 256 px and smaller: such fine chips are hard
+    to see, and such renders are the ones that a downscale and a re-encode reduce to 2-pixel chips), the
+    low strength that keeps plain areas clean from 8-pixel chips up (512 px and larger), in between linearly.
     """
+    chip = width / (TILES_ACROSS * CHIPS)
+    share = float(np.clip((chip - 4.0) / 4.0, 0.0, 1.0))
+    return MEAN_SQUARE_SMALL + share * (MEAN_SQUARE_LARGE - MEAN_SQUARE_SMALL)
+
+
+def soft_chips(video_id: str, height: int, width: int) -> np.ndarray:
+    """The tile repeated with period width / TILES_ACROSS, each chip a soft bump (the +/-1 chips blurred by a
+    Gaussian of ``CHIP_SOFTNESS`` chips, mean square 1): no edges, so no grid of squares to see."""
     period = width / TILES_ACROSS
     rows = (np.arange(height) % period * CHIPS / period).astype(int)
     cols = (np.arange(width) % period * CHIPS / period).astype(int)
     signs = chip_tile(video_id)[rows[:, None], cols[None, :]]
+    soft = cv2.GaussianBlur(signs, (0, 0), CHIP_SOFTNESS * period / CHIPS)
+    return soft / np.sqrt(np.mean(soft**2))
+
+
+def frame_pattern(video_id: str, height: int, width: int, strength: np.ndarray | None = None) -> np.ndarray:
+    """The signed integer pattern for a ``height`` x ``width`` frame: soft chips times ``strength`` (uniform
+    when None), with a fixed dither to whole levels, scaled to the mean square of `mean_square`."""
+    carrier = soft_chips(video_id, height, width)
+    wave = np.abs(carrier) * (np.ones((height, width), np.float32) if strength is None else strength)
     dither = np.random.default_rng(PATTERN_SEED + 1).random((height, width), np.float32)
-    strength = np.ones((height, width), np.float32) if strength is None else strength
-    gain = np.sqrt(MEAN_SQUARE)
+    target = mean_square(width)
+    gain = np.sqrt(target / max(float(np.mean(wave**2)), 1e-6))
     for _ in range(3):  # rounding changes the mean square a little: correct the gain twice
-        levels = np.floor(strength * gain + dither)
-        gain *= np.sqrt(MEAN_SQUARE / max(float(np.mean(levels**2)), 1e-6))
-    return signs * levels
+        levels = np.floor(wave * gain + dither)
+        gain *= np.sqrt(target / max(float(np.mean(levels**2)), 1e-6))
+    return np.sign(carrier) * levels
 
 
 class Watermark:
