@@ -20,6 +20,25 @@ from talkinghead.render.warp import MeshWarper
 PHOTO_GAP_SHARES = {"jaw_open": JAW_SHARE_OF_PHOTO_GAP, "lips_open": 1.0 - JAW_SHARE_OF_PHOTO_GAP}
 TEETH_UPPER_LIP = list(topo.LIPS_INNER_UPPER[1:-1])
 TEETH_LOWER_LIP = list(topo.LIPS_INNER_LOWER[1:-1])
+SEAL_BELOW = 0.1  # lips_open under which the lips press together over a slightly open jaw
+OUTER_LOWER_LIP_SEAL = 0.5  # share of the jaw's drop the lower lip's outer edge keeps back (the lip stretches)
+
+
+def lip_seal(lips_open: float) -> float:
+    """1 when the lips are commanded shut, 0 from ``SEAL_BELOW`` up, smooth between."""
+    t = min(max(lips_open / SEAL_BELOW, 0.0), 1.0)
+    return 1.0 - t * t * (3.0 - 2.0 * t)
+
+
+def lip_seal_field(jaw_basis: np.ndarray) -> np.ndarray:
+    """The part of the jaw's drop that sealed lips hold back: all of it at the lower lip's inner edge and the
+    corners, half at its outer edge (so the lip stretches over the dropped jaw instead of leaving a gap)."""
+    field = np.zeros_like(jaw_basis)
+    inner = list(topo.LIPS_INNER_LOWER)
+    outer = list(topo.LIPS_OUTER_LOWER[1:-1])
+    field[inner] = jaw_basis[inner]
+    field[outer] = OUTER_LOWER_LIP_SEAL * jaw_basis[outer]
+    return field
 
 
 class Renderer:
@@ -42,6 +61,7 @@ class Renderer:
         self.pivot = np.array([oval[:, 0].mean(), oval[:, 1].mean() + 0.25 * rig.face_width,
                                oval[:, 2].mean() + 0.6 * rig.face_width])
         self.face_down = face_frame(rig.landmarks)[1]
+        self.seal_field = lip_seal_field(rig.bases["jaw_open"])
 
     def deform(self, values: dict[str, float]) -> np.ndarray:
         """Mesh vertex positions (V x 3: x, y in output pixels, depth) for one frame's channel values.
@@ -51,14 +71,16 @@ class Renderer:
         """
         rig, mesh = self.rig, self.rig.mesh
         points = self.rest.copy()
-        closing = 0.0
         for name, basis in rig.bases.items():
             photo_value = rig.neutral.get(name, 0.0)
             amount = values.get(name, 0.0) - photo_value
-            if amount < 0 and name in PHOTO_GAP_SHARES and photo_value > 0:
-                closing += PHOTO_GAP_SHARES[name] * min(-amount / photo_value, 1.0)
-            elif amount:
+            if amount > 0 or (amount < 0 and not (name in PHOTO_GAP_SHARES and photo_value > 0)):
                 points += amount * basis
+        seal = lip_seal(values.get("lips_open", 0.0))
+        jaw_drop = values.get("jaw_open", 0.0) - rig.neutral.get("jaw_open", 0.0)
+        if seal and jaw_drop > 0:
+            points -= seal * jaw_drop * self.seal_field
+        closing = self.closing(values)
         if closing:
             points += closing * rig.closing
         if len(mesh.teeth_line):
@@ -67,6 +89,19 @@ class Renderer:
         if any(values.get(name, 0.0) for name in HEAD_CHANNELS):
             shaped += pose_offsets(shaped, mesh.head_weight, self.pivot, values, (rig.width, rig.height))
         return shaped
+
+    def closing(self, values: dict[str, float]) -> float:
+        """How far (0..1) the photo's own parted lips are brought together: the jaw and the lips each close
+        their share of the photo's gap, and lips commanded shut seal the rest (0 for a closed-mouth photo)."""
+        closing = 0.0
+        for name, share in PHOTO_GAP_SHARES.items():
+            photo_value = self.rig.neutral.get(name, 0.0)
+            amount = values.get(name, 0.0) - photo_value
+            if amount < 0 and photo_value > 0:
+                closing += share * min(-amount / photo_value, 1.0)
+        if len(self.rig.mesh.teeth_line):  # a photo with its mouth open
+            closing += lip_seal(values.get("lips_open", 0.0)) * (1.0 - closing)
+        return closing
 
     def _keep_teeth_line_between_lips(self, points: np.ndarray) -> None:
         """The teeth line stays with the skull as the mouth opens, but when the lips close past it the line is
@@ -84,7 +119,7 @@ class Renderer:
         deformed = self.deform(values)
         source = self.gaze.apply(self.rig.image, values.get("gaze_yaw", 0.0), values.get("gaze_pitch", 0.0))
         frame = self.warper.warp(deformed, source)
-        self.mouth.paint(frame, deformed[:, :2], values.get("tongue_show", 0.0))
+        self.mouth.paint(frame, deformed[:, :2], values.get("tongue_show", 0.0), self.closing(values))
         return frame
 
     def frames(self, track: MotionTrack) -> Iterator[np.ndarray]:

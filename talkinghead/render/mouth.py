@@ -25,6 +25,9 @@ UPPER_TEETH_HEIGHT = 0.075  # visible upper incisors, share of face width
 LOWER_TEETH_HEIGHT = 0.04
 EXEMPLAR_TEETH_ROWS = 0.78  # the exemplar's upper-teeth part, as a share of its height
 TEETH_SHADE = 0.9  # teeth inside the mouth are in shadow
+SEAL_HALF_HEIGHT = 0.012  # closed lips of an open-mouth photo: half-height of the repainted seam, face widths
+SEAL_UPPER_SHARE = 2.2  # the seam reaches this many half-heights above the lips' meeting line
+SEAM_DARKEN, SEAM_WIDTH_PX = 0.22, 1.0  # the darker line where closed lips meet
 TEETH_WARMTH = 0.12  # share of the lip colour mixed into the teeth, so they sit in the person's light
 
 
@@ -54,8 +57,11 @@ class MouthPainter:
         self.tongue = (lip_colour * 0.75 + np.array([25.0, 0, 0])).astype(np.float32)
         self.teeth = teeth_exemplar() * (1 - TEETH_WARMTH) + TEETH_WARMTH * lip_colour.astype(np.float32)
 
-    def paint(self, frame: np.ndarray, deformed: np.ndarray, tongue_show: float = 0.0) -> None:
-        """Paint the cavity into ``frame`` in place, for the mesh vertices ``deformed`` (V x 2)."""
+    def paint(self, frame: np.ndarray, deformed: np.ndarray, tongue_show: float = 0.0, closing: float = 0.0) -> None:
+        """Paint the cavity into ``frame`` in place, for the mesh vertices ``deformed`` (V x 2); ``closing``
+        (0..1) is how far a photo's own open mouth is being shut, where the lips' seam is painted."""
+        if self.photo_teeth and closing > 0.0:
+            self._seal(frame, deformed, closing)
         strength = np.clip((self._gap(deformed) - self.rest_gap) / (FULL_DARK_AT * self.face_width), 0.0, 1.0)
         if strength <= 0.0:
             return
@@ -114,9 +120,65 @@ class MouthPainter:
         weight = (edge * corner)[..., None]
         return colour + weight * (teeth * TEETH_SHADE * brightness * corner[..., None] - colour)
 
+    def _seal(self, frame: np.ndarray, deformed: np.ndarray, closing: float) -> None:
+        """Closed lips of a photo taken with its mouth open: the squeezed strip where its teeth were (and the
+        dark corners of its smile) becomes lip, each half the colour of the lip beside it, meeting at a soft
+        darker line that follows the smooth mid-line of the lips from corner to corner."""
+        upper, lower = deformed[INNER_UPPER], deformed[INNER_LOWER]
+        corners = deformed[[OUTER_LIPS[0], topo.LIPS_OUTER_UPPER[-1]]]
+        left, right = sorted((float(corners[0, 0]), float(corners[1, 0])))
+        half = max(SEAL_HALF_HEIGHT * self.face_width, 1.5)
+        ys_all = np.concatenate([upper[:, 1], lower[:, 1]])
+        height, width = frame.shape[:2]
+        x0, x1 = max(int(np.floor(left)) - 1, 0), min(int(np.ceil(right)) + 2, width)
+        y0 = max(int(np.floor(ys_all.min() - (SEAL_UPPER_SHARE + 1) * half)) - 3, 0)
+        y1 = min(int(np.ceil(ys_all.max() + 2 * half)) + 3, height)
+        if x1 - x0 < 3 or y1 - y0 < 3:
+            return
+        xs = np.arange(x0, x1, dtype=np.float32)
+        seam = 0.5 * (_contour_at(upper, xs) + _contour_at(lower, xs))
+        ends = np.array([left, float(deformed[INNER_UPPER[0], 0]), float(deformed[INNER_UPPER[-1], 0]), right])
+        ends.sort()
+        middle = (xs > ends[1]) & (xs < ends[2])
+        seam = np.interp(xs, [ends[0], *xs[middle], ends[3]],
+                         [_corner_y(deformed, ends[0]), *seam[middle], _corner_y(deformed, ends[3])]).astype(np.float32)
+        seam = cv2.GaussianBlur(seam[None, :], (0, 0), sigmaX=max(1.0, 0.01 * self.face_width))[0]
+        region = frame[y0:y1, x0:x1].astype(np.float32)
+        rows = np.arange(y0, y1, dtype=np.float32)[:, None]
+        reach_up = SEAL_UPPER_SHARE * half  # the photo's gums and the shadow under its upper lip lie above
+        above = _sample_rows(region, seam - reach_up - 1.5 - y0)
+        below = _sample_rows(region, seam + half + 1.5 - y0)
+        offset = rows - seam[None, :]
+        mix = np.clip(np.where(offset < 0, 0.5 + 0.5 * offset / reach_up, 0.5 + 0.5 * offset / half), 0.0, 1.0)
+        lips = above[None] + mix[..., None] * (below - above)[None]
+        line = 1.0 - SEAM_DARKEN * np.exp(-((offset / SEAM_WIDTH_PX) ** 2))
+        lips *= line[..., None]
+        along = np.clip(np.minimum(xs - left, right - xs) / max(0.06 * (right - left), 1.0), 0.0, 1.0)
+        edge = np.where(offset < 0, -offset / reach_up, offset / half)
+        inside = np.clip((1.25 - edge) * 4.0, 0.0, 1.0) * (along * along * (3 - 2 * along))[None, :]
+        alpha = (inside * min(closing, 1.0) ** 2)[..., None]
+        frame[y0:y1, x0:x1] = np.clip(region + alpha * (lips - region), 0, 255).astype(np.uint8)
+
     def _gap(self, points: np.ndarray) -> float:
         """Height of the cavity at its middle, in pixels."""
         return float(np.linalg.norm(points[topo.LIP_CENTER_LOWER] - points[self.top_middle]))
+
+
+def _corner_y(deformed: np.ndarray, x: float) -> float:
+    """y of the mouth corner nearest ``x`` (outer corners)."""
+    corners = deformed[[topo.LIPS_OUTER_UPPER[0], topo.LIPS_OUTER_UPPER[-1]]]
+    return float(corners[np.argmin(np.abs(corners[:, 0] - x)), 1])
+
+
+def _sample_rows(region: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Per column, the colour at row ``ys`` (float, region coordinates), smoothed along the lip."""
+    rows = np.clip(ys, 0, region.shape[0] - 1)
+    low = np.floor(rows).astype(int)
+    high = np.minimum(low + 1, region.shape[0] - 1)
+    frac = (rows - low)[:, None]
+    cols = np.arange(region.shape[1])
+    colour = region[low, cols] * (1 - frac) + region[high, cols] * frac
+    return cv2.blur(colour[None], (5, 1))[0]
 
 
 def _contour_at(contour: np.ndarray, xs: np.ndarray) -> np.ndarray:
