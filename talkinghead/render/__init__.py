@@ -8,18 +8,21 @@ import numpy as np
 
 from talkinghead.face import FaceRig
 from talkinghead.face import topology as topo
-from talkinghead.face.bases import JAW_SHARE_OF_PHOTO_GAP, face_frame
+from talkinghead.face.bases import JAW_DROP, JAW_SHARE_OF_PHOTO_GAP, face_frame
 from talkinghead.face.mesh import TEETH_LINE_HEIGHT
 from talkinghead.motion import MotionTrack
 from talkinghead.motion.track import HEAD_CHANNELS
 from talkinghead.render.eyes import GazeShifter
-from talkinghead.render.mouth import MouthPainter
+from talkinghead.render.mouth import Bite, MouthPainter
 from talkinghead.render.pose import pose_offsets
 from talkinghead.render.warp import MeshWarper
 
 PHOTO_GAP_SHARES = {"jaw_open": JAW_SHARE_OF_PHOTO_GAP, "lips_open": 1.0 - JAW_SHARE_OF_PHOTO_GAP}
 TEETH_UPPER_LIP = list(topo.LIPS_INNER_UPPER[1:-1])
 TEETH_LOWER_LIP = list(topo.LIPS_INNER_LOWER[1:-1])
+UPPER_INNER_LIP = list(topo.LIPS_INNER_UPPER)
+UPPER_TEETH_SHOW = 0.02  # the upper incisors' edge below the resting upper lip, share of face width
+BITE_OVERLAP = 0.012  # closed, the lower incisors' edge sits this far above the upper ones' (behind them)
 SEAL_BELOW = 0.1  # lips_open under which the lips press together over a slightly open jaw
 OUTER_LOWER_LIP_SEAL = 0.5  # share of the jaw's drop the lower lip's outer edge keeps back (the lip stretches)
 
@@ -90,6 +93,23 @@ class Renderer:
             shaped += pose_offsets(shaped, mesh.head_weight, self.pivot, values, (rig.width, rig.height))
         return shaped
 
+    def _bite(self, values: dict[str, float]) -> Bite:
+        """The synthesised teeth's biting edges: the upper incisors fixed to the skull just under the resting
+        upper lip (covered by it at small openings), the lower ones carried down by the jaw."""
+        rest = self.rig.mesh.vertices[UPPER_INNER_LIP]
+        down3 = np.array([*self.face_down, 0.0])
+        width = self.rig.face_width
+        upper = rest + UPPER_TEETH_SHOW * width * down3
+        jaw = max(values.get("jaw_open", 0.0), 0.0) * JAW_DROP * width
+        lower = upper + (jaw - BITE_OVERLAP * width) * down3
+        if any(values.get(name, 0.0) for name in HEAD_CHANNELS):
+            ones = np.ones(len(upper))
+            size = (self.rig.width, self.rig.height)
+            upper = upper + pose_offsets(upper, ones, self.pivot, values, size)
+            lower = lower + pose_offsets(lower, ones, self.pivot, values, size)
+        rounding = float(np.clip(values.get("lip_pucker", 0.0), 0.0, 1.0))
+        return Bite(upper[:, :2], lower[:, :2], rounding)
+
     def closing(self, values: dict[str, float]) -> float:
         """How far (0..1) the photo's own parted lips are brought together: the jaw and the lips each close
         their share of the photo's gap, and lips commanded shut seal the rest (0 for a closed-mouth photo)."""
@@ -119,7 +139,8 @@ class Renderer:
         deformed = self.deform(values)
         source = self.gaze.apply(self.rig.image, values.get("gaze_yaw", 0.0), values.get("gaze_pitch", 0.0))
         frame = self.warper.warp(deformed, source)
-        self.mouth.paint(frame, deformed[:, :2], values.get("tongue_show", 0.0), self.closing(values))
+        self.mouth.paint(frame, deformed[:, :2], values.get("tongue_show", 0.0), self.closing(values),
+                         self._bite(values))
         return frame
 
     def frames(self, track: MotionTrack) -> Iterator[np.ndarray]:

@@ -9,6 +9,7 @@ a feathered edge. Everything happens in the small box around the mouth.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 
 import cv2
@@ -23,12 +24,65 @@ INNER_LOWER = list(topo.LIPS_INNER_LOWER)
 FULL_DARK_AT = 0.03  # extra opening (share of face width) at which the cavity is fully painted
 UPPER_TEETH_HEIGHT = 0.075  # visible upper incisors, share of face width
 LOWER_TEETH_HEIGHT = 0.04
+CROWN_HEIGHT = 0.06  # an upper incisor's crown, share of face width (lower ones: LOWER_CROWN_SHARE of it)
+LOWER_CROWN_SHARE = 0.8
+LOWER_ARCH_SHARE = 0.8  # the lower teeth's arch is narrower than the upper one
 EXEMPLAR_TEETH_ROWS = 0.78  # the exemplar's upper-teeth part, as a share of its height
 TEETH_SHADE = 0.9  # teeth inside the mouth are in shadow
+TEETH_VS_EYE_WHITES = 0.95  # the brightest teeth, lit, as a share of the photo's eye whites
+ROUND_TEETH_SHADE = 0.55  # rounded lips push forward: the teeth behind them are in deeper shade
 SEAL_HALF_HEIGHT = 0.012  # closed lips of an open-mouth photo: half-height of the repainted seam, face widths
 SEAL_UPPER_SHARE = 2.2  # the seam reaches this many half-heights above the lips' meeting line
 SEAM_DARKEN, SEAM_WIDTH_PX = 0.22, 1.0  # the darker line where closed lips meet
-TEETH_WARMTH = 0.12  # share of the lip colour mixed into the teeth, so they sit in the person's light
+TEETH_WARMTH = 0.3  # share of the lip's hue in the teeth's, so they sit in the person's light
+IVORY = np.array([1.0, 0.95, 0.84], np.float32)  # the hue of real teeth (not paper white)
+LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+
+
+def _teeth_for(image: np.ndarray, rest: np.ndarray, lip_colour: np.ndarray, face_width: float) -> np.ndarray:
+    """The exemplar made this person's: their light (a share of their lip colour), never brighter than their
+    eye whites, as soft as the photo at the size it is drawn, with the photo's own grain (fixed to the teeth,
+    so it moves with them and never flickers)."""
+    exemplar = teeth_exemplar()
+    luminance = exemplar @ np.array([0.299, 0.587, 0.114], np.float32)
+    lip = lip_colour.astype(np.float32)
+    tint = (1 - TEETH_WARMTH) * IVORY + TEETH_WARMTH * lip / max(float(lip @ LUMA), 1.0)
+    teeth = luminance[..., None] * (tint / float(tint @ LUMA))[None, None, :]
+    ceiling = TEETH_VS_EYE_WHITES * eye_white_level(image, rest) / TEETH_SHADE
+    teeth *= min(1.0, ceiling / max(float(np.percentile(luminance, 95)), 1.0))
+    drawn_width = 0.45 * face_width  # about the width of a smile's teeth in the frame
+    scale = teeth.shape[1] / max(drawn_width, 1.0)  # texture pixels per frame pixel
+    teeth = cv2.GaussianBlur(teeth, (0, 0), sigmaX=max(0.6 * scale, 0.3))
+    grain = photo_grain(image, rest)
+    noise = np.random.default_rng(7).normal(0.0, 1.0, teeth.shape[:2]).astype(np.float32)[..., None]
+    return np.clip(teeth + grain * noise, 0, 255).astype(np.float32)
+
+
+def eye_white_level(image: np.ndarray, rest: np.ndarray) -> float:
+    """95th-percentile luminance inside the photo's eye openings (its whites), 200 if none can be read."""
+    mask = np.zeros(image.shape[:2], np.uint8)
+    for upper, lower in ((topo.EYE_LEFT_UPPER, topo.EYE_LEFT_LOWER), (topo.EYE_RIGHT_UPPER, topo.EYE_RIGHT_LOWER)):
+        outline = rest[list(upper) + list(lower[::-1])]
+        cv2.fillPoly(mask, [np.round(outline).astype(np.int32)], 1)
+    if mask.sum() < 10:
+        return 200.0
+    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    return float(np.percentile(gray[mask > 0], 95))
+
+
+def photo_grain(image: np.ndarray, rest: np.ndarray) -> float:
+    """The photo's pixel noise (grey levels, robust): the median absolute fine detail on the cheeks."""
+    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    detail = np.abs(gray - cv2.GaussianBlur(gray, (0, 0), 1.0))
+    points = rest[[topo.CHEEK_LEFT, topo.CHEEK_RIGHT]]
+    centre = rest[[topo.LIP_CENTER_UPPER]].mean(axis=0)
+    values = []
+    for point in points:
+        x, y = np.round(0.6 * point + 0.4 * centre).astype(int)
+        patch = detail[max(y - 6, 0): y + 6, max(x - 6, 0): x + 6]
+        if patch.size:
+            values.append(float(np.median(patch)))
+    return 1.25 * float(np.median(values)) if values else 1.0
 
 
 @cache
@@ -36,6 +90,16 @@ def teeth_exemplar() -> np.ndarray:
     """The bundled real-teeth texture (RGB float32), unrolled from corner to corner of a smile."""
     image = cv2.imread(str(ASSETS / "teeth.png"), cv2.IMREAD_COLOR)
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Bite:
+    """Where synthesised teeth go in one frame: the upper incisors' biting edge (K x 2, fixed to the skull),
+    the lower incisors' (on the jaw), and how rounded the lips are (0..1)."""
+
+    upper_edge: np.ndarray
+    lower_edge: np.ndarray
+    rounding: float = 0.0
 
 
 class MouthPainter:
@@ -55,11 +119,13 @@ class MouthPainter:
         lip_colour = np.array(cv2.mean(image, mask=lips)[:3]) if lips.any() else np.array([150.0, 80, 80])
         self.throat = (lip_colour * 0.28).astype(np.float32)
         self.tongue = (lip_colour * 0.75 + np.array([25.0, 0, 0])).astype(np.float32)
-        self.teeth = teeth_exemplar() * (1 - TEETH_WARMTH) + TEETH_WARMTH * lip_colour.astype(np.float32)
+        self.teeth = _teeth_for(image, rest, lip_colour, face_width)
 
-    def paint(self, frame: np.ndarray, deformed: np.ndarray, tongue_show: float = 0.0, closing: float = 0.0) -> None:
+    def paint(self, frame: np.ndarray, deformed: np.ndarray, tongue_show: float = 0.0, closing: float = 0.0,
+              bite: Bite | None = None) -> None:
         """Paint the cavity into ``frame`` in place, for the mesh vertices ``deformed`` (V x 2); ``closing``
-        (0..1) is how far a photo's own open mouth is being shut, where the lips' seam is painted."""
+        (0..1) is how far a photo's own open mouth is being shut, where the lips' seam is painted; ``bite``
+        places the synthesised teeth (skull and jaw), when the photo has none to show."""
         if self.photo_teeth and closing > 0.0:
             self._seal(frame, deformed, closing)
         strength = np.clip((self._gap(deformed) - self.rest_gap) / (FULL_DARK_AT * self.face_width), 0.0, 1.0)
@@ -79,13 +145,45 @@ class MouthPainter:
         upper = _contour_at(deformed[INNER_UPPER], xs)
         lower = _contour_at(deformed[INNER_LOWER], xs)
         colour = self._throat(xs, ys, polygon, upper, lower, tongue_show)
-        if not self.photo_teeth:
-            colour = self._teeth(colour, deformed[INNER_UPPER], xs, ys - upper, UPPER_TEETH_HEIGHT, 1.0)
-        room = (lower - upper)[None, :] > (UPPER_TEETH_HEIGHT + 0.5 * LOWER_TEETH_HEIGHT) * self.face_width
-        lower_teeth = self._teeth(colour, deformed[INNER_LOWER], xs, lower - ys, LOWER_TEETH_HEIGHT, 0.95)
-        colour = np.where(room[..., None], lower_teeth, colour)
+        if not self.photo_teeth and bite is not None:
+            colour = self._bitten(colour, xs, ys, bite, float(np.median(lower - upper)))
+        else:
+            room = (lower - upper)[None, :] > (UPPER_TEETH_HEIGHT + 0.5 * LOWER_TEETH_HEIGHT) * self.face_width
+            lower_teeth = self._teeth(colour, deformed[INNER_LOWER], xs, lower - ys, LOWER_TEETH_HEIGHT, 0.95)
+            colour = np.where(room[..., None], lower_teeth, colour)
         region = frame[y0:y1, x0:x1].astype(np.float32)
         frame[y0:y1, x0:x1] = np.clip(region + alpha * (colour - region), 0, 255).astype(np.uint8)
+
+    def _bitten(self, colour: np.ndarray, xs: np.ndarray, ys: np.ndarray, bite: Bite, opening: float) -> np.ndarray:
+        """Upper teeth hanging from the skull's incisal edge, lower teeth standing on the jaw's, the upper in
+        front; darker when the opening is small or the lips are rounded (less light gets in)."""
+        light = 0.6 + 0.4 * min(opening / (0.06 * self.face_width), 1.0)
+        light *= 1 - (1 - ROUND_TEETH_SHADE) * bite.rounding
+        crown = CROWN_HEIGHT * self.face_width
+        lower = self._crowns(colour, xs, ys, bite.lower_edge, -1.0, LOWER_CROWN_SHARE * crown, LOWER_ARCH_SHARE,
+                             0.8 * light)
+        return self._crowns(lower, xs, ys, bite.upper_edge, 1.0, crown, 1.0, light)
+
+    def _crowns(self, colour: np.ndarray, xs: np.ndarray, ys: np.ndarray, edge: np.ndarray, up: float,
+                crown: float, arch: float, light: float) -> np.ndarray:
+        """One row of teeth from the exemplar: its biting edge along ``edge`` (K x 2), crowns reaching
+        ``crown`` pixels up (``up`` = 1) or down (-1), across an arch ``arch`` times the edge's width."""
+        edge_y = _contour_at(edge, xs)[None, :]
+        v = up * (edge_y - ys) / crown  # 0 at the biting edge, 1 at the gum
+        centre, half = float(edge[:, 0].mean()), max(arch * np.ptp(edge[:, 0]) / 2, 1.0)
+        u = np.clip(0.5 + 0.5 * (xs - centre) / half, 0.0, 1.0)
+        tex_h, tex_w = self.teeth.shape[:2]
+        edge_row = EXEMPLAR_TEETH_ROWS * (tex_h - 1)
+        map_x = np.broadcast_to(u[None, :] * (tex_w - 1), v.shape).astype(np.float32)
+        map_y = ((1.0 - np.clip(v, 0.0, 1.0)) * edge_row).astype(np.float32)
+        teeth = cv2.remap(self.teeth, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        at_edge = np.clip(v * crown + 0.5, 0.0, 1.0)  # anti-aliased biting edge
+        across = np.abs(xs - centre) / half
+        inside = np.clip((1.0 - across) * 6.0, 0.0, 1.0)[None, :]  # the arch ends behind the cheeks
+        corner = np.clip(1.0 - 0.9 * across**2, 0.25, 1.0)[None, :]
+        weight = (at_edge * (v <= 1.0) * inside)[..., None]
+        shade = (TEETH_SHADE * light * corner)[..., None]
+        return colour + weight * (teeth * shade - colour)
 
     def _throat(self, xs: np.ndarray, ys: np.ndarray, polygon: np.ndarray, upper: np.ndarray, lower: np.ndarray,
                 tongue_show: float) -> np.ndarray:
