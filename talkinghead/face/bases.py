@@ -30,6 +30,9 @@ BROW_LIFT = 0.045
 BROW_FURROW = 0.03
 CHEEK_LIFT = 0.02
 SMILE_LIFT, SMILE_SPREAD = 0.045, 0.035
+SMILE_AT_CORNER = 0.68  # share of SMILE_LIFT the smile basis gives the mouth corners themselves
+MAX_PHOTO_SMILE = 2.5
+OPEN_CORNER_LIFT = 0.2  # a relaxed open mouth's corners sit this share of its lip gap above the gap's middle
 JAW_SHARE_OF_PHOTO_GAP = 0.6  # how an open photo's lip gap splits into jaw and lips
 CLOSE_MEET = 1 / 3  # closing an open photo's mouth: where the lips meet, as a share of the gap from the top
 # How far the jaw's pull reaches past the face oval, per ring level.
@@ -46,13 +49,22 @@ def face_frame(landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
 
 
 def neutral_pose(landmarks: np.ndarray) -> dict[str, float]:
-    """The mouth channel values that describe the photo itself (0 for a closed mouth)."""
+    """The mouth channel values that describe the photo itself (0 for a closed, relaxed mouth).
+
+    ``smile`` is the photo's own smile: how far its mouth corners sit above the middle of the lips, in units
+    of the smile basis's corner lift (a relaxed closed mouth's corners are level with it; an open one's a
+    little above the middle of its gap). Drawing ``smile = 0``
+    then relaxes a grinning photo's mouth to a neutral one."""
     _, v, width = face_frame(landmarks)
     gap = max(float((landmarks[topo.LIP_CENTER_LOWER, :2] - landmarks[topo.LIP_CENTER_UPPER, :2]) @ v), 0.0)
     gap /= width
+    corners = landmarks[[topo.LIPS_OUTER_UPPER[0], topo.LIPS_OUTER_UPPER[-1]], :2]
+    middle = (landmarks[topo.LIP_CENTER_UPPER, :2] + landmarks[topo.LIP_CENTER_LOWER, :2]) / 2
+    lift = float(np.mean((middle - corners) @ v)) / width - OPEN_CORNER_LIFT * gap
     return {
         "jaw_open": JAW_SHARE_OF_PHOTO_GAP * gap / JAW_DROP,
         "lips_open": (1 - JAW_SHARE_OF_PHOTO_GAP) * gap / (LIP_PART_LOWER + LIP_PART_UPPER),
+        "smile": float(np.clip(lift / (SMILE_LIFT * SMILE_AT_CORNER), 0.0, MAX_PHOTO_SMILE)),
     }
 
 

@@ -8,8 +8,10 @@ overshoot (a lip that overshoots its closure would bounce), second order because
 acceleration stay bounded (a first-order lag still starts moving with a jump in speed). We run the system
 forward and then backward in time (a file render knows the future and a live stream has its look-ahead), so
 the result has no lag: a mouth that opens late looks dubbed. With time constant ``tau`` a full step is
-crossed in about ``6 tau`` (two passes), so the jaw (``JAW_TAU_S``) needs ~100 ms to open fully, the lips
-(``LIPS_TAU_S``) ~80 ms, as real ones do; nothing can open and shut within one 40 ms video frame.
+crossed in about ``6 tau`` (two passes), so the jaw (``JAW_TAU_S``) needs ~90 ms to open fully, the lips
+(``LIPS_TAU_S``) ~70 ms, as real ones do; nothing opens and shuts within one 40 ms video frame. (Slower
+articulators lower the correlation of the opening with the speech: these are the fastest that keep the
+opening free of single-frame flaps on the dev clips.)
 
 Bilabial closures are constraints, not targets: a smoothed /m/ of 35 ms between two open vowels would only
 half close. So after the dynamics the lips are pulled shut over each closure (`close_lips`), with a release
@@ -24,13 +26,13 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.signal import lfilter, lfilter_zi
 
-JAW_TAU_S = 0.025
-LIPS_TAU_S = 0.018
-SHAPE_TAU_S = 0.025  # width, rounding and the other lip shapes: slower muscles, smaller moves
+JAW_TAU_S = 0.015
+LIPS_TAU_S = 0.012
+SHAPE_TAU_S = 0.02  # width, rounding and the other lip shapes: slower muscles, smaller moves
 TAU_S = {"jaw_open": JAW_TAU_S, "lips_open": LIPS_TAU_S}
-RELEASE_S = 0.07  # lips part from (and come to) a closure over about this long
-JAW_AT_CLOSURE = 0.15  # the jaw may stay this open under sealed lips
-JAW_RELEASE_S = 0.1
+RELEASE_S = 0.04  # lips part from (and come to) a closure over about this long (a stop releases fast)
+JAW_AT_CLOSURE = 0.2  # the jaw may stay this open under sealed lips
+JAW_RELEASE_S = 0.08
 LONG_CLOSURE_S = 0.06  # a closure at least this long shows on at least two frames at 25 fps
 STEP_S = 0.005  # the dynamics run on this fine time grid, then are sampled at the video frames
 

@@ -2,7 +2,10 @@
 
 An emotion is a small set of offsets (`Emotion`): smile (negative pulls the mouth corners down), cheek
 raise, brow raise and furrow, plus how energetic the head is, where it rests (looking down when sad) and
-how often the eyes blink. ``intensity`` scales the step from neutral. An emotion schedule changes the
+how often the eyes blink. Expressions are absolute, like the mouth: ``neutral`` (the default) is a relaxed
+face even when the photo grins (its smile is released while it speaks, so its lips can close over its teeth),
+``happy`` and ``sad`` are the same smile on every photo, and ``photo`` keeps the photo's own expression.
+``intensity`` scales the step from neutral. An emotion schedule changes the
 emotion over time with a short cross-fade, so the face never snaps.
 """
 
@@ -36,6 +39,7 @@ class Emotion:
     head_energy: float = 1.0   # multiplies head motion
     head_pitch: float = 0.0    # resting head pitch, degrees (+ looks down)
     blink_rate: float = 1.0    # multiplies the blink rate
+    photo_expression: float = 0.0  # share of the photo's own smile kept (0: released to a relaxed mouth)
 
 
 EMOTIONS: dict[str, Emotion] = {
@@ -47,6 +51,7 @@ EMOTIONS: dict[str, Emotion] = {
                      blink_rate=1.1),
     "surprised": Emotion(smile=0.05, brow_raise=1.0, head_energy=1.1, head_pitch=-3.5, blink_rate=0.7),
     "calm": Emotion(smile=0.25, cheek_raise=0.15, head_energy=0.6, blink_rate=0.85),
+    "photo": Emotion(photo_expression=1.0),
 }
 
 
@@ -119,4 +124,5 @@ def expression_channels(prosody: Prosody, rng: np.random.Generator, fps: float, 
         "cheek_raise": np.clip(emotion.cheek_raise * alive, 0.0, 1.0),
         "brow_raise": np.clip(emotion.brow_raise * alive + emphasis * (0.5 + 0.5 * speaking), 0.0, 1.0),
         "brow_furrow": np.clip(emotion.brow_furrow * alive, 0.0, 1.0),
+        "photo_expression": np.clip(emotion.photo_expression, 0.0, 2.0).astype(np.float32),
     }

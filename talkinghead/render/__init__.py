@@ -59,7 +59,7 @@ class Renderer:
         self.rest = mesh.vertices[:, :2]
         self.warper = MeshWarper(rig.image, self.rest, mesh.triangles)
         self.gaze = GazeShifter(rig.image, rig.landmarks)
-        self.mouth = MouthPainter(rig.image, self.rest, mesh.teeth_line, rig.face_width)
+        self.mouth = MouthPainter(rig.image, self.rest, mesh.teeth_line, rig.face_width, face_frame(rig.landmarks)[1])
         oval = rig.landmarks[list(topo.FACE_OVAL)]
         self.pivot = np.array([oval[:, 0].mean(), oval[:, 1].mean() + 0.25 * rig.face_width,
                                oval[:, 2].mean() + 0.6 * rig.face_width])
@@ -74,6 +74,7 @@ class Renderer:
         """
         rig, mesh = self.rig, self.rig.mesh
         points = self.rest.copy()
+        values = self.with_photo_expression(values)
         for name, basis in rig.bases.items():
             photo_value = rig.neutral.get(name, 0.0)
             amount = values.get(name, 0.0) - photo_value
@@ -92,6 +93,13 @@ class Renderer:
         if any(values.get(name, 0.0) for name in HEAD_CHANNELS):
             shaped += pose_offsets(shaped, mesh.head_weight, self.pivot, values, (rig.width, rig.height))
         return shaped
+
+    def with_photo_expression(self, values: dict[str, float]) -> dict[str, float]:
+        """``values`` with the share ``photo_expression`` of the photo's own smile added to ``smile``."""
+        keep = values.get("photo_expression", 0.0)
+        if not keep:
+            return values
+        return {**values, "smile": values.get("smile", 0.0) + keep * self.rig.neutral.get("smile", 0.0)}
 
     def _bite(self, values: dict[str, float]) -> Bite:
         """The synthesised teeth's biting edges: the upper incisors fixed to the skull just under the resting

@@ -26,6 +26,7 @@ UPPER_TEETH_HEIGHT = 0.075  # visible upper incisors, share of face width
 LOWER_TEETH_HEIGHT = 0.04
 CROWN_HEIGHT = 0.06  # an upper incisor's crown, share of face width (lower ones: LOWER_CROWN_SHARE of it)
 LOWER_CROWN_SHARE = 0.8
+LOWER_TEETH_SHOW = 0.015  # at most this much of the lower teeth shows above the lower lip (face widths)
 LOWER_ARCH_SHARE = 0.8  # the lower teeth's arch is narrower than the upper one
 EXEMPLAR_TEETH_ROWS = 0.78  # the exemplar's upper-teeth part, as a share of its height
 TEETH_SHADE = 0.9  # teeth inside the mouth are in shadow
@@ -105,8 +106,10 @@ class Bite:
 class MouthPainter:
     """Paints the cavity for one portrait; colours come from the person's lips, once."""
 
-    def __init__(self, image: np.ndarray, rest: np.ndarray, teeth_line: np.ndarray, face_width: float) -> None:
+    def __init__(self, image: np.ndarray, rest: np.ndarray, teeth_line: np.ndarray, face_width: float,
+                 down: np.ndarray) -> None:
         self.face_width = face_width
+        self.down = down
         self.photo_teeth = len(teeth_line) > 0
         top = teeth_line if self.photo_teeth else np.array(topo.LIPS_INNER_UPPER[1:-1])
         self.top_middle = int(top[len(top) // 2])
@@ -147,10 +150,13 @@ class MouthPainter:
         colour = self._throat(xs, ys, polygon, upper, lower, tongue_show)
         if not self.photo_teeth and bite is not None:
             colour = self._bitten(colour, xs, ys, bite, float(np.median(lower - upper)))
-        else:
-            room = (lower - upper)[None, :] > (UPPER_TEETH_HEIGHT + 0.5 * LOWER_TEETH_HEIGHT) * self.face_width
-            lower_teeth = self._teeth(colour, deformed[INNER_LOWER], xs, lower - ys, LOWER_TEETH_HEIGHT, 0.95)
-            colour = np.where(room[..., None], lower_teeth, colour)
+        elif bite is not None:  # the photo's upper teeth stay with its upper lip; lower ones rise from the jaw
+            lip = deformed[INNER_LOWER[1:-1]]
+            room = float(np.median(lower - upper)) - UPPER_TEETH_HEIGHT * self.face_width
+            edge = lip - np.clip(room, 0.0, LOWER_TEETH_SHOW * self.face_width) * self.down
+            light = 0.6 * (1 - (1 - ROUND_TEETH_SHADE) * bite.rounding)
+            colour = self._crowns(colour, xs, ys, edge, -1.0, LOWER_CROWN_SHARE * CROWN_HEIGHT * self.face_width,
+                                  LOWER_ARCH_SHARE, light)
         region = frame[y0:y1, x0:x1].astype(np.float32)
         frame[y0:y1, x0:x1] = np.clip(region + alpha * (colour - region), 0, 255).astype(np.uint8)
 
@@ -201,22 +207,6 @@ class MouthPainter:
             tip = np.clip(1.5 - inside, 0.0, 1.0)[..., None] * min(tongue_show, 1.0)
             colour = colour + tip * (self.tongue * 1.1 - colour)
         return colour
-
-    def _teeth(self, colour: np.ndarray, lip: np.ndarray, xs: np.ndarray, distance: np.ndarray, height: float,
-               brightness: float) -> np.ndarray:
-        """Teeth from the exemplar along a lip contour: ``distance`` (pixels from that lip, into the mouth)."""
-        band = height * self.face_width
-        v = distance / band
-        order = np.argsort(lip[:, 0])
-        u = np.interp(xs, lip[order, 0], np.linspace(0.0, 1.0, len(lip))[np.argsort(order)])
-        tex_h, tex_w = self.teeth.shape[:2]
-        map_x = np.broadcast_to(u[None, :] * (tex_w - 1), v.shape).astype(np.float32)
-        map_y = (np.clip(v, 0.0, 1.0) * EXEMPLAR_TEETH_ROWS * (tex_h - 1)).astype(np.float32)
-        teeth = cv2.remap(self.teeth, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        edge = np.clip((1.0 - v) * 4.0, 0.0, 1.0) * (v >= 0)
-        corner = np.clip(1.0 - 1.6 * np.abs(u - 0.5) ** 2, 0.35, 1.0)[None, :]
-        weight = (edge * corner)[..., None]
-        return colour + weight * (teeth * TEETH_SHADE * brightness * corner[..., None] - colour)
 
     def _seal(self, frame: np.ndarray, deformed: np.ndarray, closing: float) -> None:
         """Closed lips of a photo taken with its mouth open: the squeezed strip where its teeth were (and the
