@@ -87,6 +87,7 @@ class Renderer:
         closing = self.closing(values)
         if closing:
             points += closing * rig.closing
+        self._keep_lips_from_crossing(points)
         if len(mesh.teeth_line):
             self._keep_teeth_line_between_lips(points)
         shaped = np.column_stack([points, mesh.vertices[:, 2]])
@@ -130,6 +131,15 @@ class Renderer:
         if len(self.rig.mesh.teeth_line):  # a photo with its mouth open
             closing += lip_seal(values.get("lips_open", 0.0)) * (1.0 - closing)
         return closing
+
+    def _keep_lips_from_crossing(self, points: np.ndarray) -> None:
+        """Where closing (and a released smile bending each lip a little differently) would push an inner
+        lower-lip point above its upper partner, both meet half-way: lips press together, never pass."""
+        down = self.face_down
+        overlap = np.minimum((points[TEETH_LOWER_LIP] - points[TEETH_UPPER_LIP]) @ down, 0.0)
+        if overlap.any():
+            points[TEETH_UPPER_LIP] += 0.5 * overlap[:, None] * down
+            points[TEETH_LOWER_LIP] -= 0.5 * overlap[:, None] * down
 
     def _keep_teeth_line_between_lips(self, points: np.ndarray) -> None:
         """The teeth line stays with the skull as the mouth opens, but when the lips close past it the line is

@@ -33,8 +33,8 @@ TEETH_SHADE = 0.9  # teeth inside the mouth are in shadow
 TEETH_VS_EYE_WHITES = 0.95  # the brightest teeth, lit, as a share of the photo's eye whites
 ROUND_TEETH_SHADE = 0.55  # rounded lips push forward: the teeth behind them are in deeper shade
 SEAL_HALF_HEIGHT = 0.012  # closed lips of an open-mouth photo: half-height of the repainted seam, face widths
-SEAL_UPPER_SHARE = 2.2  # the seam reaches this many half-heights above the lips' meeting line
-SEAM_DARKEN, SEAM_WIDTH_PX = 0.22, 1.0  # the darker line where closed lips meet
+SEAL_UPPER_SHARE = 1.7  # the seam reaches this many half-heights above the lips' meeting line
+SEAM_DARKEN, SEAM_WIDTH_PX = 0.18, 1.2  # the darker line where closed lips meet
 TEETH_WARMTH = 0.3  # share of the lip's hue in the teeth's, so they sit in the person's light
 IVORY = np.array([1.0, 0.95, 0.84], np.float32)  # the hue of real teeth (not paper white)
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)
@@ -121,6 +121,7 @@ class MouthPainter:
         cv2.fillPoly(lips, [np.round(rest[inner]).astype(np.int32)], 0)
         lip_colour = np.array(cv2.mean(image, mask=lips)[:3]) if lips.any() else np.array([150.0, 80, 80])
         self.throat = (lip_colour * 0.28).astype(np.float32)
+        self.lip_colours = _lip_colours(image, rest) if self.photo_teeth else None
         self.tongue = (lip_colour * 0.75 + np.array([25.0, 0, 0])).astype(np.float32)
         self.teeth = _teeth_for(image, rest, lip_colour, face_width)
 
@@ -234,8 +235,7 @@ class MouthPainter:
         region = frame[y0:y1, x0:x1].astype(np.float32)
         rows = np.arange(y0, y1, dtype=np.float32)[:, None]
         reach_up = SEAL_UPPER_SHARE * half  # the photo's gums and the shadow under its upper lip lie above
-        above = _sample_rows(region, seam - reach_up - 1.5 - y0)
-        below = _sample_rows(region, seam + half + 1.5 - y0)
+        above, below = self._lip_colours_at(xs, left, right)
         offset = rows - seam[None, :]
         mix = np.clip(np.where(offset < 0, 0.5 + 0.5 * offset / reach_up, 0.5 + 0.5 * offset / half), 0.0, 1.0)
         lips = above[None] + mix[..., None] * (below - above)[None]
@@ -243,9 +243,18 @@ class MouthPainter:
         lips *= line[..., None]
         along = np.clip(np.minimum(xs - left, right - xs) / max(0.06 * (right - left), 1.0), 0.0, 1.0)
         edge = np.where(offset < 0, -offset / reach_up, offset / half)
-        inside = np.clip((1.25 - edge) * 4.0, 0.0, 1.0) * (along * along * (3 - 2 * along))[None, :]
+        inside = np.clip((1.6 - edge) / 0.6, 0.0, 1.0) * (along * along * (3 - 2 * along))[None, :]
         alpha = (inside * min(closing, 1.0) ** 2)[..., None]
         frame[y0:y1, x0:x1] = np.clip(region + alpha * (lips - region), 0, 255).astype(np.uint8)
+
+    def _lip_colours_at(self, xs: np.ndarray, left: float, right: float) -> tuple[np.ndarray, np.ndarray]:
+        """The photo's upper and lower lip colours (their middles) at columns ``xs`` of a mouth now spanning
+        ``left`` .. ``right``: the same share of the way from corner to corner."""
+        across = np.clip((xs - left) / max(right - left, 1.0), 0.0, 1.0)
+        upper, lower = self.lip_colours
+        index = across * (len(upper) - 1)
+        return (np.stack([np.interp(index, np.arange(len(upper)), upper[:, c]) for c in range(3)], axis=1),
+                np.stack([np.interp(index, np.arange(len(lower)), lower[:, c]) for c in range(3)], axis=1))
 
     def _gap(self, points: np.ndarray) -> float:
         """Height of the cavity at its middle, in pixels."""
@@ -258,15 +267,20 @@ def _corner_y(deformed: np.ndarray, x: float) -> float:
     return float(corners[np.argmin(np.abs(corners[:, 0] - x)), 1])
 
 
-def _sample_rows(region: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    """Per column, the colour at row ``ys`` (float, region coordinates), smoothed along the lip."""
-    rows = np.clip(ys, 0, region.shape[0] - 1)
-    low = np.floor(rows).astype(int)
-    high = np.minimum(low + 1, region.shape[0] - 1)
-    frac = (rows - low)[:, None]
-    cols = np.arange(region.shape[1])
-    colour = region[low, cols] * (1 - frac) + region[high, cols] * frac
-    return cv2.blur(colour[None], (5, 1))[0]
+def _lip_colours(image: np.ndarray, rest: np.ndarray, samples: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """The photo's upper and lower lip colours along the mouth, corner to corner (``samples`` x 3 each): read
+    along the middle of each lip (between its outer and inner outlines) and smoothed along it."""
+    out = []
+    lips = ((topo.LIPS_OUTER_UPPER, topo.LIPS_INNER_UPPER), (topo.LIPS_OUTER_LOWER, topo.LIPS_INNER_LOWER))
+    for outer, inner in lips:
+        middle = 0.5 * (rest[list(outer)] + rest[list(inner)])
+        knots = np.linspace(0.0, 1.0, len(middle))
+        along = np.linspace(0.0, 1.0, samples)
+        path = np.column_stack([np.interp(along, knots, middle[:, 0]), np.interp(along, knots, middle[:, 1])])
+        colours = cv2.remap(image, path[None, :, 0].astype(np.float32), path[None, :, 1].astype(np.float32),
+                            cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)[0].astype(np.float32)
+        out.append(cv2.GaussianBlur(colours[None], (0, 0), sigmaX=2.0)[0])
+    return out[0], out[1]
 
 
 def _contour_at(contour: np.ndarray, xs: np.ndarray) -> np.ndarray:
