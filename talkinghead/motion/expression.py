@@ -44,8 +44,8 @@ class Emotion:
 
 EMOTIONS: dict[str, Emotion] = {
     "neutral": Emotion(),
-    "happy": Emotion(smile=1.2, cheek_raise=0.6, brow_raise=0.15, head_energy=1.2, head_pitch=-2.0),
-    "sad": Emotion(smile=-1.1, brow_raise=0.3, brow_furrow=0.4, head_energy=0.6, head_pitch=6.0,
+    "happy": Emotion(smile=0.9, cheek_raise=0.6, brow_raise=0.15, head_energy=1.2, head_pitch=-2.0),
+    "sad": Emotion(smile=-0.8, brow_raise=0.3, brow_furrow=0.4, head_energy=0.6, head_pitch=6.0,
                    blink_rate=0.9),
     "angry": Emotion(smile=-0.35, cheek_raise=0.2, brow_furrow=0.9, head_energy=1.25, head_pitch=3.0,
                      blink_rate=1.1),
