@@ -2,9 +2,11 @@
 
 An emotion is a small set of offsets (`Emotion`): smile (negative pulls the mouth corners down), cheek
 raise, brow raise and furrow, plus how energetic the head is, where it rests (looking down when sad) and
-how often the eyes blink. Expressions are absolute, like the mouth: ``neutral`` (the default) is a relaxed
-face even when the photo grins (its smile is released while it speaks, so its lips can close over its teeth),
-``happy`` and ``sad`` are the same smile on every photo, and ``photo`` keeps the photo's own expression.
+how often the eyes blink. Expressions are absolute, like the mouth: ``happy`` and ``sad`` are the same smile
+on every photo, ``photo`` keeps the photo's own expression, and ``neutral`` (the default) releases a grinning
+photo's smile two-thirds of the way to a relaxed mouth while it speaks (its lips can then close over its
+teeth). Not all the way: a person keeps some of their expression, and a full release changes how they look
+(dlib's identity distance to a grinning photo grows by ~0.3, more than between two photos of one person).
 ``intensity`` scales the step from neutral. An emotion schedule changes the
 emotion over time with a short cross-fade, so the face never snaps.
 """
@@ -23,6 +25,7 @@ from talkinghead.errors import TalkingHeadError
 from talkinghead.motion.head import smooth_noise
 from talkinghead.motion.timing import pulse_train, resample_to_frames
 
+NEUTRAL_KEEPS_PHOTO = 0.35  # share of a grinning photo's own smile neutral keeps (see the module docstring)
 CROSSFADE_S = 0.35          # emotion changes blend over about this long
 BROW_ON_ACCENT = 0.65       # share of accents that lift the brows
 BROW_RISE_S = 0.12
@@ -43,7 +46,7 @@ class Emotion:
 
 
 EMOTIONS: dict[str, Emotion] = {
-    "neutral": Emotion(),
+    "neutral": Emotion(photo_expression=NEUTRAL_KEEPS_PHOTO),
     "happy": Emotion(smile=0.9, cheek_raise=0.6, brow_raise=0.15, head_energy=1.2, head_pitch=-2.0),
     "sad": Emotion(smile=-0.8, brow_raise=0.3, brow_furrow=0.4, head_energy=0.6, head_pitch=6.0,
                    blink_rate=0.9),
