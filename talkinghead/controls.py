@@ -17,7 +17,7 @@ from talkinghead.languages import is_language_code
 MIN_SIZE, MAX_SIZE = 128, 2048
 CROPS = ("face", "full")
 GAZE_RANGE = (25.0, 20.0)  # yaw, pitch: beyond this the eyes would show mostly white
-EMOTION_NAMES = ("neutral", "happy", "sad", "angry", "surprised", "calm")  # presets: motion/expression.py
+EMOTION_NAMES = ("neutral", "happy", "sad", "angry", "surprised", "calm", "photo")  # presets: motion/expression.py
 LABEL_POSITIONS = ("top-left", "top-right", "bottom-left", "bottom-right")
 CAPTION_FORMATS = ("srt", "vtt")
 

@@ -171,14 +171,40 @@ def _phones(*spec: tuple[str, float]) -> list[Phone]:
 
 
 def test_bilabials_close_the_lips_even_in_fast_speech() -> None:
-    phones = _phones(("SIL", 0.3), *[(x, 0.035) for x in ("AA", "B", "AA", "M", "AA", "P", "AA")] * 3, ("SIL", 0.3))
-    channels = articulation(phones, 25.0, 40)
-    times = (np.arange(40) + 0.5) / 25
+    """35 ms closures between 90 ms vowels (8 syllables a second, fast speech): every one shuts the lips on the
+    frame nearest it, and the vowels between still open the mouth."""
+    phones = _phones(("SIL", 0.3), *[(x, 0.09 if x == "AA" else 0.035)
+                                      for x in ("AA", "B", "AA", "M", "AA", "P", "AA")] * 3, ("SIL", 0.3))
+    n = round(phones[-1].end * 25)
+    channels = articulation(phones, 25.0, n)
+    times = (np.arange(n) + 0.5) / 25
     for phone in phones:
         if phone.label in ("P", "B", "M"):
-            near = np.abs(times - phone.middle) <= 0.04
+            near = np.abs(times - phone.middle) <= 0.02
             assert channels["lips_open"][near].min() == 0.0
     assert channels["lips_open"].max() > 0.3  # and the vowels between them still open the mouth
+
+
+def test_closures_last_as_long_as_the_phone_and_the_mouth_never_flaps(said) -> None:
+    """Every p/b/m is shut on the frame nearest its middle, one of 60 ms or more on at least two frames; the
+    opening moves like an articulator: no frame above or below both neighbours by 40% of the clip's wide
+    opening (a single-frame flap), no jump of more than half of it from one frame to the next."""
+    made, _ = said
+    phones = [*made.phones, Phone("B", made.phones[-1].end, made.phones[-1].end + 0.07),
+              Phone("AA", made.phones[-1].end + 0.07, made.phones[-1].end + 0.17)]  # and a long /b/
+    n = round(phones[-1].end * 25) + 5
+    channels = articulation(phones, 25.0, n)
+    times = (np.arange(n) + 0.5) / 25
+    for phone in phones:
+        if viseme_of(phone.label) == "PP":
+            inside = (times >= phone.start - 0.02) & (times <= phone.end + 0.02)
+            shut = (channels["lips_open"][inside] == 0.0).sum()
+            assert shut >= (2 if phone.duration >= 0.06 else 1), phone
+    gap = channels["jaw_open"] * 0.13 + channels["lips_open"] * 0.055  # the opening, as the rig draws it
+    wide = np.percentile(gap, 95)
+    middle, outer = gap[1:-1], np.stack([gap[:-2], gap[2:]])
+    assert np.all(middle - outer.max(axis=0) <= 0.4 * wide) and np.all(outer.min(axis=0) - middle <= 0.4 * wide)
+    assert np.abs(np.diff(gap)).max() <= 0.5 * wide
 
 
 def test_coarticulation_rounds_ahead_and_rests_in_pauses() -> None:

@@ -146,3 +146,78 @@ def test_closed_mouth_photo_gets_real_teeth_when_it_opens(tmp_path, renderer: Re
     column = frame[int(top[1]) + 1 : int(bottom[1]), round(top[0])].mean(axis=1)
     teeth, throat = column[: len(column) // 3].max(), column[len(column) // 3 :].min()
     assert teeth > 150 and throat < 90, column.round()
+
+
+def _dlib_mouth(frame: np.ndarray) -> tuple[float, np.ndarray] | None:
+    """dlib (not the renderer's landmarks): inner-lip gap over the inter-ocular distance, and the 68 points."""
+    from talkinghead.eval.face_metrics import _dlib_models
+
+    detector, predictor, _ = _dlib_models()
+    faces = detector(frame, 0) or detector(frame, 1)  # no upsampling when the face is big enough: faster
+    if not faces:
+        return None
+    shape = predictor(frame, max(faces, key=lambda r: r.width() * r.height()))
+    points = np.array([[p.x, p.y] for p in shape.parts()], dtype=np.float64)
+    ocular = float(np.linalg.norm(points[36:42].mean(axis=0) - points[42:48].mean(axis=0)))
+    gap = np.mean([np.linalg.norm(points[a] - points[b]) for a, b in ((61, 67), (62, 66), (63, 65))])
+    return float(gap / ocular), points
+
+
+def test_lips_seal_on_a_photo_taken_with_an_open_mouth(renderer: Renderer) -> None:
+    """The astronaut grins with her teeth showing; p/b/m (lips_open 0, the jaw a little open) and silence
+    shut her lips: dlib's inner-lip gap <= 0.03 of the inter-ocular distance, as on real closed lips."""
+    photo_gap, _ = _dlib_mouth(renderer.rig.image)
+    assert photo_gap > 0.1
+    for values in ({}, {"jaw_open": 0.15}, {"jaw_open": 0.2, "lip_width": 0.2}):
+        measured = _dlib_mouth(renderer.draw(values))
+        assert measured is not None and measured[0] <= 0.03, (values, measured and measured[0])
+
+
+def test_synthesised_teeth_are_no_whiter_than_the_eye_whites(tmp_path, renderer: Renderer) -> None:
+    """A closed-mouth photo opened wide: the teeth's 95th-percentile luminance inside dlib's inner-lip outline
+    stays within 1.6x the photo's eye whites (real teeth in a mouth's shade: 1.1-1.7), and the opening shows
+    both teeth (bright) and cavity (dark)."""
+    import cv2
+
+    from talkinghead.face import build_rig
+
+    closed_photo = tmp_path / "closed.png"
+    cv2.imwrite(str(closed_photo), cv2.cvtColor(renderer.draw({}), cv2.COLOR_RGB2BGR))
+    closed_rig = build_rig(closed_photo, size=256)
+    assert len(closed_rig.mesh.teeth_line) == 0
+    photo = closed_rig.image
+    _, photo_points = _dlib_mouth(photo)
+    gray = cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY)
+    eyes = np.zeros(gray.shape, np.uint8)
+    for a, b in ((36, 42), (42, 48)):
+        cv2.fillPoly(eyes, [np.round(photo_points[a:b]).astype(np.int32)], 1)
+    eye_whites = np.percentile(gray[eyes > 0], 95)
+    frame = Renderer(closed_rig).draw({"jaw_open": 0.85, "lips_open": 0.75})
+    _, points = _dlib_mouth(frame)
+    inside = np.zeros(gray.shape, np.uint8)
+    cv2.fillPoly(inside, [np.round(points[60:68]).astype(np.int32)], 1)
+    mouth = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)[inside > 0]
+    assert inside.sum() > 30
+    assert np.percentile(mouth, 95) <= 1.6 * eye_whites
+    assert np.percentile(mouth, 95) > np.percentile(mouth, 10) + 60  # teeth and a dark cavity, not a flat hole
+
+
+def test_a_spoken_sentence_never_flaps_the_mouth(renderer: Renderer) -> None:
+    """Frames drawn from speech (espeak-ng's, with its exact phones), measured by dlib: no frame's lip gap sits
+    above or below both neighbours by more than 40% of the wide (95th percentile) opening (real articulators
+    cannot open and shut within 80 ms)."""
+    from talkinghead.audio.tts import text_speech
+    from talkinghead.controls import Controls
+    from talkinghead.motion.generate import generate_motion
+
+    speech = text_speech("Bob made my pumpkin pie, and we ate it by the open window.")
+    track = generate_motion(speech, Controls(size=256))
+    gaps = []
+    for index in range(0, min(track.n_frames, 60)):
+        measured = _dlib_mouth(renderer.draw(track.frame(index)))
+        gaps.append(measured[0] if measured else np.nan)
+    gap = np.nan_to_num(np.array(gaps), nan=float(np.nanmedian(gaps)))
+    wide = np.percentile(gap, 95)
+    middle, around = gap[1:-1], np.stack([gap[:-2], gap[2:]])
+    flaps = ((middle - around.max(axis=0)) > 0.4 * wide).sum() + ((around.min(axis=0) - middle) > 0.4 * wide).sum()
+    assert wide > 0.15 and flaps == 0

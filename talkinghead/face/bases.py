@@ -28,7 +28,9 @@ UPPER_LIP_RAISE = 0.03
 BROW_LIFT = 0.045
 BROW_FURROW = 0.03
 CHEEK_LIFT = 0.02
-SMILE_LIFT, SMILE_SPREAD = 0.045, 0.035
+SMILE_LIFT, SMILE_SPREAD = 0.075, 0.035
+MAX_PHOTO_SMILE = 2.5
+OPEN_CORNER_LIFT = 0.2  # a relaxed open mouth's corners sit this share of its lip gap above the gap's middle
 JAW_SHARE_OF_PHOTO_GAP = 0.6  # how an open photo's lip gap splits into jaw and lips
 CLOSE_MEET = 1 / 3  # closing an open photo's mouth: where the lips meet, as a share of the gap from the top
 # How far the jaw's pull reaches past the face oval, per ring level.
@@ -44,15 +46,19 @@ def face_frame(landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     return u, v, width
 
 
-def neutral_pose(landmarks: np.ndarray) -> dict[str, float]:
-    """The mouth channel values that describe the photo itself (0 for a closed mouth)."""
+def neutral_pose(landmarks: np.ndarray, bases: dict[str, np.ndarray] | None = None) -> dict[str, float]:
+    """The mouth channel values that describe the photo itself (0 for a closed, relaxed mouth), and with
+    ``bases`` its own ``smile`` (`photo_smile`): drawing ``smile = 0`` relaxes a grinning photo's mouth."""
     _, v, width = face_frame(landmarks)
     gap = max(float((landmarks[topo.LIP_CENTER_LOWER, :2] - landmarks[topo.LIP_CENTER_UPPER, :2]) @ v), 0.0)
     gap /= width
-    return {
+    pose = {
         "jaw_open": JAW_SHARE_OF_PHOTO_GAP * gap / JAW_DROP,
         "lips_open": (1 - JAW_SHARE_OF_PHOTO_GAP) * gap / (LIP_PART_LOWER + LIP_PART_UPPER),
     }
+    if bases is not None and "smile" in bases:
+        pose["smile"] = photo_smile(landmarks, bases["smile"])
+    return pose
 
 
 def _smoothstep(edge0: float, edge1: float, x: np.ndarray) -> np.ndarray:
@@ -218,8 +224,30 @@ def _upper_lip_raise(geo: _FaceGeometry) -> np.ndarray:
 
 
 def _smile(geo: _FaceGeometry) -> np.ndarray:
-    near, sideways = geo.near_mouth(), geo.sideways()
-    return geo.along(near * np.abs(sideways) * -SMILE_LIFT, geo.v) + geo.along(near * sideways * SMILE_SPREAD, geo.u)
+    """Mouth corners up and out (negative: down and in), centred on the corners themselves (a grinning
+    photo's corners sit well above the middle of its lips), the lips between bending with them in a smooth
+    curve."""
+    corner_t = float(np.mean(geo.t[list(topo.MOUTH_CORNERS)]))
+    height = geo.t - corner_t
+    lips = list(UPPER_LIP) + list(LOWER_LIP) + list(topo.MOUTH_CORNERS) + list(geo.teeth_line)
+    height[lips] = 0.0  # both lips (and the teeth line between them) bend alike, so they never cross
+    near = np.exp(-((geo.s / (geo.half_mouth * 1.6)) ** 2 + (height / 0.12) ** 2)) * (geo.ring == 0)
+    sideways = geo.sideways()
+    bend = sideways**2  # a smooth curve through the middle of the lips, not a tent
+    return geo.along(near * bend * -SMILE_LIFT, geo.v) + geo.along(near * sideways * SMILE_SPREAD, geo.u)
+
+
+def photo_smile(landmarks: np.ndarray, smile_basis: np.ndarray) -> float:
+    """The photo's own smile in units of ``smile_basis``: how far its mouth corners sit above the middle of
+    its lips, over how far one unit of the basis lifts them (a relaxed closed mouth's corners are level with
+    the middle; an open one's a little above the middle of its gap)."""
+    v = face_frame(landmarks)[1]
+    gap = max(float((landmarks[topo.LIP_CENTER_LOWER, :2] - landmarks[topo.LIP_CENTER_UPPER, :2]) @ v), 0.0)
+    corners = [topo.LIPS_OUTER_UPPER[0], topo.LIPS_OUTER_UPPER[-1]]
+    middle = (landmarks[topo.LIP_CENTER_UPPER, :2] + landmarks[topo.LIP_CENTER_LOWER, :2]) / 2
+    lift = float(np.mean((middle - landmarks[corners, :2]) @ v)) - OPEN_CORNER_LIFT * gap
+    per_unit = float(np.mean(-(smile_basis[corners] @ v)))
+    return float(np.clip(lift / max(per_unit, 1e-6), 0.0, MAX_PHOTO_SMILE)) if lift > 0 else 0.0
 
 
 def _blink(geo: _FaceGeometry, upper: tuple[int, ...], lower: tuple[int, ...],

@@ -2,7 +2,12 @@
 
 An emotion is a small set of offsets (`Emotion`): smile (negative pulls the mouth corners down), cheek
 raise, brow raise and furrow, plus how energetic the head is, where it rests (looking down when sad) and
-how often the eyes blink. ``intensity`` scales the step from neutral. An emotion schedule changes the
+how often the eyes blink. Expressions are absolute, like the mouth: ``happy`` and ``sad`` are the same smile
+on every photo, ``photo`` keeps the photo's own expression, and ``neutral`` (the default) releases a grinning
+photo's smile two-thirds of the way to a relaxed mouth while it speaks (its lips can then close over its
+teeth). Not all the way: a person keeps some of their expression, and a full release changes how they look
+(dlib's identity distance to a grinning photo grows by ~0.3, more than between two photos of one person).
+``intensity`` scales the step from neutral. An emotion schedule changes the
 emotion over time with a short cross-fade, so the face never snaps.
 """
 
@@ -21,6 +26,7 @@ from talkinghead.input_files import EMOTION_SCHEDULE_BYTES, read_json
 from talkinghead.motion.head import smooth_noise
 from talkinghead.motion.timing import pulse_train, resample_to_frames
 
+NEUTRAL_KEEPS_PHOTO = 0.35  # share of a grinning photo's own smile neutral keeps (see the module docstring)
 CROSSFADE_S = 0.35          # emotion changes blend over about this long
 BROW_ON_ACCENT = 0.65       # share of accents that lift the brows
 BROW_RISE_S = 0.12
@@ -37,10 +43,11 @@ class Emotion:
     head_energy: float = 1.0   # multiplies head motion
     head_pitch: float = 0.0    # resting head pitch, degrees (+ looks down)
     blink_rate: float = 1.0    # multiplies the blink rate
+    photo_expression: float = 0.0  # share of the photo's own smile kept (0: released to a relaxed mouth)
 
 
 EMOTIONS: dict[str, Emotion] = {
-    "neutral": Emotion(),
+    "neutral": Emotion(photo_expression=NEUTRAL_KEEPS_PHOTO),
     "happy": Emotion(smile=0.9, cheek_raise=0.6, brow_raise=0.15, head_energy=1.2, head_pitch=-2.0),
     "sad": Emotion(smile=-0.8, brow_raise=0.3, brow_furrow=0.4, head_energy=0.6, head_pitch=6.0,
                    blink_rate=0.9),
@@ -48,6 +55,7 @@ EMOTIONS: dict[str, Emotion] = {
                      blink_rate=1.1),
     "surprised": Emotion(smile=0.05, brow_raise=1.0, head_energy=1.1, head_pitch=-3.5, blink_rate=0.7),
     "calm": Emotion(smile=0.25, cheek_raise=0.15, head_energy=0.6, blink_rate=0.85),
+    "photo": Emotion(photo_expression=1.0),
 }
 
 
@@ -126,4 +134,5 @@ def expression_channels(prosody: Prosody, rng: np.random.Generator, fps: float, 
         "cheek_raise": np.clip(emotion.cheek_raise * alive, 0.0, 1.0),
         "brow_raise": np.clip(emotion.brow_raise * alive + emphasis * (0.5 + 0.5 * speaking), 0.0, 1.0),
         "brow_furrow": np.clip(emotion.brow_furrow * alive, 0.0, 1.0),
+        "photo_expression": np.clip(emotion.photo_expression, 0.0, 2.0).astype(np.float32),
     }

@@ -15,6 +15,7 @@ from talkinghead.audio import Speech
 from talkinghead.audio.phonetics import find_phones
 from talkinghead.audio.spectrum import rounding_cue
 from talkinghead.audio.viseme_model import model_phones
+from talkinghead.motion.articulators import at_frames, closure_intervals, fine_times, move_articulators
 from talkinghead.motion.timing import resample_to_frames
 from talkinghead.motion.visemes import Cue, articulation
 
@@ -40,17 +41,24 @@ def acoustic_channels(speech: Speech, fps: float, n: int) -> dict[str, np.ndarra
     active = speech.activity > 0.3
     cue = rounding_cue(speech.samples, speech.rate)[: active.size]
     if active.sum() < 10:
-        return channels
+        return _with_dynamics(channels, fps, n, [])
     low, high = np.percentile(cue[active], [60, 95])
     rounding = np.clip((cue - low) / (high - low + 1e-6), 0.0, 1.0) * active
     rounding = uniform_filter1d(rounding, size=max(1, round(speech.feature_rate / fps)) * 2, mode="nearest")
     rounding = resample_to_frames(rounding, speech.feature_rate, fps, n)
     channels["lip_pucker"] = (0.8 * rounding).astype(np.float32)
     channels["lip_width"] = (-0.6 * rounding).astype(np.float32)
-    for start, end in _gaps_in_speech(speech):
-        k = min(n - 1, int(0.5 * (start + end) * fps))
-        channels["lips_open"][k] = 0.0
-    return channels
+    return _with_dynamics(channels, fps, n, _gaps_in_speech(speech))
+
+
+def _with_dynamics(channels: dict[str, np.ndarray], fps: float, n: int,
+                   closures: list[tuple[float, float]]) -> dict[str, np.ndarray]:
+    """Per-frame channels through the articulators' dynamics, the lips shut over ``closures`` (seconds)."""
+    grid = fine_times(n, fps)
+    frame_times = (np.arange(n) + 0.5) / fps
+    fine = {name: np.interp(grid, frame_times, values).astype(np.float32) for name, values in channels.items()}
+    fine = move_articulators(fine, grid, closure_intervals(closures, fps))
+    return {name: at_frames(values, grid, fps, n) for name, values in fine.items()}
 
 
 def _gaps_in_speech(speech: Speech) -> list[tuple[float, float]]:

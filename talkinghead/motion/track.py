@@ -15,7 +15,8 @@ Channels and units:
 - eyes: ``blink_left``, ``blink_right`` (0 open .. 1 closed; subject's left/right), ``gaze_yaw``,
   ``gaze_pitch`` (degrees, eye-in-head, with the head's signs: + towards the image's right, + down);
 - brows and expression (0..1): ``brow_raise``, ``brow_furrow``, ``smile`` (down to -1: corners pulled
-  down), ``cheek_raise``.
+  down; absolute like the mouth: 0 is a relaxed mouth even on a grinning photo), ``cheek_raise``,
+  ``photo_expression`` (share of the photo's own smile kept on top of ``smile``: 0 releases it, 1 keeps it).
 
 docs/motion-track.md documents the JSON form.
 """
@@ -35,7 +36,7 @@ MOUTH_CHANNELS = ("jaw_open", "lips_open", "lip_width", "lip_pucker", "lower_lip
                   "tongue_show")
 HEAD_CHANNELS = ("head_yaw", "head_pitch", "head_roll", "head_x", "head_y", "head_scale")
 EYE_CHANNELS = ("blink_left", "blink_right", "gaze_yaw", "gaze_pitch")
-FACE_CHANNELS = ("brow_raise", "brow_furrow", "smile", "cheek_raise")
+FACE_CHANNELS = ("brow_raise", "brow_furrow", "smile", "cheek_raise", "photo_expression")
 CHANNELS = MOUTH_CHANNELS + HEAD_CHANNELS + EYE_CHANNELS + FACE_CHANNELS
 
 

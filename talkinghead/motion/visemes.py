@@ -4,9 +4,11 @@ A viseme is a target mouth shape. Real mouths never reach every target: neighbou
 (coarticulation). We blend targets with dominance functions (Cohen & Massaro): each phone exerts, on each
 channel, a weight that is flat over the phone and decays exponentially outside it; every channel is the
 dominance-weighted mean of the targets. Lip rounding reaches far ahead of rounded sounds (anticipatory
-rounding), bilabials dominate lip opening and close the lips on at least one frame, and long pauses dominate
+rounding), bilabials dominate lip opening and shut the lips for as long as they last, and long pauses dominate
 everything so the mouth rests. Jaw and lips are separate channels (JALI): the jaw follows loudness as well
-as the phone, so loud speech opens the jaw more while the lip shapes stay.
+as the phone, so loud speech opens the jaw more while the lip shapes stay. The blended targets then move
+through the articulators' dynamics (`motion.articulators`): bounded speed and acceleration, and p/b/m
+closures that last as long as the phone.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from talkinghead.audio.phonemes import SILENCE, Phone
+from talkinghead.motion.articulators import at_frames, closure_intervals, fine_times, move_articulators
 
 VISEMES = ("sil", "PP", "FF", "TH", "DD", "kk", "CH", "SS", "nn", "RR", "aa", "E", "I", "O", "U")
 ARTICULATION = ("jaw_open", "lips_open", "lip_width", "lip_pucker", "lower_lip_tuck", "upper_lip_raise",
@@ -95,8 +98,21 @@ def cues(phones: Sequence[Phone]) -> list[Cue]:
 
 def articulation(phones: Sequence[Phone], fps: float, n: int, loudness: np.ndarray | None = None,
                  loudness_rate: float = 100.0) -> dict[str, np.ndarray]:
-    """The mouth's articulation channels per video frame for ``phones`` (``loudness`` 0..1 scales the jaw)."""
-    times = (np.arange(n) + 0.5) / fps
+    """The mouth's articulation channels per video frame for ``phones`` (``loudness`` 0..1 scales the jaw).
+
+    Targets are blended on a fine time grid, moved through the articulators' dynamics
+    (`motion.articulators`), then the lips are shut over every p/b/m and the result sampled at the frames."""
+    grid = fine_times(n, fps)
+    spans = [(phone.start, phone.end) for phone in phones if viseme_of(phone.label) == "PP"]
+    channels = move_articulators(_blended_targets(phones, grid, loudness, loudness_rate), grid,
+                                 closure_intervals(spans, fps))
+    return {name: np.clip(at_frames(values, grid, fps, n), -1.0, 1.0) for name, values in channels.items()}
+
+
+def _blended_targets(phones: Sequence[Phone], times: np.ndarray, loudness: np.ndarray | None,
+                     loudness_rate: float) -> dict[str, np.ndarray]:
+    """Dominance-weighted viseme targets at ``times`` (coarticulation), the jaw scaled by loudness."""
+    n = times.size
     weighted = np.zeros((len(ARTICULATION), n))
     total = np.full((len(ARTICULATION), n), 1e-4)  # a faint pull towards rest everywhere
     for phone in phones:
@@ -121,7 +137,6 @@ def articulation(phones: Sequence[Phone], fps: float, n: int, loudness: np.ndarr
     channels = {name: (weighted[k] / total[k]).astype(np.float32) for k, name in enumerate(ARTICULATION)}
     if loudness is not None:
         _jaw_follows_loudness(channels, times, loudness, loudness_rate)
-    _close_bilabials(channels, phones, times)
     return channels
 
 
@@ -130,14 +145,3 @@ def _jaw_follows_loudness(channels: dict[str, np.ndarray], times: np.ndarray, lo
     """JALI: the jaw opens more in loud speech and less in soft speech; the lips keep their shape."""
     level = np.interp(times, np.arange(len(loudness)) / rate, loudness)
     channels["jaw_open"] = np.clip(channels["jaw_open"] * (0.6 + 0.7 * level), 0.0, 1.0).astype(np.float32)
-
-
-def _close_bilabials(channels: dict[str, np.ndarray], phones: Sequence[Phone], times: np.ndarray) -> None:
-    """Every p/b/m closes the lips on at least one video frame: the one nearest the phone's middle."""
-    if times.size == 0:
-        return
-    for phone in phones:
-        if viseme_of(phone.label) == "PP":
-            k = int(np.argmin(np.abs(times - phone.middle)))
-            channels["lips_open"][k] = 0.0
-            channels["jaw_open"][k] = min(channels["jaw_open"][k], TARGETS["PP"][0])

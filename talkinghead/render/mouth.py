@@ -9,6 +9,7 @@ a feathered edge. Everything happens in the small box around the mouth.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 
 import cv2
@@ -23,9 +24,66 @@ INNER_LOWER = list(topo.LIPS_INNER_LOWER)
 FULL_DARK_AT = 0.03  # extra opening (share of face width) at which the cavity is fully painted
 UPPER_TEETH_HEIGHT = 0.075  # visible upper incisors, share of face width
 LOWER_TEETH_HEIGHT = 0.04
+CROWN_HEIGHT = 0.06  # an upper incisor's crown, share of face width (lower ones: LOWER_CROWN_SHARE of it)
+LOWER_CROWN_SHARE = 0.8
+LOWER_TEETH_SHOW = 0.015  # at most this much of the lower teeth shows above the lower lip (face widths)
+LOWER_ARCH_SHARE = 0.8  # the lower teeth's arch is narrower than the upper one
 EXEMPLAR_TEETH_ROWS = 0.78  # the exemplar's upper-teeth part, as a share of its height
 TEETH_SHADE = 0.9  # teeth inside the mouth are in shadow
-TEETH_WARMTH = 0.12  # share of the lip colour mixed into the teeth, so they sit in the person's light
+TEETH_VS_EYE_WHITES = 1.1  # the brightest teeth, fully lit, over the photo's eye whites (real: 1.1-1.7 in shade)
+ROUND_TEETH_SHADE = 0.55  # rounded lips push forward: the teeth behind them are in deeper shade
+SEAL_HALF_HEIGHT = 0.012  # closed lips of an open-mouth photo: half-height of the repainted seam, face widths
+SEAL_UPPER_SHARE = 1.7  # the seam reaches this many half-heights above the lips' meeting line
+SEAM_DARKEN, SEAM_WIDTH_PX = 0.18, 1.2  # the darker line where closed lips meet
+TEETH_WARMTH = 0.3  # share of the lip's hue in the teeth's, so they sit in the person's light
+IVORY = np.array([1.0, 0.95, 0.84], np.float32)  # the hue of real teeth (not paper white)
+LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+
+
+def _teeth_for(image: np.ndarray, rest: np.ndarray, lip_colour: np.ndarray, face_width: float) -> np.ndarray:
+    """The exemplar made this person's: their light (a share of their lip colour), never brighter than their
+    eye whites, as soft as the photo at the size it is drawn, with the photo's own grain (fixed to the teeth,
+    so it moves with them and never flickers)."""
+    exemplar = teeth_exemplar()
+    luminance = exemplar @ np.array([0.299, 0.587, 0.114], np.float32)
+    lip = lip_colour.astype(np.float32)
+    tint = (1 - TEETH_WARMTH) * IVORY + TEETH_WARMTH * lip / max(float(lip @ LUMA), 1.0)
+    teeth = luminance[..., None] * (tint / float(tint @ LUMA))[None, None, :]
+    ceiling = TEETH_VS_EYE_WHITES * eye_white_level(image, rest) / TEETH_SHADE
+    teeth *= min(1.0, ceiling / max(float(np.percentile(luminance, 95)), 1.0))
+    drawn_width = 0.45 * face_width  # about the width of a smile's teeth in the frame
+    scale = teeth.shape[1] / max(drawn_width, 1.0)  # texture pixels per frame pixel
+    teeth = cv2.GaussianBlur(teeth, (0, 0), sigmaX=max(0.6 * scale, 0.3))
+    grain = photo_grain(image, rest)
+    noise = np.random.default_rng(7).normal(0.0, 1.0, teeth.shape[:2]).astype(np.float32)[..., None]
+    return np.clip(teeth + grain * noise, 0, 255).astype(np.float32)
+
+
+def eye_white_level(image: np.ndarray, rest: np.ndarray) -> float:
+    """95th-percentile luminance inside the photo's eye openings (its whites), 200 if none can be read."""
+    mask = np.zeros(image.shape[:2], np.uint8)
+    for upper, lower in ((topo.EYE_LEFT_UPPER, topo.EYE_LEFT_LOWER), (topo.EYE_RIGHT_UPPER, topo.EYE_RIGHT_LOWER)):
+        outline = rest[list(upper) + list(lower[::-1])]
+        cv2.fillPoly(mask, [np.round(outline).astype(np.int32)], 1)
+    if mask.sum() < 10:
+        return 200.0
+    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    return float(np.percentile(gray[mask > 0], 95))
+
+
+def photo_grain(image: np.ndarray, rest: np.ndarray) -> float:
+    """The photo's pixel noise (grey levels, robust): the median absolute fine detail on the cheeks."""
+    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    detail = np.abs(gray - cv2.GaussianBlur(gray, (0, 0), 1.0))
+    points = rest[[topo.CHEEK_LEFT, topo.CHEEK_RIGHT]]
+    centre = rest[[topo.LIP_CENTER_UPPER]].mean(axis=0)
+    values = []
+    for point in points:
+        x, y = np.round(0.6 * point + 0.4 * centre).astype(int)
+        patch = detail[max(y - 6, 0): y + 6, max(x - 6, 0): x + 6]
+        if patch.size:
+            values.append(float(np.median(patch)))
+    return 1.25 * float(np.median(values)) if values else 1.0
 
 
 @cache
@@ -35,11 +93,23 @@ def teeth_exemplar() -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB).astype(np.float32)
 
 
+@dataclass(frozen=True)
+class Bite:
+    """Where synthesised teeth go in one frame: the upper incisors' biting edge (K x 2, fixed to the skull),
+    the lower incisors' (on the jaw), and how rounded the lips are (0..1)."""
+
+    upper_edge: np.ndarray
+    lower_edge: np.ndarray
+    rounding: float = 0.0
+
+
 class MouthPainter:
     """Paints the cavity for one portrait; colours come from the person's lips, once."""
 
-    def __init__(self, image: np.ndarray, rest: np.ndarray, teeth_line: np.ndarray, face_width: float) -> None:
+    def __init__(self, image: np.ndarray, rest: np.ndarray, teeth_line: np.ndarray, face_width: float,
+                 down: np.ndarray) -> None:
         self.face_width = face_width
+        self.down = down
         self.photo_teeth = len(teeth_line) > 0
         top = teeth_line if self.photo_teeth else np.array(topo.LIPS_INNER_UPPER[1:-1])
         self.top_middle = int(top[len(top) // 2])
@@ -51,11 +121,17 @@ class MouthPainter:
         cv2.fillPoly(lips, [np.round(rest[inner]).astype(np.int32)], 0)
         lip_colour = np.array(cv2.mean(image, mask=lips)[:3]) if lips.any() else np.array([150.0, 80, 80])
         self.throat = (lip_colour * 0.28).astype(np.float32)
+        self.lip_colours = _lip_colours(image, rest) if self.photo_teeth else None
         self.tongue = (lip_colour * 0.75 + np.array([25.0, 0, 0])).astype(np.float32)
-        self.teeth = teeth_exemplar() * (1 - TEETH_WARMTH) + TEETH_WARMTH * lip_colour.astype(np.float32)
+        self.teeth = _teeth_for(image, rest, lip_colour, face_width)
 
-    def paint(self, frame: np.ndarray, deformed: np.ndarray, tongue_show: float = 0.0) -> None:
-        """Paint the cavity into ``frame`` in place, for the mesh vertices ``deformed`` (V x 2)."""
+    def paint(self, frame: np.ndarray, deformed: np.ndarray, tongue_show: float = 0.0, closing: float = 0.0,
+              bite: Bite | None = None) -> None:
+        """Paint the cavity into ``frame`` in place, for the mesh vertices ``deformed`` (V x 2); ``closing``
+        (0..1) is how far a photo's own open mouth is being shut, where the lips' seam is painted; ``bite``
+        places the synthesised teeth (skull and jaw), when the photo has none to show."""
+        if self.photo_teeth and closing > 0.0:
+            self._seal(frame, deformed, closing)
         strength = np.clip((self._gap(deformed) - self.rest_gap) / (FULL_DARK_AT * self.face_width), 0.0, 1.0)
         if strength <= 0.0:
             return
@@ -73,13 +149,48 @@ class MouthPainter:
         upper = _contour_at(deformed[INNER_UPPER], xs)
         lower = _contour_at(deformed[INNER_LOWER], xs)
         colour = self._throat(xs, ys, polygon, upper, lower, tongue_show)
-        if not self.photo_teeth:
-            colour = self._teeth(colour, deformed[INNER_UPPER], xs, ys - upper, UPPER_TEETH_HEIGHT, 1.0)
-        room = (lower - upper)[None, :] > (UPPER_TEETH_HEIGHT + 0.5 * LOWER_TEETH_HEIGHT) * self.face_width
-        lower_teeth = self._teeth(colour, deformed[INNER_LOWER], xs, lower - ys, LOWER_TEETH_HEIGHT, 0.95)
-        colour = np.where(room[..., None], lower_teeth, colour)
+        if not self.photo_teeth and bite is not None:
+            colour = self._bitten(colour, xs, ys, bite, float(np.median(lower - upper)))
+        elif bite is not None:  # the photo's upper teeth stay with its upper lip; lower ones rise from the jaw
+            lip = deformed[INNER_LOWER[1:-1]]
+            room = float(np.median(lower - upper)) - UPPER_TEETH_HEIGHT * self.face_width
+            edge = lip - np.clip(room, 0.0, LOWER_TEETH_SHOW * self.face_width) * self.down
+            light = 0.6 * (1 - (1 - ROUND_TEETH_SHADE) * bite.rounding)
+            colour = self._crowns(colour, xs, ys, edge, -1.0, LOWER_CROWN_SHARE * CROWN_HEIGHT * self.face_width,
+                                  LOWER_ARCH_SHARE, light)
         region = frame[y0:y1, x0:x1].astype(np.float32)
         frame[y0:y1, x0:x1] = np.clip(region + alpha * (colour - region), 0, 255).astype(np.uint8)
+
+    def _bitten(self, colour: np.ndarray, xs: np.ndarray, ys: np.ndarray, bite: Bite, opening: float) -> np.ndarray:
+        """Upper teeth hanging from the skull's incisal edge, lower teeth standing on the jaw's, the upper in
+        front; darker when the opening is small or the lips are rounded (less light gets in)."""
+        light = 0.6 + 0.4 * min(opening / (0.06 * self.face_width), 1.0)
+        light *= 1 - (1 - ROUND_TEETH_SHADE) * bite.rounding
+        crown = CROWN_HEIGHT * self.face_width
+        lower = self._crowns(colour, xs, ys, bite.lower_edge, -1.0, LOWER_CROWN_SHARE * crown, LOWER_ARCH_SHARE,
+                             0.8 * light)
+        return self._crowns(lower, xs, ys, bite.upper_edge, 1.0, crown, 1.0, light)
+
+    def _crowns(self, colour: np.ndarray, xs: np.ndarray, ys: np.ndarray, edge: np.ndarray, up: float,
+                crown: float, arch: float, light: float) -> np.ndarray:
+        """One row of teeth from the exemplar: its biting edge along ``edge`` (K x 2), crowns reaching
+        ``crown`` pixels up (``up`` = 1) or down (-1), across an arch ``arch`` times the edge's width."""
+        edge_y = _contour_at(edge, xs)[None, :]
+        v = up * (edge_y - ys) / crown  # 0 at the biting edge, 1 at the gum
+        centre, half = float(edge[:, 0].mean()), max(arch * np.ptp(edge[:, 0]) / 2, 1.0)
+        u = np.clip(0.5 + 0.5 * (xs - centre) / half, 0.0, 1.0)
+        tex_h, tex_w = self.teeth.shape[:2]
+        edge_row = EXEMPLAR_TEETH_ROWS * (tex_h - 1)
+        map_x = np.broadcast_to(u[None, :] * (tex_w - 1), v.shape).astype(np.float32)
+        map_y = ((1.0 - np.clip(v, 0.0, 1.0)) * edge_row).astype(np.float32)
+        teeth = cv2.remap(self.teeth, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        at_edge = np.clip(v * crown + 0.5, 0.0, 1.0)  # anti-aliased biting edge
+        across = np.abs(xs - centre) / half
+        inside = np.clip((1.0 - across) * 6.0, 0.0, 1.0)[None, :]  # the arch ends behind the cheeks
+        corner = np.clip(1.0 - 0.9 * across**2, 0.25, 1.0)[None, :]
+        weight = (at_edge * (v <= 1.0) * inside)[..., None]
+        shade = (TEETH_SHADE * light * corner)[..., None]
+        return colour + weight * (teeth * shade - colour)
 
     def _throat(self, xs: np.ndarray, ys: np.ndarray, polygon: np.ndarray, upper: np.ndarray, lower: np.ndarray,
                 tongue_show: float) -> np.ndarray:
@@ -98,25 +209,78 @@ class MouthPainter:
             colour = colour + tip * (self.tongue * 1.1 - colour)
         return colour
 
-    def _teeth(self, colour: np.ndarray, lip: np.ndarray, xs: np.ndarray, distance: np.ndarray, height: float,
-               brightness: float) -> np.ndarray:
-        """Teeth from the exemplar along a lip contour: ``distance`` (pixels from that lip, into the mouth)."""
-        band = height * self.face_width
-        v = distance / band
-        order = np.argsort(lip[:, 0])
-        u = np.interp(xs, lip[order, 0], np.linspace(0.0, 1.0, len(lip))[np.argsort(order)])
-        tex_h, tex_w = self.teeth.shape[:2]
-        map_x = np.broadcast_to(u[None, :] * (tex_w - 1), v.shape).astype(np.float32)
-        map_y = (np.clip(v, 0.0, 1.0) * EXEMPLAR_TEETH_ROWS * (tex_h - 1)).astype(np.float32)
-        teeth = cv2.remap(self.teeth, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        edge = np.clip((1.0 - v) * 4.0, 0.0, 1.0) * (v >= 0)
-        corner = np.clip(1.0 - 1.6 * np.abs(u - 0.5) ** 2, 0.35, 1.0)[None, :]
-        weight = (edge * corner)[..., None]
-        return colour + weight * (teeth * TEETH_SHADE * brightness * corner[..., None] - colour)
+    def _seal(self, frame: np.ndarray, deformed: np.ndarray, closing: float) -> None:
+        """Closed lips of a photo taken with its mouth open: the squeezed strip where its teeth were (and the
+        dark corners of its smile) becomes lip, each half the colour of the lip beside it, meeting at a soft
+        darker line that follows the smooth mid-line of the lips from corner to corner."""
+        upper, lower = deformed[INNER_UPPER], deformed[INNER_LOWER]
+        corners = deformed[[OUTER_LIPS[0], topo.LIPS_OUTER_UPPER[-1]]]
+        left, right = sorted((float(corners[0, 0]), float(corners[1, 0])))
+        half = max(SEAL_HALF_HEIGHT * self.face_width, 1.5)
+        ys_all = np.concatenate([upper[:, 1], lower[:, 1]])
+        height, width = frame.shape[:2]
+        x0, x1 = max(int(np.floor(left)) - 1, 0), min(int(np.ceil(right)) + 2, width)
+        y0 = max(int(np.floor(ys_all.min() - (SEAL_UPPER_SHARE + 1) * half)) - 3, 0)
+        y1 = min(int(np.ceil(ys_all.max() + 2 * half)) + 3, height)
+        if x1 - x0 < 3 or y1 - y0 < 3:
+            return
+        xs = np.arange(x0, x1, dtype=np.float32)
+        seam = 0.5 * (_contour_at(upper, xs) + _contour_at(lower, xs))
+        ends = np.array([left, float(deformed[INNER_UPPER[0], 0]), float(deformed[INNER_UPPER[-1], 0]), right])
+        ends.sort()
+        middle = (xs > ends[1]) & (xs < ends[2])
+        seam = np.interp(xs, [ends[0], *xs[middle], ends[3]],
+                         [_corner_y(deformed, ends[0]), *seam[middle], _corner_y(deformed, ends[3])]).astype(np.float32)
+        seam = cv2.GaussianBlur(seam[None, :], (0, 0), sigmaX=max(1.0, 0.01 * self.face_width))[0]
+        region = frame[y0:y1, x0:x1].astype(np.float32)
+        rows = np.arange(y0, y1, dtype=np.float32)[:, None]
+        reach_up = SEAL_UPPER_SHARE * half  # the photo's gums and the shadow under its upper lip lie above
+        above, below = self._lip_colours_at(xs, left, right)
+        offset = rows - seam[None, :]
+        mix = np.clip(np.where(offset < 0, 0.5 + 0.5 * offset / reach_up, 0.5 + 0.5 * offset / half), 0.0, 1.0)
+        lips = above[None] + mix[..., None] * (below - above)[None]
+        line = 1.0 - SEAM_DARKEN * np.exp(-((offset / SEAM_WIDTH_PX) ** 2))
+        lips *= line[..., None]
+        along = np.clip(np.minimum(xs - left, right - xs) / max(0.06 * (right - left), 1.0), 0.0, 1.0)
+        edge = np.where(offset < 0, -offset / reach_up, offset / half)
+        inside = np.clip((1.6 - edge) / 0.6, 0.0, 1.0) * (along * along * (3 - 2 * along))[None, :]
+        alpha = (inside * min(closing, 1.0) ** 2)[..., None]
+        frame[y0:y1, x0:x1] = np.clip(region + alpha * (lips - region), 0, 255).astype(np.uint8)
+
+    def _lip_colours_at(self, xs: np.ndarray, left: float, right: float) -> tuple[np.ndarray, np.ndarray]:
+        """The photo's upper and lower lip colours (their middles) at columns ``xs`` of a mouth now spanning
+        ``left`` .. ``right``: the same share of the way from corner to corner."""
+        across = np.clip((xs - left) / max(right - left, 1.0), 0.0, 1.0)
+        upper, lower = self.lip_colours
+        index = across * (len(upper) - 1)
+        return (np.stack([np.interp(index, np.arange(len(upper)), upper[:, c]) for c in range(3)], axis=1),
+                np.stack([np.interp(index, np.arange(len(lower)), lower[:, c]) for c in range(3)], axis=1))
 
     def _gap(self, points: np.ndarray) -> float:
         """Height of the cavity at its middle, in pixels."""
         return float(np.linalg.norm(points[topo.LIP_CENTER_LOWER] - points[self.top_middle]))
+
+
+def _corner_y(deformed: np.ndarray, x: float) -> float:
+    """y of the mouth corner nearest ``x`` (outer corners)."""
+    corners = deformed[[topo.LIPS_OUTER_UPPER[0], topo.LIPS_OUTER_UPPER[-1]]]
+    return float(corners[np.argmin(np.abs(corners[:, 0] - x)), 1])
+
+
+def _lip_colours(image: np.ndarray, rest: np.ndarray, samples: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """The photo's upper and lower lip colours along the mouth, corner to corner (``samples`` x 3 each): read
+    along the middle of each lip (between its outer and inner outlines) and smoothed along it."""
+    out = []
+    lips = ((topo.LIPS_OUTER_UPPER, topo.LIPS_INNER_UPPER), (topo.LIPS_OUTER_LOWER, topo.LIPS_INNER_LOWER))
+    for outer, inner in lips:
+        middle = 0.5 * (rest[list(outer)] + rest[list(inner)])
+        knots = np.linspace(0.0, 1.0, len(middle))
+        along = np.linspace(0.0, 1.0, samples)
+        path = np.column_stack([np.interp(along, knots, middle[:, 0]), np.interp(along, knots, middle[:, 1])])
+        colours = cv2.remap(image, path[None, :, 0].astype(np.float32), path[None, :, 1].astype(np.float32),
+                            cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)[0].astype(np.float32)
+        out.append(cv2.GaussianBlur(colours[None], (0, 0), sigmaX=2.0)[0])
+    return out[0], out[1]
 
 
 def _contour_at(contour: np.ndarray, xs: np.ndarray) -> np.ndarray:
