@@ -34,6 +34,7 @@ TEETH_VS_EYE_WHITES = 1.1  # the brightest teeth, fully lit, over the photo's ey
 ROUND_TEETH_SHADE = 0.55  # rounded lips push forward: the teeth behind them are in deeper shade
 SEAL_HALF_HEIGHT = 0.012  # closed lips of an open-mouth photo: half-height of the repainted seam, face widths
 SEAL_UPPER_SHARE = 1.7  # the seam reaches this many half-heights above the lips' meeting line
+LIP_SAMPLE_DEPTH = 0.35  # where the seam's lip colours are read: share of the way from outer to inner outline
 SEAM_DARKEN, SEAM_WIDTH_PX = 0.18, 1.2  # the darker line where closed lips meet
 TEETH_WARMTH = 0.3  # share of the lip's hue in the teeth's, so they sit in the person's light
 IVORY = np.array([1.0, 0.95, 0.84], np.float32)  # the hue of real teeth (not paper white)
@@ -269,11 +270,12 @@ def _corner_y(deformed: np.ndarray, x: float) -> float:
 
 def _lip_colours(image: np.ndarray, rest: np.ndarray, samples: int = 64) -> tuple[np.ndarray, np.ndarray]:
     """The photo's upper and lower lip colours along the mouth, corner to corner (``samples`` x 3 each): read
-    along the middle of each lip (between its outer and inner outlines) and smoothed along it."""
+    along each lip a third of the way in from its outer outline (an open photo's inner outline can lie on its
+    teeth) and smoothed along it."""
     out = []
     lips = ((topo.LIPS_OUTER_UPPER, topo.LIPS_INNER_UPPER), (topo.LIPS_OUTER_LOWER, topo.LIPS_INNER_LOWER))
     for outer, inner in lips:
-        middle = 0.5 * (rest[list(outer)] + rest[list(inner)])
+        middle = (1 - LIP_SAMPLE_DEPTH) * rest[list(outer)] + LIP_SAMPLE_DEPTH * rest[list(inner)]
         knots = np.linspace(0.0, 1.0, len(middle))
         along = np.linspace(0.0, 1.0, samples)
         path = np.column_stack([np.interp(along, knots, middle[:, 0]), np.interp(along, knots, middle[:, 1])])
