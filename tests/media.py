@@ -49,3 +49,12 @@ def read_mono(path: Path) -> tuple[np.ndarray, int]:
         parts = [out.to_ndarray().reshape(-1) for frame in container.decode(audio=0)
                  for out in resampler.resample(frame)]
     return np.concatenate(parts), rate
+
+
+def encoded_media(path: Path) -> tuple[dict[str, str], list[tuple[int, int | None, bytes]]]:
+    """An MP4's container tags and every encoded packet (stream, pts, bytes): what a render promises to repeat
+    exactly. The file's bytes are not compared, since its C2PA manifest carries a fresh ECDSA signature each
+    time it is signed."""
+    with av.open(str(path)) as container:
+        packets = [(p.stream.index, p.pts, bytes(p)) for p in container.demux() if p.size]
+        return dict(container.metadata), packets

@@ -98,6 +98,9 @@ def test_default_render_carries_a_manifest_signed_by_the_installation_key(tmp_pa
     assert manifest.by_talkinghead and manifest.video_id == result.video_id, manifest
     assert INSTALLATION_SIGNER in (manifest.signer or "") and not manifest.trusted
     assert not any("C2PA" in note for note in notes), notes
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask  # signing keeps a video's ordinary permissions
     key_folder = own_config_dir / "c2pa"
     assert stat.S_IMODE(key_folder.stat().st_mode) == 0o700
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in key_folder.iterdir())

@@ -190,6 +190,7 @@ def sign_video(path: Path, video_id: str, config: SigningConfig) -> None:
         builder = c2pa.Builder(json.dumps(manifest_definition(video_id)))
         with os.fdopen(handle, "w+b") as dest, path.open("rb") as source:
             builder.sign(c2pa.Signer.from_info(info), "video/mp4", source, dest)
+        os.chmod(temp, path.stat().st_mode & 0o777)  # the video keeps the permissions it was written with
         os.replace(temp, path)
     except c2pa.C2paError as exc:
         raise TalkingHeadError(f"C2PA signing failed (check {CERT_ENV} and {KEY_ENV}): {exc}") from None
