@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -195,8 +196,9 @@ def test_upload_render_and_play_in_the_page(browser, tmp_path: Path, portrait: P
         browser.save_screenshot(str(screenshot_dir(tmp_path) / "phone-upload-render-done.png"))
 
 
-def test_live_mode_streams_frames_into_the_page(tmp_path: Path) -> None:
-    """Chromium's fake microphone (a beeping tone) through `WS /v1/live`: frames appear in the page."""
+def test_live_mode_and_a_recording_from_the_microphone(tmp_path: Path) -> None:
+    """Chromium's fake microphone (a beeping tone) through `WS /v1/live`: frames appear in the page, Stop says so;
+    then a 1.5 s recording is played back and rendered."""
     browser = chromium(tmp_path / "profile", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream")
     try:
         with running_server(tmp_path / "server") as server:
@@ -214,11 +216,24 @@ def test_live_mode_streams_frames_into_the_page(tmp_path: Path) -> None:
             wait.until(lambda b: b.find_element(By.ID, "live-frame").get_attribute("src") != first)  # still streaming
             assert browser.find_element(By.ID, "live-status").text == "Live: speak now."
             assert browser.find_element(By.ID, "live-start").get_attribute("disabled")
+            browser.execute_script("document.getElementById('live-frame').scrollIntoView({block: 'center'})")
             browser.save_screenshot(str(screenshot_dir(tmp_path) / "live-on.png"))
             browser.find_element(By.ID, "live-stop").click()
             assert browser.find_element(By.ID, "live-status").text == "Live stopped."
             assert browser.find_element(By.ID, "live-state").text == "Off"
             assert not browser.find_element(By.ID, "live-start").get_attribute("disabled")
             assert browser.find_element(By.ID, "live-stop").get_attribute("disabled")
+
+            click(browser, "input[name=speech-mode][value=record]")
+            click(browser, "#record")
+            wait.until(lambda b: b.find_element(By.ID, "record").get_attribute("aria-pressed") == "true")
+            time.sleep(1.5)
+            click(browser, "#record")
+            wait.until(lambda b: b.find_element(By.ID, "audio-playback").is_displayed())
+            assert browser.find_element(By.ID, "record-status").text.startswith("Recording ready")
+            click(browser, "#submit")
+            wait.until(lambda b: b.execute_script("return document.getElementById('video').readyState >= 2"))
+            assert browser.find_element(By.ID, "status").text.startswith("Done")
+            assert "recording.webm (done)" in browser.find_element(By.ID, "history").text
     finally:
         browser.quit()

@@ -81,6 +81,7 @@ def test_job_list_newest_first_with_stage(server: Server, portrait: Path) -> Non
     assert [j["id"] for j in get(server, "/v1/videos?limit=1")[1]["jobs"]] == [second]
     assert get(server, "/v1/videos?status=bogus")[0] == 422
     assert get(server, "/v1/videos?limit=0")[0] == 422
+    assert request(f"{server.url}/v1/videos/{second}", "DELETE")[0] == 200  # answers a typed job too
     done = wait_for(server, first)
     assert done["stage"] == "done" and done["total_frames"] == done["frames"] and done["eta_s"] is None
     assert first in [j["id"] for j in get(server, "/v1/videos?status=done")[1]["jobs"]]
@@ -106,6 +107,9 @@ def test_docs_and_page_need_no_other_site(server: Server) -> None:
     assert request(server.url + "/redoc")[0] == 404
     spec = get(server, "/openapi.json")[1]
     assert "/v1/videos" in spec["paths"] and "get" in spec["paths"]["/v1/videos"]
+    job_schema = spec["components"]["schemas"]["JobView"]["properties"]
+    assert "analysing speech" in job_schema["stage"]["enum"] and "eta_s" in job_schema
+    assert {"413", "422", "429"} <= set(spec["paths"]["/v1/videos"]["post"]["responses"])
     for path in STATIC.iterdir():  # no CDN, font or script from elsewhere
         assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}/", path.read_text()), path.name
     status, headers, _ = request(server.url + "/v1/sample-speech")

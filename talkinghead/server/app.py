@@ -25,6 +25,7 @@ from talkinghead.server.guard import Guard
 from talkinghead.server.jobs import CANCELLED, DONE, FAILED, FINISHED, QUEUED, RUNNING, Dispatcher, JobStore, QueueFull
 from talkinghead.server.live_ws import LiveEndpoint
 from talkinghead.server.metrics import Metrics
+from talkinghead.server.schemas import ControlSpec, JobList, JobView, errors
 from talkinghead.server.settings import Settings
 from talkinghead.server.uploads import check_audio, check_portrait
 
@@ -99,7 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Prometheus text format: jobs by status, queue depth, render fps, live frames and latency, 5xx."""
         return metrics.render(store.counts(), settings.workers, dispatcher.last_fps)
 
-    @app.get("/v1/controls", tags=["videos"])
+    @app.get("/v1/controls", tags=["videos"], response_model=list[ControlSpec])
     def controls() -> list[dict[str, Any]]:
         """The render options (the same as the CLI flags): name, type, default, help."""
         return control_specs()
@@ -120,7 +121,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"detail": f"the queue is full ({waiting} jobs waiting); retry later"},
                             status_code=429, headers={"Retry-After": str(max(1, wait))})
 
-    @app.post("/v1/videos", status_code=202, tags=["videos"])
+    @app.post("/v1/videos", status_code=202, tags=["videos"], response_model=JobView,
+              responses=errors(400, 401, 403, 411, 413, 422, 429))
     async def submit(request: Request,
                      portrait: Annotated[UploadFile, File(description="photo with one clearly visible face")],
                      consent: Annotated[str, Form(description="required: 'yes' attests that you have the right to "
@@ -162,7 +164,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dispatcher.wake()
         return JSONResponse(job.public(), status_code=202, headers={"Location": f"/v1/videos/{job_id}"})
 
-    @app.get("/v1/videos", tags=["videos"])
+    @app.get("/v1/videos", tags=["videos"], response_model=JobList, responses=errors(401, 422))
     def job_list(limit: Annotated[int, Query(ge=1, le=500, description="at most this many jobs")] = 50,
                  status: Annotated[Literal[QUEUED, RUNNING, DONE, FAILED, CANCELLED] | None,
                                    Query(description="only jobs with this status")] = None,
@@ -173,14 +175,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def public(job: Any) -> dict[str, Any]:
         return job.public() | {"eta_s": dispatcher.eta_s(job)}
 
-    @app.get("/v1/videos/{job_id}", tags=["videos"])
+    @app.get("/v1/videos/{job_id}", tags=["videos"], response_model=JobView, responses=errors(401, 404))
     def status(job_id: str) -> dict[str, Any]:
         """Status (queued, running, done, failed, cancelled); `stage` (queued, analysing speech, rendering,
         encoding, or the status), `progress` 0-1 (frames drawn), `frames`/`total_frames`, `eta_s` (seconds until
         the frames are drawn, once measurable), and the error if it failed."""
         return public(_job_or_404(store, job_id))
 
-    @app.get("/v1/videos/{job_id}/file", tags=["videos"], response_class=FileResponse)
+    @app.get("/v1/videos/{job_id}/file", tags=["videos"], response_class=FileResponse,
+             responses={200: {"content": {"video/mp4": {}}, "description": "the MP4"}} | errors(401, 404, 409, 410))
     def result(job_id: str) -> FileResponse:
         """The MP4 once the job is done (409 before; 410 once its files are deleted)."""
         job = _job_or_404(store, job_id)
@@ -191,7 +194,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise HTTPException(410, f"the video of job {job_id} is gone ({job.note or 'deleted'})")
         return FileResponse(path, media_type="video/mp4", filename=f"talkinghead-{job_id}.mp4")
 
-    @app.delete("/v1/videos/{job_id}", tags=["videos"])
+    @app.delete("/v1/videos/{job_id}", tags=["videos"], response_model=JobView, responses=errors(401, 403, 404, 409))
     def delete(job_id: str) -> dict[str, Any]:
         """Cancel a queued or running job; delete the job's files (uploads and video) in every state."""
         _job_or_404(store, job_id)
