@@ -1,15 +1,20 @@
-"""The web page in headless Chromium (Debian chromium + chromium-driver, driven by Selenium): upload a
-portrait and speech, render, and get a video the browser can play."""
+"""The web app in headless Chromium (Debian chromium + chromium-driver, driven by Selenium): first visit on a
+desktop and a phone screen, renders from an upload and from text with their stage progress, live start/stop.
+
+Screenshots go to ``$TALKINGHEAD_SCREENSHOTS`` when set (to look at them), else to the test's tmp folder."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 from .serving import running_server
@@ -31,6 +36,53 @@ def chromium(profile: Path, *extra_flags: str) -> webdriver.Chrome:
     return webdriver.Chrome(service=Service(driver), options=options)
 
 
+DESKTOP, PHONE = (1280, 900), (390, 844)
+MIN_PHONE_TARGET_PX = 32
+# every status text the page shows, in order (a render's stages pass faster than a poll could see them)
+WATCH_STATUS = """
+window.statusSeen = [];
+new MutationObserver(() => window.statusSeen.push(document.getElementById('status').textContent))
+  .observe(document.getElementById('status'), {childList: true, characterData: true, subtree: true});
+"""
+
+# controls, buttons and images a screen reader could not name (WCAG 4.1.2 / 1.1.1, as axe-core checks them)
+UNNAMED_CONTROLS = """
+const named = (e) => (e.labels && e.labels.length) || e.getAttribute('aria-label') || e.getAttribute('aria-labelledby');
+return [
+  ...[...document.querySelectorAll('input, select, textarea')].filter(e => !named(e)).map(e => 'control ' + e.id),
+  ...[...document.querySelectorAll('button, a')].filter(e => !e.textContent.trim() && !e.getAttribute('aria-label'))
+     .map(e => 'button ' + e.id),
+  ...[...document.querySelectorAll('img')].filter(e => !e.hasAttribute('alt')).map(e => 'image ' + e.id),
+];
+"""
+
+
+def screenshot_dir(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("TALKINGHEAD_SCREENSHOTS") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def viewport(browser: webdriver.Chrome, width: int, height: int) -> None:
+    """Exactly this CSS viewport (a phone's is touch-sized with a mobile user agent's layout)."""
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
+
+
+def open_app(browser: webdriver.Chrome, url: str) -> WebDriverWait:
+    browser.get(url + "/")
+    wait = WebDriverWait(browser, 120)
+    wait.until(lambda b: b.find_elements(By.ID, "opt-size"))  # widgets built from /v1/controls
+    return wait
+
+
+def click(browser: webdriver.Chrome, css: str) -> None:
+    """Click as a person would: scrolled to the middle of the screen first, clear of the phone's Render bar."""
+    element = browser.find_element(By.CSS_SELECTOR, css)
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+    element.click()
+
+
 @pytest.fixture
 def browser(tmp_path: Path):
     session = chromium(tmp_path / "profile")
@@ -40,11 +92,87 @@ def browser(tmp_path: Path):
         session.quit()
 
 
+def test_first_visit_on_desktop_and_phone(browser, tmp_path: Path) -> None:
+    """Render in view without scrolling on a desktop; on a phone every control is at least 32 px tall and
+    nothing is wider than the screen; no request leaves the server; the Advanced options come from the spec."""
+    shots = screenshot_dir(tmp_path)
+    with running_server(tmp_path / "server") as server:
+        viewport(browser, *DESKTOP)
+        open_app(browser, server.url)
+        box = browser.execute_script(
+            "const r = document.getElementById('submit').getBoundingClientRect();"
+            "return [r.top, r.bottom, innerHeight, scrollY];")
+        assert box[0] >= 0 and box[1] <= box[2] and box[3] == 0, box
+        browser.save_screenshot(str(shots / "desktop-first-visit.png"))
+        browser.execute_script("window.scrollTo(0, document.body.scrollHeight)")
+        assert browser.find_element(By.ID, "submit").is_displayed()  # sticky: still there at the bottom
+        advanced = browser.find_elements(By.CSS_SELECTOR, "#controls [name]")
+        assert {"fps", "crop", "label_position", "motion_in"} <= {e.get_attribute("name") for e in advanced}
+        assert browser.find_element(By.ID, "opt-emotion").tag_name == "select"
+        assert browser.execute_script(UNNAMED_CONTROLS) == []  # an offline stand-in for axe's name rules
+        browser.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+        assert browser.switch_to.active_element.text == "Skip to Render"  # keyboard users reach Render at once
+
+        viewport(browser, *PHONE)
+        open_app(browser, server.url)
+        browser.save_screenshot(str(shots / "phone-first-visit.png"))
+        click(browser, "#advanced summary")
+        for mode in ("text", "record", "upload"):  # every speech mode's controls shown once
+            click(browser, f"input[name=speech-mode][value={mode}]")
+            small = browser.execute_script(f"""
+                return [...document.querySelectorAll('input, select, textarea, button, summary, .button')]
+                  .filter(e => e.getClientRects().length && getComputedStyle(e).visibility !== 'hidden')
+                  .map(e => [e.id || e.name || e.textContent.trim(), e.getBoundingClientRect().height])
+                  .filter(([, h]) => h < {MIN_PHONE_TARGET_PX});""")
+            assert small == [], f"{mode}: controls under {MIN_PHONE_TARGET_PX} px tall on a phone: {small}"
+        assert browser.execute_script("return document.documentElement.scrollWidth <= innerWidth")
+        button = browser.execute_script("const r = document.getElementById('submit').getBoundingClientRect();"
+                                        "return [r.top, r.bottom, innerHeight];")
+        assert button[0] >= 0 and button[1] <= button[2], button  # fixed at the bottom of the phone's screen
+        browser.execute_script("document.getElementById('advanced').scrollIntoView()")
+        browser.save_screenshot(str(shots / "phone-advanced.png"))
+        requests = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+        assert requests and all(r.startswith(server.url) for r in requests), requests
+
+        viewport(browser, *DESKTOP)  # the API reference: drawn from /openapi.json, offline
+        browser.get(server.url + "/docs")
+        WebDriverWait(browser, 30).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, ".endpoint")) >= 6)
+        assert "GET/v1/videos" in browser.find_element(By.ID, "docs-body").text.replace(" ", "").replace("\n", "")
+        requests = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+        assert all(r.startswith(server.url) for r in requests), requests
+        browser.save_screenshot(str(shots / "docs.png"))
+
+
+def test_render_from_text_shows_the_stages(browser, tmp_path: Path) -> None:
+    with running_server(tmp_path / "server") as server:
+        viewport(browser, *DESKTOP)
+        wait = open_app(browser, server.url)
+        browser.execute_script(WATCH_STATUS)
+        browser.find_element(By.ID, "use-sample").click()
+        wait.until(lambda b: b.find_element(By.ID, "portrait-preview").is_displayed())
+        browser.find_element(By.CSS_SELECTOR, "input[name=speech-mode][value=text]").click()
+        browser.find_element(By.ID, "opt-text").send_keys("Hello there.")
+        size = browser.find_element(By.ID, "opt-size")
+        size.clear()
+        size.send_keys("128")
+        browser.find_element(By.ID, "consent").click()
+        browser.find_element(By.ID, "submit").click()
+        wait.until(lambda b: b.find_element(By.ID, "video").is_displayed())
+        wait.until(lambda b: b.execute_script("return document.getElementById('video').readyState >= 2"))
+        seen = browser.execute_script("return window.statusSeen")
+        assert any(s.startswith(("Analysing speech", "Rendering")) for s in seen), seen
+        assert any("%" in s for s in seen), seen
+        assert seen[-1].startswith("Done")
+        history = browser.find_element(By.ID, "history").text
+        assert "text: Hello there." in history and "(done)" in history
+        browser.save_screenshot(str(screenshot_dir(tmp_path) / "desktop-text-render-done.png"))
+
+
 def test_upload_render_and_play_in_the_page(browser, tmp_path: Path, portrait: Path, speech_wav: Path) -> None:
     with running_server(tmp_path / "server") as server:
-        browser.get(server.url + "/")
-        wait = WebDriverWait(browser, 120)
-        wait.until(lambda b: b.find_elements(By.ID, "opt-size"))  # options built from /v1/controls
+        viewport(browser, *PHONE)
+        wait = open_app(browser, server.url)
+        browser.execute_script(WATCH_STATUS)
         browser.find_element(By.ID, "portrait").send_keys(str(portrait))
         browser.find_element(By.ID, "audio").send_keys(str(speech_wav))
         size = browser.find_element(By.ID, "opt-size")
@@ -61,16 +189,21 @@ def test_upload_render_and_play_in_the_page(browser, tmp_path: Path, portrait: P
         status = browser.find_element(By.ID, "status").text
         assert status.startswith("Done")
         assert browser.find_element(By.ID, "download").get_attribute("href").endswith("/file")
+        assert browser.find_element(By.ID, "audio-playback").get_attribute("src")  # the upload can be played back
+        seen = browser.execute_script("return window.statusSeen")
+        assert any(s.startswith(("Analysing speech", "Rendering", "Encoding")) for s in seen), seen
+        browser.execute_script("document.getElementById('result').scrollIntoView()")
+        browser.save_screenshot(str(screenshot_dir(tmp_path) / "phone-upload-render-done.png"))
 
 
-def test_live_mode_streams_frames_into_the_page(tmp_path: Path) -> None:
-    """Chromium's fake microphone (a beeping tone) through `WS /v1/live`: frames appear in the page."""
+def test_live_mode_and_a_recording_from_the_microphone(tmp_path: Path) -> None:
+    """Chromium's fake microphone (a beeping tone) through `WS /v1/live`: frames appear in the page, Stop says so;
+    then a 1.5 s recording is played back and rendered."""
     browser = chromium(tmp_path / "profile", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream")
     try:
         with running_server(tmp_path / "server") as server:
-            browser.get(server.url + "/")
-            wait = WebDriverWait(browser, 120)
-            wait.until(lambda b: b.find_elements(By.ID, "opt-size"))
+            viewport(browser, *DESKTOP)
+            wait = open_app(browser, server.url)
             browser.find_element(By.ID, "use-sample").click()
             wait.until(lambda b: b.find_element(By.ID, "portrait-preview").is_displayed())
             size = browser.find_element(By.ID, "opt-size")
@@ -82,6 +215,25 @@ def test_live_mode_streams_frames_into_the_page(tmp_path: Path) -> None:
             first = browser.find_element(By.ID, "live-frame").get_attribute("src")
             wait.until(lambda b: b.find_element(By.ID, "live-frame").get_attribute("src") != first)  # still streaming
             assert browser.find_element(By.ID, "live-status").text == "Live: speak now."
+            assert browser.find_element(By.ID, "live-start").get_attribute("disabled")
+            browser.execute_script("document.getElementById('live-frame').scrollIntoView({block: 'center'})")
+            browser.save_screenshot(str(screenshot_dir(tmp_path) / "live-on.png"))
             browser.find_element(By.ID, "live-stop").click()
+            assert browser.find_element(By.ID, "live-status").text == "Live stopped."
+            assert browser.find_element(By.ID, "live-state").text == "Off"
+            assert not browser.find_element(By.ID, "live-start").get_attribute("disabled")
+            assert browser.find_element(By.ID, "live-stop").get_attribute("disabled")
+
+            click(browser, "input[name=speech-mode][value=record]")
+            click(browser, "#record")
+            wait.until(lambda b: b.find_element(By.ID, "record").get_attribute("aria-pressed") == "true")
+            time.sleep(1.5)
+            click(browser, "#record")
+            wait.until(lambda b: b.find_element(By.ID, "audio-playback").is_displayed())
+            assert browser.find_element(By.ID, "record-status").text.startswith("Recording ready")
+            click(browser, "#submit")
+            wait.until(lambda b: b.execute_script("return document.getElementById('video').readyState >= 2"))
+            assert browser.find_element(By.ID, "status").text.startswith("Done")
+            assert "recording.webm (done)" in browser.find_element(By.ID, "history").text
     finally:
         browser.quit()

@@ -10,21 +10,22 @@ import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi import Depends, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from talkinghead import __version__
-from talkinghead.assets import DEMO_PORTRAIT
+from talkinghead.assets import DEMO_PORTRAIT, DEMO_SPEECH
 from talkinghead.controls import Controls
 from talkinghead.errors import TalkingHeadError
 from talkinghead.server.forms import CONTENT_OPTIONS, check_field_names, control_specs, controls_form
 from talkinghead.server.guard import Guard
-from talkinghead.server.jobs import DONE, FINISHED, Dispatcher, JobStore, QueueFull
+from talkinghead.server.jobs import CANCELLED, DONE, FAILED, FINISHED, QUEUED, RUNNING, Dispatcher, JobStore, QueueFull
 from talkinghead.server.live_ws import LiveEndpoint
 from talkinghead.server.metrics import Metrics
+from talkinghead.server.schemas import ControlSpec, JobList, JobView, errors
 from talkinghead.server.settings import Settings
 from talkinghead.server.uploads import check_audio, check_portrait
 
@@ -52,7 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await asyncio.to_thread(dispatcher.stop)
         store.close()
 
-    app = FastAPI(title="talkinghead", version=__version__, lifespan=lifespan,
+    app = FastAPI(title="talkinghead", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="One portrait + speech -> a talking-head video, marked as AI-generated. "
                               "Render jobs (`/v1/videos`), live streaming (`WS /v1/live`, see docs/server.md).")
     app.state.store, app.state.dispatcher, app.state.settings, app.state.live = store, dispatcher, settings, live
@@ -82,6 +83,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def page() -> FileResponse:
         return FileResponse(STATIC / "index.html")
 
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> FileResponse:
+        """The API reference, drawn in the browser from /openapi.json (no CDN: works offline)."""
+        return FileResponse(STATIC / "docs.html")
+
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz", tags=["service"])
@@ -94,7 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Prometheus text format: jobs by status, queue depth, render fps, live frames and latency, 5xx."""
         return metrics.render(store.counts(), settings.workers, dispatcher.last_fps)
 
-    @app.get("/v1/controls", tags=["videos"])
+    @app.get("/v1/controls", tags=["videos"], response_model=list[ControlSpec])
     def controls() -> list[dict[str, Any]]:
         """The render options (the same as the CLI flags): name, type, default, help."""
         return control_specs()
@@ -104,13 +110,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """The bundled sample portrait (NASA astronaut photo, public domain)."""
         return FileResponse(DEMO_PORTRAIT, media_type="image/png")
 
+    @app.get("/v1/sample-speech", tags=["videos"], response_class=FileResponse)
+    def sample_speech() -> FileResponse:
+        """The bundled sample speech (FLAC), to try the app without a recording of one's own."""
+        return FileResponse(DEMO_SPEECH, media_type="audio/flac")
+
     def busy() -> JSONResponse:
         waiting = store.counts()["queued"]
         wait = math.ceil((waiting + 1) * store.mean_render_seconds() / max(settings.workers, 1))
         return JSONResponse({"detail": f"the queue is full ({waiting} jobs waiting); retry later"},
                             status_code=429, headers={"Retry-After": str(max(1, wait))})
 
-    @app.post("/v1/videos", status_code=202, tags=["videos"])
+    @app.post("/v1/videos", status_code=202, tags=["videos"], response_model=JobView,
+              responses=errors(400, 401, 403, 411, 413, 422, 429))
     async def submit(request: Request,
                      portrait: Annotated[UploadFile, File(description="photo with one clearly visible face")],
                      consent: Annotated[str, Form(description="required: 'yes' attests that you have the right to "
@@ -129,6 +141,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         contents = {name: options.pop(name) for name in CONTENT_OPTIONS if name in options}
         placeholders = {name: CONTENT_OPTIONS[name][0] for name in contents}
         controls = Controls.from_options(options | placeholders)
+        if "gaze" in options:  # stored as the two numbers Controls parsed (from "10,-5" or a pair)
+            options["gaze"] = list(controls.gaze)
         if consent.strip().lower() not in CONSENT_YES:
             raise HTTPException(422, "consent must be 'yes': attest that you may animate this person's likeness")
         if (audio is None) == (controls.text is None):
@@ -150,12 +164,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dispatcher.wake()
         return JSONResponse(job.public(), status_code=202, headers={"Location": f"/v1/videos/{job_id}"})
 
-    @app.get("/v1/videos/{job_id}", tags=["videos"])
-    def status(job_id: str) -> dict[str, Any]:
-        """Status (queued, running, done, failed, cancelled), progress 0-1, and the error if it failed."""
-        return _job_or_404(store, job_id).public()
+    @app.get("/v1/videos", tags=["videos"], response_model=JobList, responses=errors(401, 422))
+    def job_list(limit: Annotated[int, Query(ge=1, le=500, description="at most this many jobs")] = 50,
+                 status: Annotated[Literal[QUEUED, RUNNING, DONE, FAILED, CANCELLED] | None,
+                                   Query(description="only jobs with this status")] = None,
+                 ) -> dict[str, list[dict[str, Any]]]:
+        """The newest jobs first, each as `GET /v1/videos/{id}` shows it."""
+        return {"jobs": [public(job) for job in store.recent(limit, status)]}
 
-    @app.get("/v1/videos/{job_id}/file", tags=["videos"], response_class=FileResponse)
+    def public(job: Any) -> dict[str, Any]:
+        return job.public() | {"eta_s": dispatcher.eta_s(job)}
+
+    @app.get("/v1/videos/{job_id}", tags=["videos"], response_model=JobView, responses=errors(401, 404))
+    def status(job_id: str) -> dict[str, Any]:
+        """Status (queued, running, done, failed, cancelled); `stage` (queued, analysing speech, rendering,
+        encoding, or the status), `progress` 0-1 (frames drawn), `frames`/`total_frames`, `eta_s` (seconds until
+        the frames are drawn, once measurable), and the error if it failed."""
+        return public(_job_or_404(store, job_id))
+
+    @app.get("/v1/videos/{job_id}/file", tags=["videos"], response_class=FileResponse,
+             responses={200: {"content": {"video/mp4": {}}, "description": "the MP4"}} | errors(401, 404, 409, 410))
     def result(job_id: str) -> FileResponse:
         """The MP4 once the job is done (409 before; 410 once its files are deleted)."""
         job = _job_or_404(store, job_id)
@@ -166,7 +194,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise HTTPException(410, f"the video of job {job_id} is gone ({job.note or 'deleted'})")
         return FileResponse(path, media_type="video/mp4", filename=f"talkinghead-{job_id}.mp4")
 
-    @app.delete("/v1/videos/{job_id}", tags=["videos"])
+    @app.delete("/v1/videos/{job_id}", tags=["videos"], response_model=JobView, responses=errors(401, 403, 404, 409))
     def delete(job_id: str) -> dict[str, Any]:
         """Cancel a queued or running job; delete the job's files (uploads and video) in every state."""
         _job_or_404(store, job_id)

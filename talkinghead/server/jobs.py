@@ -95,7 +95,19 @@ class Job:
         shown["progress"] = round(self.progress, 4)
         shown["fps"] = round(self.frames / self.render_seconds, 2) if self.render_seconds else None
         shown["file"] = f"/v1/videos/{self.id}/file" if self.status == DONE and not self.files_deleted else None
+        shown["stage"] = self.stage
+        shown["total_frames"] = round(self.frames / self.progress) if self.progress > 0 else None
         return shown
+
+    @property
+    def stage(self) -> str:
+        """Where a job is: queued, analysing speech (no frame yet), rendering, encoding (all frames drawn), or
+        its final status."""
+        if self.status != RUNNING:
+            return self.status
+        if self.frames == 0:
+            return "analysing speech"
+        return "encoding" if self.progress >= 1.0 else "rendering"
 
     @property
     def files_deleted(self) -> bool:
@@ -159,6 +171,14 @@ class JobStore:
         with self._lock:
             rows = self._db.execute(f"SELECT id, status FROM jobs WHERE id IN ({marks})", job_ids).fetchall()
         return {row[0]: row[1] for row in rows}
+
+    def recent(self, limit: int, status: str | None = None) -> list[Job]:
+        """The newest jobs first (only those with ``status`` when given)."""
+        condition, values = ("WHERE status = ? ", (status,)) if status else ("", ())
+        with self._lock:
+            rows = self._db.execute(f"SELECT * FROM jobs {condition}ORDER BY created DESC LIMIT ?",
+                                    (*values, limit)).fetchall()
+        return [_job(row) for row in rows]
 
     def counts(self) -> dict[str, int]:
         with self._lock:
@@ -274,6 +294,17 @@ class Dispatcher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_fps = 0.0
+        self._first_frames: dict[str, tuple[float, int]] = {}  # job -> (time, frames) at its first progress
+
+    def eta_s(self, job: Job) -> float | None:
+        """Seconds until a rendering job's frames are drawn, from its speed since its first frames (None before
+        that can be measured)."""
+        first = self._first_frames.get(job.id)
+        total = round(job.frames / job.progress) if job.progress > 0 else 0
+        if job.status != RUNNING or first is None or job.frames <= first[1] or not total:
+            return None
+        rate = (job.frames - first[1]) / max(time.monotonic() - first[0], 1e-3)
+        return round((total - job.frames) / rate, 1)
 
     def start(self) -> None:
         self.store.recover()
@@ -326,12 +357,14 @@ class Dispatcher:
     def _record(self, event: Event) -> None:
         job_id = str(event.key)
         if event.kind == PROGRESS:
+            self._first_frames.setdefault(job_id, (time.monotonic(), event.done))
             self.store.update(job_id, only_if=RUNNING, progress=event.done / max(event.total, 1), frames=event.done)
         elif event.kind == RETRY:
             self.store.update(job_id, only_if=RUNNING, attempts=event.attempts + 1, progress=0.0,
                               note=f"retried: its worker crashed ({event.detail})")
             log.warning("job %s: worker crashed (%s); trying again", job_id, event.detail)
         elif event.kind == RESULT and event.result is not None:
+            self._first_frames.pop(job_id, None)
             result = event.result
             if result.status == JOB_DONE:
                 self.last_fps = result.frames / result.seconds if result.seconds else 0.0

@@ -1,0 +1,75 @@
+"""What the API answers, as types for the OpenAPI schema (`/docs`, `/openapi.json`): jobs, errors, options."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
+JobStage = Literal["queued", "analysing speech", "rendering", "encoding", "done", "failed", "cancelled"]
+
+
+class JobView(BaseModel):
+    """A render job as `GET /v1/videos/{id}` shows it."""
+
+    id: str
+    status: JobStatus
+    stage: JobStage = Field(description="where the job is; `analysing speech` until the first frame is drawn")
+    progress: float = Field(ge=0, le=1, description="frames drawn / frames to draw")
+    frames: int = Field(description="frames drawn so far (all of them once done)")
+    total_frames: int | None = Field(None, description="frames to draw, once the first are drawn")
+    eta_s: float | None = Field(None, description="seconds until the frames are drawn, once measurable")
+    created: float = Field(description="Unix time the job was queued")
+    updated: float = Field(description="Unix time of its last change")
+    controls: dict[str, Any] = Field(description="the options the job renders with")
+    attempts: int
+    error: str = Field(description="why it failed (empty otherwise)")
+    note: str
+    fps: float | None = Field(description="render speed (frames drawn per second), once done")
+    file: str | None = Field(description="where the MP4 is, once done")
+
+
+class JobList(BaseModel):
+    jobs: list[JobView]
+
+
+class ControlSpec(BaseModel):
+    """One render option, with what a form needs to draw it."""
+
+    name: str
+    type: Literal["int", "float", "str", "bool", "tuple"]
+    default: Any
+    help: str
+    label: str
+    choices: list[str] | None
+    suggestions: list[str] | None
+    min: float | None
+    max: float | None
+    step: float | None
+    group: Literal["common", "speech", "advanced"]
+    content: bool = Field(description="takes a file's content (upload or inline text)")
+    pitch_range: tuple[float, float, float] | None = None
+
+
+class ErrorView(BaseModel):
+    detail: str | list[dict[str, Any]]
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these error codes, each with its meaning here."""
+    return {code: {"model": ErrorView, "description": ERROR_MEANINGS[code]} for code in codes}
+
+
+ERROR_MEANINGS = {
+    400: "an upload that cannot be read, or an image over the pixel budget",
+    401: "the server has a token and the request does not carry it",
+    403: "a cross-site request",
+    404: "no such job",
+    409: "the job is not done (or could not be cancelled)",
+    410: "the job's files were deleted",
+    411: "an upload without Content-Length",
+    413: "an upload over its size limit",
+    422: "a bad or unknown option, missing consent, or neither/both of audio and text",
+    429: "the queue is full; retry after Retry-After seconds",
+}

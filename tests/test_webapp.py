@@ -1,0 +1,116 @@
+"""The API surface the web app stands on, against a real server: the options spec with choices and ranges,
+gaze over HTTP, the job list, stage and ETA, offline /docs. Jobs are tiny (128 px, "Hi.")."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from talkinghead.controls import EMOTION_NAMES, GAZE_RANGE, MAX_SIZE, MIN_SIZE
+from talkinghead.server.app import STATIC
+from talkinghead.server.jobs import RUNNING, Dispatcher, Job
+
+from .serving import Server, request, running_server, wait_for
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory):
+    with running_server(tmp_path_factory.mktemp("server")) as s:
+        yield s
+
+
+def get(server: Server, path: str) -> tuple[int, Any]:
+    status, _, body = request(server.url + path)
+    return status, json.loads(body)
+
+
+def post(server: Server, portrait: Path, fields: dict[str, str | list[str]]) -> tuple[int, dict]:
+    """A tiny text job; a list value sends its field once per item."""
+    boundary = uuid.uuid4().hex
+    pairs = [("consent", "yes"), ("text", "Hi."), ("size", "128")]
+    pairs += [(name, item) for name, value in fields.items() for item in ([value] if isinstance(value, str) else value)]
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{n}"\r\n\r\n{v}\r\n'.encode() for n, v in pairs]
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="portrait"; filename="p.png"\r\n\r\n'.encode()
+                 + portrait.read_bytes() + f"\r\n--{boundary}--\r\n".encode())
+    status, _, body = request(server.url + "/v1/videos", "POST", b"".join(parts),
+                              {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    return status, json.loads(body)
+
+
+def test_options_spec_gives_widgets_what_they_need(server: Server) -> None:
+    specs = {spec["name"]: spec for spec in get(server, "/v1/controls")[1]}
+    assert specs["emotion"]["choices"] == list(EMOTION_NAMES) and specs["emotion"]["group"] == "common"
+    assert (specs["size"]["min"], specs["size"]["max"]) == (MIN_SIZE, MAX_SIZE)
+    assert specs["gaze"]["type"] == "tuple" and specs["gaze"]["max"] == GAZE_RANGE[0]
+    assert specs["gaze"]["pitch_range"][1] == GAZE_RANGE[1]
+    assert specs["motion_scale"]["label"] == "Liveliness"
+    assert specs["text"]["group"] == "speech" and specs["fps"]["group"] == "advanced"
+    assert specs["motion_in"]["content"] and "motion_out" not in specs
+
+
+@pytest.mark.parametrize("fields", [{"gaze": "10,-5"}, {"gaze": ["10", "-5"]}], ids=["one-field", "two-fields"])
+def test_gaze_over_http(server: Server, portrait: Path, fields: dict) -> None:
+    status, job = post(server, portrait, fields)
+    assert status == 202, job
+    assert job["controls"]["gaze"] == [10.0, -5.0]
+    assert wait_for(server, job["id"])["status"] == "done"
+
+
+@pytest.mark.parametrize("value", ["a,b", "10", ["1", "2", "3"], ["x", "y"], "90,0"])
+def test_bad_gaze_is_a_clear_422(server: Server, portrait: Path, value) -> None:
+    status, body = post(server, portrait, {"gaze": value})
+    assert status == 422, body
+    assert "gaze" in str(body["detail"]) or "YAW,PITCH" in str(body["detail"])
+
+
+def test_job_list_newest_first_with_stage(server: Server, portrait: Path) -> None:
+    first = post(server, portrait, {})[1]["id"]
+    second = post(server, portrait, {"seed": "2"})[1]["id"]
+    jobs = get(server, "/v1/videos")[1]["jobs"]
+    assert [j["id"] for j in jobs][:2] == [second, first]
+    assert jobs[0]["stage"] in ("queued", "analysing speech", "rendering", "encoding", "done")
+    assert "eta_s" in jobs[0] and "total_frames" in jobs[0]
+    assert [j["id"] for j in get(server, "/v1/videos?limit=1")[1]["jobs"]] == [second]
+    assert get(server, "/v1/videos?status=bogus")[0] == 422
+    assert get(server, "/v1/videos?limit=0")[0] == 422
+    assert request(f"{server.url}/v1/videos/{second}", "DELETE")[0] == 200  # answers a typed job too
+    done = wait_for(server, first)
+    assert done["stage"] == "done" and done["total_frames"] == done["frames"] and done["eta_s"] is None
+    assert first in [j["id"] for j in get(server, "/v1/videos?status=done")[1]["jobs"]]
+
+
+def test_stage_and_eta_follow_the_frames() -> None:
+    job = Job("j", RUNNING, 0.0, 0.0, 0.0, {}, "p.png", None, "yes", "", 1, 0, 0.0, "", "")
+    assert job.stage == "analysing speech"
+    job.frames, job.progress = 25, 0.25
+    assert job.stage == "rendering" and job.public()["total_frames"] == 100
+    job.frames, job.progress = 100, 1.0
+    assert job.stage == "encoding"
+
+    dispatcher = Dispatcher(None, 1)  # type: ignore[arg-type]  # eta_s needs no store
+    job.frames, job.progress = 50, 0.5
+    dispatcher._first_frames = {"j": (time.monotonic() - 4.0, 10)}  # 40 frames in 4 s: 10 fps, 50 to go
+    assert 4.0 <= dispatcher.eta_s(job) <= 5.1
+
+
+def test_docs_and_page_need_no_other_site(server: Server) -> None:
+    status, _, docs = request(server.url + "/docs")
+    assert status == 200 and b"/static/docs.js" in docs
+    assert request(server.url + "/redoc")[0] == 404
+    spec = get(server, "/openapi.json")[1]
+    assert "/v1/videos" in spec["paths"] and "get" in spec["paths"]["/v1/videos"]
+    job_schema = spec["components"]["schemas"]["JobView"]["properties"]
+    assert "analysing speech" in job_schema["stage"]["enum"] and "eta_s" in job_schema
+    assert {"413", "422", "429"} <= set(spec["paths"]["/v1/videos"]["post"]["responses"])
+    for path in STATIC.iterdir():  # no CDN, font or script from elsewhere
+        assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}/", path.read_text()), path.name
+    status, headers, _ = request(server.url + "/v1/sample-speech")
+    assert status == 200 and headers["content-type"] == "audio/flac"
