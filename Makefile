@@ -12,7 +12,7 @@ demo: setup
 
 test: setup-dev
 	$(BIN)/ruff check talkinghead tests benchmarks
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 lint: setup-dev
 	$(BIN)/ruff check talkinghead tests benchmarks
