@@ -10,10 +10,9 @@ for Spanish, Italian, German, Russian, Hindi, Mandarin (pinyin) and Japanese: al
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-from wav_files import write_wav
+from wav_files import write_timed_clip
 
 from talkinghead.audio.tts import synthesize
 
@@ -47,12 +46,7 @@ def main() -> None:
             voice, rate = language + VARIANTS[index], RATES[index]
             made = synthesize(text, voice, rate)
             stem = folder / f"syn-{language.split('-')[0]}-{index + 1}"
-            write_wav(stem.with_suffix(".wav"), made.samples, made.rate)
-            phones = [{"phone": name, "start_s": start, "end_s": end} for name, start, end in made.events]
-            stem.with_suffix(".json").write_text(json.dumps({
-                "text": text, "voice": voice, "rate": rate, "sample_rate": made.rate,
-                "duration_s": made.samples.size / made.rate, "phones": phones}, ensure_ascii=False))
-            print(f"{stem.name}: {voice} at {rate} wpm, {made.samples.size / made.rate:.1f} s")
+            write_timed_clip(stem, made, text, voice, rate)
 
 
 if __name__ == "__main__":
