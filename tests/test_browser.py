@@ -83,6 +83,14 @@ def click(browser: webdriver.Chrome, css: str) -> None:
     element.click()
 
 
+def choose_128_px_and_consent(browser: webdriver.Chrome) -> None:
+    """Ask for a 128-px video (quick to render) and tick the consent box."""
+    size = browser.find_element(By.ID, "opt-size")
+    size.clear()
+    size.send_keys("128")
+    browser.find_element(By.ID, "consent").click()
+
+
 @pytest.fixture
 def browser(tmp_path: Path):
     session = chromium(tmp_path / "profile")
@@ -152,10 +160,7 @@ def test_render_from_text_shows_the_stages(browser, tmp_path: Path) -> None:
         wait.until(lambda b: b.find_element(By.ID, "portrait-preview").is_displayed())
         browser.find_element(By.CSS_SELECTOR, "input[name=speech-mode][value=text]").click()
         browser.find_element(By.ID, "opt-text").send_keys("Hello there.")
-        size = browser.find_element(By.ID, "opt-size")
-        size.clear()
-        size.send_keys("128")
-        browser.find_element(By.ID, "consent").click()
+        choose_128_px_and_consent(browser)
         browser.find_element(By.ID, "submit").click()
         wait.until(lambda b: b.find_element(By.ID, "video").is_displayed())
         wait.until(lambda b: b.execute_script("return document.getElementById('video').readyState >= 2"))
@@ -175,10 +180,7 @@ def test_upload_render_and_play_in_the_page(browser, tmp_path: Path, portrait: P
         browser.execute_script(WATCH_STATUS)
         browser.find_element(By.ID, "portrait").send_keys(str(portrait))
         browser.find_element(By.ID, "audio").send_keys(str(speech_wav))
-        size = browser.find_element(By.ID, "opt-size")
-        size.clear()
-        size.send_keys("128")
-        browser.find_element(By.ID, "consent").click()
+        choose_128_px_and_consent(browser)
         browser.find_element(By.ID, "submit").click()
         wait.until(lambda b: b.find_element(By.ID, "video").is_displayed())
         playable = wait.until(lambda b: b.execute_script(
@@ -206,10 +208,7 @@ def test_live_mode_and_a_recording_from_the_microphone(tmp_path: Path) -> None:
             wait = open_app(browser, server.url)
             browser.find_element(By.ID, "use-sample").click()
             wait.until(lambda b: b.find_element(By.ID, "portrait-preview").is_displayed())
-            size = browser.find_element(By.ID, "opt-size")
-            size.clear()
-            size.send_keys("128")
-            browser.find_element(By.ID, "consent").click()
+            choose_128_px_and_consent(browser)
             browser.find_element(By.ID, "live-start").click()
             wait.until(lambda b: b.execute_script("return document.getElementById('live-frame').naturalWidth") == 128)
             first = browser.find_element(By.ID, "live-frame").get_attribute("src")
