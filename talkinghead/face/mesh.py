@@ -13,6 +13,7 @@ is where the renderer paints the mouth cavity.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -125,17 +126,32 @@ def _border_points(width: int, height: int) -> np.ndarray:
 
 
 def _keep_mask(xy: np.ndarray, ring: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Drop ring points outside the frame or crowding a point already kept (face points always stay)."""
+    """Drop ring points outside the frame or crowding a point already kept (face points always stay).
+
+    Ring points are taken ring by ring, in order; kept points are filed in a grid of ``MIN_SPACING`` cells so
+    that each test looks only at the 3x3 cells around a point (the greedy order, and so the mesh, is the same
+    as comparing with every kept point, at a fraction of the cost).
+    """
     border_level = ring.max()
-    keep = np.ones(len(xy), dtype=bool)
     inside = np.all((xy > MIN_SPACING) & (xy < np.array([width, height]) - 1 - MIN_SPACING), axis=1)
-    keep &= (ring == 0) | (ring == border_level) | inside
-    kept_xy = [xy[(ring == 0) | (ring == border_level)]]
+    always = (ring == 0) | (ring == border_level)
+    keep = always | inside
+    cells: dict[tuple[int, int], list[np.ndarray]] = defaultdict(list)
+
+    def cell(point: np.ndarray) -> tuple[int, int]:
+        return int(point[0] // MIN_SPACING), int(point[1] // MIN_SPACING)
+
+    def crowded(point: np.ndarray) -> bool:
+        cx, cy = cell(point)
+        return any(np.hypot(*(point - other)) < MIN_SPACING for dx in (-1, 0, 1) for dy in (-1, 0, 1)
+                   for other in cells.get((cx + dx, cy + dy), ()))
+
+    for point in xy[always]:
+        cells[cell(point)].append(point)
     for level in range(1, border_level):
         for index in np.nonzero((ring == level) & keep)[0]:
-            nearest = min(float(np.min(np.linalg.norm(k - xy[index], axis=1))) for k in kept_xy)
-            if nearest < MIN_SPACING:
+            if crowded(xy[index]):
                 keep[index] = False
             else:
-                kept_xy.append(xy[index][None])
+                cells[cell(xy[index])].append(xy[index])
     return keep
