@@ -23,6 +23,7 @@ import srt
 import webvtt
 
 import talkinghead
+from talkinghead.audio import load_speech, transcribe
 from talkinghead.audio.align import align
 from talkinghead.audio.phonemes import SILENCE, Phone
 from talkinghead.audio.tts import synthesize, text_speech
@@ -33,7 +34,7 @@ from talkinghead.exports import FORMATS, ExportSource, export_text
 from talkinghead.motion import MotionTrack
 from talkinghead.motion.visemes import Cue, cues
 from talkinghead.pipeline import RenderResult, iter_frames, prepare, speech_for
-from talkinghead.progress import ANALYSING, ENCODING, READING, RENDERING, StageProgress
+from talkinghead.progress import ANALYSING, ENCODING, READING, RENDERING, StageProgress, analysed, reporting_analysis
 
 from .test_cli import cli
 
@@ -291,6 +292,28 @@ def test_plain_progress_lines_off_a_terminal() -> None:
     lines = stream.getvalue().splitlines()
     assert lines[0] == f"talkinghead: {ANALYSING}..." and lines[-1] == f"talkinghead: {ENCODING}..."
     assert "talkinghead: rendering 3/3 frames (100%)" in lines and "\r" not in stream.getvalue()
+
+
+def test_speech_analysis_reports_how_far_it_is(speech_wav: Path) -> None:
+    """A long transcription is no silent wait: it reports the seconds of speech done, phrase by phrase, and the
+    progress line shows them."""
+    stream = io.StringIO()
+    with StageProgress(stream=stream, period=0.0) as progress:
+        progress.stage(ANALYSING)
+        analysed(10.4, 62.0)
+        analysed(62.0, 62.0)
+    lines = stream.getvalue().splitlines()
+    assert lines[1].startswith(f"talkinghead: {ANALYSING}... 10/62 s of speech (16%)"), lines
+    assert lines[2].startswith(f"talkinghead: {ANALYSING}... 62/62 s of speech (100%)"), lines
+    analysed(1.0, 2.0)  # nobody listening: nothing happens
+
+    assert transcribe.available(), "Whisper (a runtime pin) is not installed"
+    speech = load_speech(speech_wav)
+    heard: list[tuple[float, float]] = []
+    with reporting_analysis(lambda done, total: heard.append((done, total))):
+        transcribe.transcribe(speech.samples, speech.activity, speech.feature_rate)
+    assert heard and [done for done, _ in heard] == sorted(done for done, _ in heard)
+    assert heard[-1][0] == pytest.approx(speech.duration, abs=0.05) and heard[-1][1] == pytest.approx(speech.duration, abs=0.05)
 
 
 def test_python_render_refuses_to_overwrite_and_names_keywords(tmp_path: Path, portrait: Path) -> None:

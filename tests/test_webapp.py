@@ -3,8 +3,10 @@ gaze over HTTP, the job list, stage and ETA, offline /docs. Jobs are tiny (128 p
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import secrets
 import time
 import uuid
 from pathlib import Path
@@ -13,7 +15,7 @@ from typing import Any
 import pytest
 
 from talkinghead.controls import EMOTION_NAMES, GAZE_RANGE, MAX_SIZE, MIN_SIZE
-from talkinghead.server.app import STATIC
+from talkinghead.server.app import SESSION_COOKIE, STATIC
 from talkinghead.server.jobs import RUNNING, Dispatcher, Job
 
 from .serving import Server, request, running_server, wait_for
@@ -27,8 +29,11 @@ def server(tmp_path_factory: pytest.TempPathFactory):
         yield s
 
 
+SESSION = {"Cookie": f"{SESSION_COOKIE}={secrets.token_urlsafe(32)}"}  # the job list is this session's
+
+
 def get(server: Server, path: str) -> tuple[int, Any]:
-    status, _, body = request(server.url + path)
+    status, _, body = request(server.url + path, headers=SESSION)
     return status, json.loads(body)
 
 
@@ -41,7 +46,7 @@ def post(server: Server, portrait: Path, fields: dict[str, str | list[str]]) -> 
     parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="portrait"; filename="p.png"\r\n\r\n'.encode()
                  + portrait.read_bytes() + f"\r\n--{boundary}--\r\n".encode())
     status, _, body = request(server.url + "/v1/videos", "POST", b"".join(parts),
-                              {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+                              {"Content-Type": f"multipart/form-data; boundary={boundary}", **SESSION})
     return status, json.loads(body)
 
 
@@ -114,3 +119,29 @@ def test_docs_and_page_need_no_other_site(server: Server) -> None:
         assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}/", path.read_text()), path.name
     status, headers, _ = request(server.url + "/v1/sample-speech")
     assert status == 200 and headers["content-type"] == "audio/flac"
+
+
+
+def test_captions_and_verify_of_a_finished_job(server: Server, portrait: Path) -> None:
+    """The web page's <track> and provenance box stand on these: WebVTT of the words, and verify's findings."""
+    import webvtt
+
+    job = wait_for(server, post(server, portrait, {})[1]["id"])
+    assert job["status"] == "done" and job["captions"] == f"/v1/videos/{job['id']}/captions.vtt"
+    status, headers, body = request(server.url + job["captions"])
+    assert status == 200 and headers["content-type"].startswith("text/vtt")
+    cues = webvtt.from_buffer(io.StringIO(body.decode()))  # a standard WebVTT parser
+    assert [cue.text for cue in cues] == ["Hi."]
+    assert request(f"{server.url}/v1/videos/{job['id']}/captions.srt")[0] == 404  # only what the job asked for
+    assert request(f"{server.url}/v1/videos/{job['id']}/captions.txt")[0] == 422
+    started = time.monotonic()
+    status, report = get(server, f"/v1/videos/{job['id']}/verify")
+    first_s = time.monotonic() - started
+    assert status == 200, report
+    assert report["talkinghead_provenance"] and "path" not in report
+    found = {f["check"]: f["found"] for f in report["findings"]}
+    assert found == {"watermark": True, "metadata": True, "manifest": True, "label": True}, report
+    started = time.monotonic()
+    assert get(server, f"/v1/videos/{job['id']}/verify")[1] == report  # kept with the job: not checked again
+    assert time.monotonic() - started < first_s
+    assert get(server, "/v1/videos/nope/verify")[0] == 404

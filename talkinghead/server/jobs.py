@@ -56,7 +56,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     frames INTEGER NOT NULL DEFAULT 0,
     render_seconds REAL NOT NULL DEFAULT 0,
     error TEXT NOT NULL DEFAULT '',
-    note TEXT NOT NULL DEFAULT ''
+    note TEXT NOT NULL DEFAULT '',
+    owner TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, created);
 """
@@ -87,6 +88,7 @@ class Job:
     render_seconds: float
     error: str
     note: str
+    owner: str = ""  # a hash of the session that queued the job; only that session's job list shows it
 
     def public(self) -> dict[str, Any]:
         """What the API shows about the job."""
@@ -147,7 +149,7 @@ class JobStore:
         return job_id, folder
 
     def add(self, job_id: str, controls: dict[str, Any], portrait: str, audio: str | None, consent: str,
-            client: str, max_queued: int) -> Job:
+            client: str, max_queued: int, owner: str = "") -> Job:
         """Queue a job, unless ``max_queued`` jobs already wait (`QueueFull`): checked and added at once."""
         now = time.time()
         with self._lock:
@@ -155,9 +157,9 @@ class JobStore:
             if waiting >= max_queued:
                 raise QueueFull(waiting)
             self._db.execute(
-                "INSERT INTO jobs (id, status, created, updated, controls, portrait, audio, consent, client) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (job_id, QUEUED, now, now, json.dumps(controls), portrait, audio, consent, client))
+                "INSERT INTO jobs (id, status, created, updated, controls, portrait, audio, consent, client, owner) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (job_id, QUEUED, now, now, json.dumps(controls), portrait, audio, consent, client, owner))
         log.info("job %s queued; consent %r from %s; controls %s", job_id, consent, client, json.dumps(controls))
         return self.get(job_id)  # type: ignore[return-value]
 
@@ -172,12 +174,13 @@ class JobStore:
             rows = self._db.execute(f"SELECT id, status FROM jobs WHERE id IN ({marks})", job_ids).fetchall()
         return {row[0]: row[1] for row in rows}
 
-    def recent(self, limit: int, status: str | None = None) -> list[Job]:
-        """The newest jobs first (only those with ``status`` when given)."""
-        condition, values = ("WHERE status = ? ", (status,)) if status else ("", ())
+    def recent(self, owner: str, limit: int, status: str | None = None) -> list[Job]:
+        """The newest jobs of ``owner`` first (only those with ``status`` when given). Jobs of no owner (queued
+        before jobs had one) are nobody's: an empty owner matches none."""
+        condition, values = ("AND status = ? ", (status,)) if status else ("", ())
         with self._lock:
-            rows = self._db.execute(f"SELECT * FROM jobs {condition}ORDER BY created DESC LIMIT ?",
-                                    (*values, limit)).fetchall()
+            rows = self._db.execute(f"SELECT * FROM jobs WHERE owner = ? AND owner != '' {condition}"
+                                    "ORDER BY created DESC LIMIT ?", (owner, *values, limit)).fetchall()
         return [_job(row) for row in rows]
 
     def counts(self) -> dict[str, int]:
@@ -350,6 +353,7 @@ class Dispatcher:
             folder = self.store.folder(job.id)
             options = {name: str(folder / value) if name in FILE_OPTIONS else value
                        for name, value in job.controls.items()}
+            options.setdefault("captions", "vtt")  # for the web page's <track> (GET /v1/videos/{id}/captions.vtt)
             render_job = RenderJob(0, 0, folder / job.portrait, folder / job.audio if job.audio else None,
                                    RESULT_NAME, options)
             pool.submit(job.id, render_job, str(folder), attempts=job.attempts - 1)
@@ -436,6 +440,10 @@ def _open_store(db_path: Path, existed: bool) -> sqlite3.Connection:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.executescript(SCHEMA)
+        columns = {row[1] for row in db.execute("PRAGMA table_info(jobs)")}
+        if "owner" not in columns:  # a store from before jobs had owners
+            db.execute("ALTER TABLE jobs ADD COLUMN owner TEXT NOT NULL DEFAULT ''")
+        db.execute("CREATE INDEX IF NOT EXISTS jobs_owner ON jobs (owner, created)")
     except sqlite3.DatabaseError as exc:
         raise _damaged(db_path, str(exc)) from None
     return db

@@ -28,6 +28,8 @@ class JobView(BaseModel):
     note: str
     fps: float | None = Field(description="render speed (frames drawn per second), once done")
     file: str | None = Field(description="where the MP4 is, once done")
+    captions: str | None = Field(None, description="where its WebVTT captions are, once done, when the words "
+                                                   "of the speech are known")
 
 
 class JobList(BaseModel):
@@ -52,6 +54,23 @@ class ControlSpec(BaseModel):
     pitch_range: tuple[float, float, float] | None = None
 
 
+class FindingView(BaseModel):
+    check: str = Field(description="watermark, metadata, manifest or label")
+    found: bool
+    confidence: float = Field(ge=0, le=1)
+    detail: str
+
+
+class VerifyView(BaseModel):
+    """What `talkinghead verify` finds in a finished video."""
+
+    kind: Literal["video", "image"]
+    talkinghead_provenance: bool = Field(description="found by the watermark, the metadata or the manifest")
+    confidence: float = Field(ge=0, le=1)
+    video_id: str | None
+    findings: list[FindingView]
+
+
 class ErrorView(BaseModel):
     detail: str | list[dict[str, Any]]
 
@@ -72,4 +91,5 @@ ERROR_MEANINGS = {
     413: "an upload over its size limit",
     422: "a bad or unknown option, missing consent, or neither/both of audio and text",
     429: "the queue is full; retry after Retry-After seconds",
+    503: "the check could not finish now; retry later",
 }
