@@ -72,8 +72,9 @@ def accessibility_problems(browser: webdriver.Chrome, shots: Path, name: str) ->
     browser.set_script_timeout(60)
     results = Axe().run(browser)
     (shots / f"axe-{name}.json").write_text(json.dumps(
-        {kind: [{k: v[k] for k in ("id", "impact", "help")} | {"nodes": [n["target"] for n in v["nodes"]]}
-                for v in results[kind]] for kind in ("violations", "incomplete")} | {
+        {kind: [{k: v[k] for k in ("id", "impact", "help")} | {"nodes": [
+            [n["target"], [check["message"] for check in n["any"]]] for n in v["nodes"]]} for v in results[kind]]
+         for kind in ("violations", "incomplete")} | {
             "passes": len(results["passes"]), "axe": results["testEngine"]["version"]}, indent=1))
     return [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
             for v in results["violations"] if v["impact"] in SERIOUS]
@@ -173,6 +174,7 @@ def test_first_visit_on_desktop_and_phone(browser, tmp_path: Path) -> None:
         requests = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
         assert all(r.startswith(server.url) for r in requests), requests
         browser.save_screenshot(str(shots / "docs.png"))
+        assert accessibility_problems(browser, shots, "docs") == []
 
 
 PLAYING = """
@@ -255,15 +257,21 @@ def test_upload_render_and_play_in_the_page(browser, tmp_path: Path, portrait: P
             "const v = document.getElementById('video');"
             "return v.readyState >= 2 && v.videoWidth > 0 ? [v.videoWidth, v.videoHeight, v.duration] : null;"))
         assert playable[:2] == [128, 128] and playable[2] > 2.0
-        assert browser.execute_script("return document.getElementById('video').play().then(() => true)") is True
+        browser.execute_script(PLAYING)
+        wait.until(lambda b: b.execute_script("return window.played"))
+        wait.until(lambda b: b.execute_script("return document.getElementById('video').currentTime") > 0.3)
         status = browser.find_element(By.ID, "status").text
         assert status.startswith("Done")
         assert browser.find_element(By.ID, "download").get_attribute("href").endswith("/file")
         assert browser.find_element(By.ID, "audio-playback").get_attribute("src")  # the upload can be played back
         seen = browser.execute_script("return window.statusSeen")
         assert any(s.startswith(("Analysing speech", "Rendering", "Encoding")) for s in seen), seen
+        browser.execute_script("const v = document.getElementById('video'); v.pause(); v.currentTime = 1.0;")
+        wait.until(lambda b: b.find_element(By.ID, "verify-status").text.startswith("Yes"))
         browser.execute_script("document.getElementById('result').scrollIntoView()")
-        browser.save_screenshot(str(screenshot_dir(tmp_path) / "phone-upload-render-done.png"))
+        shots = screenshot_dir(tmp_path)
+        browser.save_screenshot(str(shots / "phone-upload-render-done.png"))
+        assert accessibility_problems(browser, shots, "phone-result") == []
 
 
 def test_live_mode_and_a_recording_from_the_microphone(tmp_path: Path) -> None:

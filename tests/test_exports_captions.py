@@ -313,7 +313,8 @@ def test_speech_analysis_reports_how_far_it_is(speech_wav: Path) -> None:
     with reporting_analysis(lambda done, total: heard.append((done, total))):
         transcribe.transcribe(speech.samples, speech.activity, speech.feature_rate)
     assert heard and [done for done, _ in heard] == sorted(done for done, _ in heard)
-    assert heard[-1][0] == pytest.approx(speech.duration, abs=0.05) and heard[-1][1] == pytest.approx(speech.duration, abs=0.05)
+    assert heard[-1][0] == pytest.approx(speech.duration, abs=0.05)
+    assert heard[-1][1] == pytest.approx(speech.duration, abs=0.05)
 
 
 def test_python_render_refuses_to_overwrite_and_names_keywords(tmp_path: Path, portrait: Path) -> None:

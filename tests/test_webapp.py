@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from talkinghead.batch.jobs import Job as RenderJob
+from talkinghead.batch.pool import ANALYSIS, PROGRESS, RESULT, Event, WorkerPool
 from talkinghead.controls import EMOTION_NAMES, GAZE_RANGE, MAX_SIZE, MIN_SIZE
 from talkinghead.server.app import SESSION_COOKIE, STATIC
 from talkinghead.server.jobs import RUNNING, Dispatcher, Job
@@ -59,6 +61,7 @@ def test_options_spec_gives_widgets_what_they_need(server: Server) -> None:
     assert specs["motion_scale"]["label"] == "Liveliness"
     assert specs["text"]["group"] == "speech" and specs["fps"]["group"] == "advanced"
     assert specs["motion_in"]["content"] and "motion_out" not in specs
+    assert not any("--" in spec["help"] for spec in specs.values())  # the page speaks no CLI
 
 
 @pytest.mark.parametrize("fields", [{"gaze": "10,-5"}, {"gaze": ["10", "-5"]}], ids=["one-field", "two-fields"])
@@ -101,7 +104,12 @@ def test_stage_and_eta_follow_the_frames() -> None:
     assert job.stage == "encoding"
 
     dispatcher = Dispatcher(None, 1)  # type: ignore[arg-type]  # eta_s needs no store
+    job.frames, job.progress = 0, 0.0
+    assert dispatcher.analysis_progress(job) is None  # nothing reported yet
+    dispatcher._record(Event("j", ANALYSIS, 1, done=31, total=62))
+    assert dispatcher.analysis_progress(job) == 0.5
     job.frames, job.progress = 50, 0.5
+    assert dispatcher.analysis_progress(job) is None  # rendering now
     dispatcher._first_frames = {"j": (time.monotonic() - 4.0, 10)}  # 40 frames in 4 s: 10 fps, 50 to go
     assert 4.0 <= dispatcher.eta_s(job) <= 5.1
 
@@ -145,3 +153,23 @@ def test_captions_and_verify_of_a_finished_job(server: Server, portrait: Path) -
     assert get(server, f"/v1/videos/{job['id']}/verify")[1] == report  # kept with the job: not checked again
     assert time.monotonic() - started < first_s
     assert get(server, "/v1/videos/nope/verify")[0] == 404
+
+
+def test_a_worker_reports_the_speech_analysis_before_the_frames(portrait: Path, tmp_path: Path) -> None:
+    """The transcription's progress reaches the server from the worker process, before the first frame."""
+    from .media import espeak
+
+    speech = espeak("Hello there, this is a test.", tmp_path / "hello.wav")
+    pool = WorkerPool(1)
+    try:
+        pool.submit("j", RenderJob(0, 0, portrait, speech, "out.mp4", {"size": 128, "fps": 10}), str(tmp_path))
+        events: list[Event] = []
+        while not any(e.kind == RESULT for e in events):
+            events += pool.wait(1.0)
+    finally:
+        pool.close()
+    kinds = [e.kind for e in events]
+    assert ANALYSIS in kinds and kinds.index(ANALYSIS) < kinds.index(PROGRESS), kinds
+    last = [e for e in events if e.kind == ANALYSIS][-1]
+    assert last.done == last.total > 0
+    assert events[-1].result.status == "done"

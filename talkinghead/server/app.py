@@ -198,7 +198,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"jobs": [public(job) for job in store.recent(request.state.owner, limit, status)]}
 
     def public(job: Any) -> dict[str, Any]:
-        shown = job.public() | {"eta_s": dispatcher.eta_s(job)}
+        shown = job.public() | {"eta_s": dispatcher.eta_s(job), "analysis_progress": dispatcher.analysis_progress(job)}
         vtt = store.result_path(job.id).with_suffix(".vtt")
         shown["captions"] = f"/v1/videos/{job.id}/captions.vtt" if shown["file"] and vtt.is_file() else None
         return shown

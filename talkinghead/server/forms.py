@@ -131,6 +131,7 @@ def _without_flags(text: str) -> str:
         if name not in OPTION_NAMES:
             return match.group(0)
         return f"'{LABELS.get(name, name.replace('_', ' ').capitalize())}'"
+    text = re.sub(r"see espeak-ng --voices; ", "", text)  # a command to run: no help on a web page
     return re.sub(r"--([a-z][a-z-]*)", label, text).replace("giving AUDIO", "giving an audio file")
 
 

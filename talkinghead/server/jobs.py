@@ -28,7 +28,7 @@ from typing import Any
 from talkinghead.batch.jobs import DONE as JOB_DONE
 from talkinghead.batch.jobs import MAX_ATTEMPTS
 from talkinghead.batch.jobs import Job as RenderJob
-from talkinghead.batch.pool import PROGRESS, RESULT, RETRY, Event, WorkerPool
+from talkinghead.batch.pool import ANALYSIS, PROGRESS, RESULT, RETRY, Event, WorkerPool
 from talkinghead.errors import TalkingHeadError
 
 log = logging.getLogger("talkinghead.server")
@@ -298,6 +298,12 @@ class Dispatcher:
         self._thread: threading.Thread | None = None
         self.last_fps = 0.0
         self._first_frames: dict[str, tuple[float, int]] = {}  # job -> (time, frames) at its first progress
+        self._analysed: dict[str, float] = {}  # job -> share of its speech analysed (while no frame is drawn)
+
+    def analysis_progress(self, job: Job) -> float | None:
+        """How much of a job's speech is analysed (0-1) while it is analysing, when the analysis says."""
+        share = self._analysed.get(job.id)
+        return round(share, 3) if share is not None and job.stage == "analysing speech" else None
 
     def eta_s(self, job: Job) -> float | None:
         """Seconds until a rendering job's frames are drawn, from its speed since its first frames (None before
@@ -360,7 +366,10 @@ class Dispatcher:
 
     def _record(self, event: Event) -> None:
         job_id = str(event.key)
-        if event.kind == PROGRESS:
+        if event.kind == ANALYSIS:
+            self._analysed[job_id] = event.done / max(event.total, 1)
+        elif event.kind == PROGRESS:
+            self._analysed.pop(job_id, None)
             self._first_frames.setdefault(job_id, (time.monotonic(), event.done))
             self.store.update(job_id, only_if=RUNNING, progress=event.done / max(event.total, 1), frames=event.done)
         elif event.kind == RETRY:
@@ -369,6 +378,7 @@ class Dispatcher:
             log.warning("job %s: worker crashed (%s); trying again", job_id, event.detail)
         elif event.kind == RESULT and event.result is not None:
             self._first_frames.pop(job_id, None)
+            self._analysed.pop(job_id, None)
             result = event.result
             if result.status == JOB_DONE:
                 self.last_fps = result.frames / result.seconds if result.seconds else 0.0

@@ -19,6 +19,8 @@ class JobView(BaseModel):
     progress: float = Field(ge=0, le=1, description="frames drawn / frames to draw")
     frames: int = Field(description="frames drawn so far (all of them once done)")
     total_frames: int | None = Field(None, description="frames to draw, once the first are drawn")
+    analysis_progress: float | None = Field(None, ge=0, le=1, description="share of the speech analysed, while "
+                                            "`analysing speech` (when the analysis reports it: transcription)")
     eta_s: float | None = Field(None, description="seconds until the frames are drawn, once measurable")
     created: float = Field(description="Unix time the job was queued")
     updated: float = Field(description="Unix time of its last change")

@@ -372,6 +372,9 @@ function describe(job, eta) {
     const frames = job.total_frames ? " frame " + job.frames + "/" + job.total_frames : "";
     return "Rendering" + frames + ": " + percent + (eta !== null ? ", about " + eta + " s left" : "");
   }
+  if (job.stage === "analysing speech" && job.analysis_progress !== null && job.analysis_progress !== undefined) {
+    return "Analysing speech: " + Math.round(job.analysis_progress * 100) + "% of the speech";
+  }
   return (STAGE_WORDS[job.stage] || job.stage) + "... " + percent;
 }
 
