@@ -112,6 +112,51 @@ def test_rhubarb_json_and_xml_carry_metadata_and_contiguous_cues() -> None:
     assert [(float(t), s) for t, s in tsv[:-1]] == [(a, s) for a, _, s in json_cues]
 
 
+# Rhubarb Lip Sync's JSON output as its README documents it ("JSON format"), as a JSON Schema: metadata with the
+# sound file and duration in seconds, then contiguous mouth cues, each a start, an end and one mouth shape.
+RHUBARB_JSON_SCHEMA = {
+    "type": "object", "required": ["metadata", "mouthCues"], "additionalProperties": False,
+    "properties": {
+        "metadata": {"type": "object", "required": ["soundFile", "duration"], "additionalProperties": False,
+                     "properties": {"soundFile": {"type": "string"}, "duration": {"type": "number", "minimum": 0}}},
+        "mouthCues": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "required": ["start", "end", "value"], "additionalProperties": False,
+            "properties": {"start": {"type": "number", "minimum": 0}, "end": {"type": "number", "minimum": 0},
+                           "value": {"enum": sorted(RHUBARB_BASIC | RHUBARB_EXTENDED)}}}},
+    },
+}
+# The per-frame viseme weights: Oculus Lipsync's 15 visemes by their canonical names, one weight per frame each.
+OCULUS_JSON_SCHEMA = {
+    "type": "object", "required": ["fps", "n_frames", "visemes", "weights", "head", "eyes"],
+    "properties": {
+        "fps": {"type": "number", "exclusiveMinimum": 0}, "n_frames": {"type": "integer", "minimum": 0},
+        "visemes": {"const": OCULUS},
+        "weights": {"type": "object", "required": OCULUS, "additionalProperties": False,
+                    "patternProperties": {".*": {"type": "array", "items": {"type": "number", "minimum": 0,
+                                                                            "maximum": 1}}}},
+        "head": {"type": "object", "required": ["head_yaw", "head_pitch", "head_roll"]},
+        "eyes": {"type": "object", "required": ["blink_left", "blink_right", "gaze_yaw", "gaze_pitch"]},
+    },
+}
+CUES_JSON_SCHEMA = {
+    "type": "object", "required": ["cues"], "properties": {"cues": {"type": "array", "items": {
+        "type": "object", "required": ["start", "end", "viseme"], "additionalProperties": False,
+        "properties": {"start": {"type": "number"}, "end": {"type": "number"}, "viseme": {"enum": OCULUS}}}}},
+}
+
+
+@pytest.mark.parametrize(("name", "schema"), [("rhubarb-json", RHUBARB_JSON_SCHEMA),
+                                               ("oculus-json", OCULUS_JSON_SCHEMA), ("json", CUES_JSON_SCHEMA)])
+def test_json_exports_validate_against_their_schemas(name: str, schema: dict) -> None:
+    import jsonschema
+
+    data = json.loads(export_text(name, _source()))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.validate(data, schema, cls=jsonschema.Draft202012Validator)
+    if name == "oculus-json":
+        assert all(len(weights) == data["n_frames"] for weights in data["weights"].values())
+
+
 def test_moho_switch_file() -> None:
     lines = export_text("moho", _source(fps=24)).splitlines()
     assert lines[0] == "MohoSwitch1"
