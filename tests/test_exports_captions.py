@@ -28,6 +28,7 @@ from talkinghead.audio.align import align
 from talkinghead.audio.phonemes import SILENCE, Phone
 from talkinghead.audio.tts import synthesize, text_speech
 from talkinghead.captions import MAX_LINE, MAX_LINES, MAX_SECONDS, MIN_SECONDS, caption_cues, vtt_text
+from talkinghead.captions.embedded import soft_captions
 from talkinghead.controls import Controls
 from talkinghead.errors import TalkingHeadError
 from talkinghead.exports import FORMATS, ExportSource, export_text
@@ -266,6 +267,12 @@ def test_mp4_carries_the_captions_as_a_soft_subtitle_track(text_render) -> None:
         assert len(subtitles) == 1 and subtitles[0].codec_context.name == "mov_text"
         shown = [bytes(s.dialogue).decode() for packet in container.demux(subtitles[0]) for s in packet.decode()]
     assert " ".join(t.replace("\n", " ") for t in shown if t) == TEXT
+    read_back = soft_captions(out)  # what the server serves as WebVTT for the web page's <track>
+    written = list(srt.parse(out.with_suffix(".srt").read_text()))
+    assert [c.text for c in read_back] == [c.content for c in written]
+    for cue, sidecar in zip(read_back, written, strict=True):
+        assert cue.start == pytest.approx(sidecar.start.total_seconds(), abs=0.0015)
+        assert cue.end == pytest.approx(sidecar.end.total_seconds(), abs=0.0015)
 
 
 def test_an_exported_motion_track_renders_the_same_video(text_render, portrait: Path, tmp_path: Path) -> None:

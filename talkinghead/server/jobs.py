@@ -29,7 +29,10 @@ from talkinghead.batch.jobs import DONE as JOB_DONE
 from talkinghead.batch.jobs import MAX_ATTEMPTS
 from talkinghead.batch.jobs import Job as RenderJob
 from talkinghead.batch.pool import ANALYSIS, PROGRESS, RESULT, RETRY, Event, WorkerPool
+from talkinghead.captions import vtt_text
+from talkinghead.captions.embedded import soft_captions
 from talkinghead.errors import TalkingHeadError
+from talkinghead.exports import write_atomically
 
 log = logging.getLogger("talkinghead.server")
 
@@ -359,7 +362,6 @@ class Dispatcher:
             folder = self.store.folder(job.id)
             options = {name: str(folder / value) if name in FILE_OPTIONS else value
                        for name, value in job.controls.items()}
-            options.setdefault("captions", "vtt")  # for the web page's <track> (GET /v1/videos/{id}/captions.vtt)
             render_job = RenderJob(0, 0, folder / job.portrait, folder / job.audio if job.audio else None,
                                    RESULT_NAME, options)
             pool.submit(job.id, render_job, str(folder), attempts=job.attempts - 1)
@@ -385,10 +387,25 @@ class Dispatcher:
                 self.store.update(job_id, only_if=RUNNING, status=DONE, progress=1.0, frames=result.frames,
                                   render_seconds=result.seconds, attempts=event.attempts)
                 log.info("job %s done: %d frames in %.1f s", job_id, result.frames, result.seconds)
+                self._write_vtt(job_id)
             else:
                 error = without_paths(result.reason, self.store.folder(job_id))
                 self.store.update(job_id, only_if=RUNNING, status=FAILED, error=error, attempts=event.attempts)
                 log.info("job %s failed: %s", job_id, error)
+
+    def _write_vtt(self, job_id: str) -> None:
+        """WebVTT of the video's soft subtitle track beside it, for `GET /v1/videos/{id}/captions.vtt` (kept
+        when the job asked for ``captions=vtt`` itself)."""
+        video = self.store.result_path(job_id)
+        vtt = video.with_suffix(".vtt")
+        if vtt.exists():
+            return
+        try:
+            cues = soft_captions(video)
+            if cues:
+                write_atomically(vtt, vtt_text(cues))
+        except Exception:  # our own output: a failure here is a bug, but the video is still there to serve
+            log.exception("job %s: reading the captions back failed", job_id)
 
     def _stop_cancelled(self, pool: WorkerPool) -> None:
         running = [str(key) for key in pool.running]
