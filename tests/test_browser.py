@@ -306,9 +306,12 @@ def test_live_mode_and_a_recording_from_the_microphone(tmp_path: Path) -> None:
             click(browser, "#record")
             wait.until(lambda b: b.find_element(By.ID, "audio-playback").is_displayed())
             assert browser.find_element(By.ID, "record-status").text.startswith("Recording ready")
+            browser.execute_script(WATCH_STATUS)
             click(browser, "#submit")
             wait.until(lambda b: b.execute_script("return document.getElementById('video').readyState >= 2"))
             assert browser.find_element(By.ID, "status").text.startswith("Done")
             assert "recording.webm (done)" in browser.find_element(By.ID, "history").text
+            seen = browser.execute_script("return window.statusSeen")
+            assert any(s.startswith(("Analysing speech", "Rendering", "Encoding")) for s in seen), seen
     finally:
         browser.quit()
