@@ -7,6 +7,7 @@ import io
 import json
 import re
 import secrets
+import shutil
 import time
 import uuid
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 
 from talkinghead.batch.jobs import Job as RenderJob
 from talkinghead.batch.pool import ANALYSIS, PROGRESS, RESULT, Event, WorkerPool
-from talkinghead.controls import EMOTION_NAMES, GAZE_RANGE, MAX_SIZE, MIN_SIZE
+from talkinghead.controls import EMOTION_NAMES, GAZE_RANGE, MAX_SIZE, MIN_SIZE, Controls
 from talkinghead.server.app import SESSION_COOKIE, STATIC
 from talkinghead.server.jobs import RUNNING, Dispatcher, Job
 
@@ -173,3 +174,26 @@ def test_a_worker_reports_the_speech_analysis_before_the_frames(portrait: Path, 
     last = [e for e in events if e.kind == ANALYSIS][-1]
     assert last.done == last.total > 0
     assert events[-1].result.status == "done"
+
+
+def test_batch_manifests_take_gaze_as_the_http_form_does(tmp_path: Path, portrait: Path) -> None:
+    """`gaze` in a CSV cell ("10,-5") and in a JSONL row ("10,-5" or [10, -5]), parsed by Controls' own parser."""
+    from talkinghead.batch.manifest import ManifestError, read_manifest
+    from talkinghead.errors import TalkingHeadError
+
+    from .media import espeak
+
+    shutil.copy(portrait, tmp_path / "p.png")
+    espeak("Hi.", tmp_path / "hi.wav")
+    (tmp_path / "jobs.csv").write_text('portrait,audio,output,gaze\np.png,hi.wav,a.mp4,"10,-5"\n')
+    (tmp_path / "jobs.jsonl").write_text(
+        '{"portrait": "p.png", "audio": "hi.wav", "output": "b.mp4", "gaze": "10,-5"}\n'
+        '{"portrait": "p.png", "audio": "hi.wav", "output": "c.mp4", "gaze": [10, -5]}\n')
+    jobs = read_manifest(tmp_path / "jobs.csv") + read_manifest(tmp_path / "jobs.jsonl")
+    assert [Controls.from_options(job.options).gaze for job in jobs] == [(10.0, -5.0)] * 3
+    (tmp_path / "bad.csv").write_text('portrait,audio,output,gaze\np.png,hi.wav,a.mp4,"10,x"\n'
+                                      'p.png,hi.wav,b.mp4,"90,0"\n')
+    with pytest.raises(ManifestError) as refused:
+        read_manifest(tmp_path / "bad.csv")
+    assert isinstance(refused.value, TalkingHeadError)
+    assert [str(problem).count("gaze") >= 1 for problem in refused.value.problems] == [True, True]
