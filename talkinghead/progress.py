@@ -1,7 +1,8 @@
 """Progress on stderr from the first second: the stage by name, frames as they render.
 
-Stages: "reading inputs" (decoding the audio, finding the face), "analysing speech" (phones, motion: no count
-yet, so the time spent is shown), "rendering" (frames n/N) and "encoding" (finishing the file, captions,
+Stages: "reading inputs" (decoding the audio, finding the face), "analysing speech" (phones, motion: the
+seconds of speech transcribed so far where the analysis reports them through `analysed`, else the time
+spent), "rendering" (frames n/N) and "encoding" (finishing the file, captions,
 exports). On a terminal this is one live line from the start (a tqdm bar while rendering), wiped if an error
 follows; anywhere else (a log, a pipe, CI) it is plain lines, one per stage and one every `PERIOD_S` seconds,
 starting once the inputs are read, so a bad input still gives exactly one line: the error. ``-q`` turns it
@@ -14,6 +15,9 @@ import shutil
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TextIO
 
 from talkinghead.cli_support import PROG
@@ -21,6 +25,27 @@ from talkinghead.cli_support import PROG
 PERIOD_S = 5.0
 TICK_S = 1.0
 READING, ANALYSING, RENDERING, ENCODING = "reading inputs", "analysing speech", "rendering", "encoding"
+
+# Who hears how far the speech analysis is, as (seconds of speech done, seconds in all): set by whoever shows
+# progress (`StageProgress` while it is open, or `reporting_analysis`), told by the analysis (`analysed`).
+_ANALYSIS_LISTENER: ContextVar[Callable[[float, float], None] | None] = ContextVar("analysis_listener", default=None)
+
+
+def analysed(done_s: float, total_s: float) -> None:
+    """Called by a long speech analysis (e.g. transcription, phrase by phrase) as it goes."""
+    listener = _ANALYSIS_LISTENER.get()
+    if listener is not None:
+        listener(done_s, total_s)
+
+
+@contextmanager
+def reporting_analysis(listener: Callable[[float, float], None]) -> Iterator[None]:
+    """Send `analysed` reports made inside this block (in this thread or task) to ``listener``."""
+    token = _ANALYSIS_LISTENER.set(listener)
+    try:
+        yield
+    finally:
+        _ANALYSIS_LISTENER.reset(token)
 
 
 class StageProgress:
@@ -40,9 +65,11 @@ class StageProgress:
         self._ticker: threading.Thread | None = None
 
     def __enter__(self) -> StageProgress:
+        self._listening = _ANALYSIS_LISTENER.set(self.analysed)
         return self
 
     def __exit__(self, *exc: object) -> None:
+        _ANALYSIS_LISTENER.reset(self._listening)
         self.close()
 
     def stage(self, name: str) -> None:
@@ -77,6 +104,20 @@ class StageProgress:
             elif time.monotonic() - self.last_line >= self.period or done == total:
                 self._line(f"{RENDERING} {done}/{total} frames ({100 * done // max(total, 1)}%)")
 
+    def analysed(self, done_s: float, total_s: float) -> None:
+        """How far the speech analysis is: a line with the seconds of speech done (live, or every period)."""
+        if self.disabled or self.name != ANALYSING or total_s <= 0:
+            return
+        with self._lock:
+            self.done, self.total = round(done_s), round(total_s)
+            if self.live or time.monotonic() - self.last_line >= self.period or done_s >= total_s:
+                self._line(self._analysis_text())
+
+    def _analysis_text(self) -> str:
+        elapsed = time.monotonic() - self.started
+        return (f"{ANALYSING}... {self.done}/{self.total} s of speech ({100 * self.done // max(self.total, 1)}%), "
+                f"{elapsed:.0f} s")
+
     def note(self, message: str) -> None:
         """A note for the user (not an error) on its own line, even while a live line is showing."""
         if self.disabled:
@@ -109,7 +150,8 @@ class StageProgress:
                     continue
                 elapsed = time.monotonic() - self.started
                 if self.live or time.monotonic() - self.last_line >= self.period:
-                    self._line(f"{self.name}... {elapsed:.0f} s")
+                    counted = self.name == ANALYSING and self.total
+                    self._line(self._analysis_text() if counted else f"{self.name}... {elapsed:.0f} s")
 
     def _shown(self, name: str) -> bool:
         """Reading inputs is shown live only: in a log, an error would follow it on a second line."""

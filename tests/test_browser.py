@@ -1,15 +1,19 @@
 """The web app in headless Chromium (Debian chromium + chromium-driver, driven by Selenium): first visit on a
-desktop and a phone screen, renders from an upload and from text with their stage progress, live start/stop.
+desktop and a phone screen, renders from an upload, from text and from a (fake) microphone recording with their
+stage progress, captions and provenance, the MP4 playing, live start/stop; axe-core (from the axe-core-python
+wheel, run offline in the page) finds no serious accessibility violation.
 
 Screenshots go to ``$TALKINGHEAD_SCREENSHOTS`` when set (to look at them), else to the test's tmp folder."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
 from pathlib import Path
 
+import av
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -17,7 +21,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-from .serving import running_server
+from .serving import request, running_server
 
 pytestmark = pytest.mark.slow
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -55,6 +59,25 @@ return [
   ...[...document.querySelectorAll('img')].filter(e => !e.hasAttribute('alt')).map(e => 'image ' + e.id),
 ];
 """
+
+
+SERIOUS = ("serious", "critical")
+
+
+def accessibility_problems(browser: webdriver.Chrome, shots: Path, name: str) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is now (all its findings go to a JSON file
+    beside the screenshots)."""
+    from axe_core_python.selenium import Axe
+
+    browser.set_script_timeout(60)
+    results = Axe().run(browser)
+    (shots / f"axe-{name}.json").write_text(json.dumps(
+        {kind: [{k: v[k] for k in ("id", "impact", "help")} | {"nodes": [
+            [n["target"], [check["message"] for check in n["any"]]] for n in v["nodes"]]} for v in results[kind]]
+         for kind in ("violations", "incomplete")} | {
+            "passes": len(results["passes"]), "axe": results["testEngine"]["version"]}, indent=1))
+    return [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+            for v in results["violations"] if v["impact"] in SERIOUS]
 
 
 def screenshot_dir(tmp_path: Path) -> Path:
@@ -117,7 +140,8 @@ def test_first_visit_on_desktop_and_phone(browser, tmp_path: Path) -> None:
         advanced = browser.find_elements(By.CSS_SELECTOR, "#controls [name]")
         assert {"fps", "crop", "label_position", "motion_in"} <= {e.get_attribute("name") for e in advanced}
         assert browser.find_element(By.ID, "opt-emotion").tag_name == "select"
-        assert browser.execute_script(UNNAMED_CONTROLS) == []  # an offline stand-in for axe's name rules
+        assert browser.execute_script(UNNAMED_CONTROLS) == []
+        assert accessibility_problems(browser, shots, "desktop-first-visit") == []
         browser.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
         assert browser.switch_to.active_element.text == "Skip to Render"  # keyboard users reach Render at once
 
@@ -139,6 +163,7 @@ def test_first_visit_on_desktop_and_phone(browser, tmp_path: Path) -> None:
         assert button[0] >= 0 and button[1] <= button[2], button  # fixed at the bottom of the phone's screen
         browser.execute_script("document.getElementById('advanced').scrollIntoView()")
         browser.save_screenshot(str(shots / "phone-advanced.png"))
+        assert accessibility_problems(browser, shots, "phone-advanced-open") == []
         requests = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
         assert requests and all(r.startswith(server.url) for r in requests), requests
 
@@ -149,9 +174,23 @@ def test_first_visit_on_desktop_and_phone(browser, tmp_path: Path) -> None:
         requests = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
         assert all(r.startswith(server.url) for r in requests), requests
         browser.save_screenshot(str(shots / "docs.png"))
+        assert accessibility_problems(browser, shots, "docs") == []
 
 
-def test_render_from_text_shows_the_stages(browser, tmp_path: Path) -> None:
+PLAYING = """
+const v = document.getElementById('video');
+window.played = false;
+v.addEventListener('playing', () => { window.played = true; });
+v.muted = true;
+v.play();
+"""
+
+
+def test_render_from_text_shows_stages_captions_and_provenance(browser, tmp_path: Path) -> None:
+    """Stage progress, then the MP4 (with its soft subtitle track, seen by PyAV) plays in the page: `playing`
+    fires and the time advances; the WebVTT captions show over it and the toggle hides them; verify's
+    findings are listed; axe-core finds nothing serious in the finished page."""
+    shots = screenshot_dir(tmp_path)
     with running_server(tmp_path / "server") as server:
         viewport(browser, *DESKTOP)
         wait = open_app(browser, server.url)
@@ -159,7 +198,7 @@ def test_render_from_text_shows_the_stages(browser, tmp_path: Path) -> None:
         browser.find_element(By.ID, "use-sample").click()
         wait.until(lambda b: b.find_element(By.ID, "portrait-preview").is_displayed())
         browser.find_element(By.CSS_SELECTOR, "input[name=speech-mode][value=text]").click()
-        browser.find_element(By.ID, "opt-text").send_keys("Hello there.")
+        browser.find_element(By.ID, "opt-text").send_keys("Hello there. Nice to meet you.")
         choose_128_px_and_consent(browser)
         browser.find_element(By.ID, "submit").click()
         wait.until(lambda b: b.find_element(By.ID, "video").is_displayed())
@@ -169,8 +208,39 @@ def test_render_from_text_shows_the_stages(browser, tmp_path: Path) -> None:
         assert any("%" in s for s in seen), seen
         assert seen[-1].startswith("Done")
         history = browser.find_element(By.ID, "history").text
-        assert "text: Hello there." in history and "(done)" in history
-        browser.save_screenshot(str(screenshot_dir(tmp_path) / "desktop-text-render-done.png"))
+        assert "text: Hello there. Nice to meet" in history and "(done)" in history
+
+        video_url = browser.find_element(By.ID, "video").get_attribute("src")
+        mp4 = tmp_path / "served.mp4"
+        mp4.write_bytes(request(video_url)[2])
+        with av.open(str(mp4)) as container:  # the soft subtitle track is in the file the page plays
+            assert [s.codec_context.name for s in container.streams.subtitles] == ["mov_text"]
+
+        cues = wait.until(lambda b: b.execute_script(
+            "const t = document.getElementById('video').textTracks[0];"
+            "return t && t.mode === 'showing' && t.cues && t.cues.length ? [...t.cues].map(c => c.text) : null;"))
+        assert cues == ["Hello there.", "Nice to meet you."]
+        browser.execute_script(PLAYING)
+        wait.until(lambda b: b.execute_script("return window.played"))
+        start = browser.execute_script("return document.getElementById('video').currentTime")
+        wait.until(lambda b: b.execute_script("return document.getElementById('video').currentTime") > start + 0.3)
+        shown = wait.until(lambda b: b.execute_script(
+            "const t = document.getElementById('video').textTracks[0];"
+            "return t.activeCues && t.activeCues.length ? t.activeCues[0].text : null;"))
+        assert shown in cues
+        browser.execute_script("const v = document.getElementById('video'); v.pause(); v.currentTime = 0.5;")
+        verdict = wait.until(lambda b: b.find_element(By.ID, "verify-status").text.startswith("Yes")
+                             and b.find_element(By.ID, "verify-findings").text)
+        for check in ("Invisible watermark: found", "MP4 metadata: found", "C2PA content credentials: found"):
+            assert check in verdict, verdict
+        browser.save_screenshot(str(shots / "desktop-text-render-done.png"))
+        assert accessibility_problems(browser, shots, "desktop-result") == []
+
+        toggle = browser.find_element(By.ID, "captions-toggle")
+        toggle.click()
+        assert browser.execute_script("return document.getElementById('video').textTracks[0].mode") == "hidden"
+        toggle.click()
+        assert browser.execute_script("return document.getElementById('video').textTracks[0].mode") == "showing"
 
 
 def test_upload_render_and_play_in_the_page(browser, tmp_path: Path, portrait: Path, speech_wav: Path) -> None:
@@ -187,15 +257,21 @@ def test_upload_render_and_play_in_the_page(browser, tmp_path: Path, portrait: P
             "const v = document.getElementById('video');"
             "return v.readyState >= 2 && v.videoWidth > 0 ? [v.videoWidth, v.videoHeight, v.duration] : null;"))
         assert playable[:2] == [128, 128] and playable[2] > 2.0
-        assert browser.execute_script("return document.getElementById('video').play().then(() => true)") is True
+        browser.execute_script(PLAYING)
+        wait.until(lambda b: b.execute_script("return window.played"))
+        wait.until(lambda b: b.execute_script("return document.getElementById('video').currentTime") > 0.3)
         status = browser.find_element(By.ID, "status").text
         assert status.startswith("Done")
         assert browser.find_element(By.ID, "download").get_attribute("href").endswith("/file")
         assert browser.find_element(By.ID, "audio-playback").get_attribute("src")  # the upload can be played back
         seen = browser.execute_script("return window.statusSeen")
         assert any(s.startswith(("Analysing speech", "Rendering", "Encoding")) for s in seen), seen
+        browser.execute_script("const v = document.getElementById('video'); v.pause(); v.currentTime = 1.0;")
+        wait.until(lambda b: b.find_element(By.ID, "verify-status").text.startswith("Yes"))
         browser.execute_script("document.getElementById('result').scrollIntoView()")
-        browser.save_screenshot(str(screenshot_dir(tmp_path) / "phone-upload-render-done.png"))
+        shots = screenshot_dir(tmp_path)
+        browser.save_screenshot(str(shots / "phone-upload-render-done.png"))
+        assert accessibility_problems(browser, shots, "phone-result") == []
 
 
 def test_live_mode_and_a_recording_from_the_microphone(tmp_path: Path) -> None:
@@ -230,9 +306,12 @@ def test_live_mode_and_a_recording_from_the_microphone(tmp_path: Path) -> None:
             click(browser, "#record")
             wait.until(lambda b: b.find_element(By.ID, "audio-playback").is_displayed())
             assert browser.find_element(By.ID, "record-status").text.startswith("Recording ready")
+            browser.execute_script(WATCH_STATUS)
             click(browser, "#submit")
             wait.until(lambda b: b.execute_script("return document.getElementById('video').readyState >= 2"))
             assert browser.find_element(By.ID, "status").text.startswith("Done")
             assert "recording.webm (done)" in browser.find_element(By.ID, "history").text
+            seen = browser.execute_script("return window.statusSeen")
+            assert any(s.startswith(("Analysing speech", "Rendering", "Encoding")) for s in seen), seen
     finally:
         browser.quit()

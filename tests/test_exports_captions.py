@@ -23,17 +23,19 @@ import srt
 import webvtt
 
 import talkinghead
+from talkinghead.audio import load_speech, transcribe
 from talkinghead.audio.align import align
 from talkinghead.audio.phonemes import SILENCE, Phone
 from talkinghead.audio.tts import synthesize, text_speech
 from talkinghead.captions import MAX_LINE, MAX_LINES, MAX_SECONDS, MIN_SECONDS, caption_cues, vtt_text
+from talkinghead.captions.embedded import soft_captions
 from talkinghead.controls import Controls
 from talkinghead.errors import TalkingHeadError
 from talkinghead.exports import FORMATS, ExportSource, export_text
 from talkinghead.motion import MotionTrack
 from talkinghead.motion.visemes import Cue, cues
 from talkinghead.pipeline import RenderResult, iter_frames, prepare, speech_for
-from talkinghead.progress import ANALYSING, ENCODING, READING, RENDERING, StageProgress
+from talkinghead.progress import ANALYSING, ENCODING, READING, RENDERING, StageProgress, analysed, reporting_analysis
 
 from .test_cli import cli
 
@@ -109,6 +111,51 @@ def test_rhubarb_json_and_xml_carry_metadata_and_contiguous_cues() -> None:
     assert all(a[1] == b[0] and a[2] != b[2] for a, b in itertools.pairwise(json_cues))
     tsv = [line.split("\t") for line in export_text("rhubarb", source).splitlines()]
     assert [(float(t), s) for t, s in tsv[:-1]] == [(a, s) for a, _, s in json_cues]
+
+
+# Rhubarb Lip Sync's JSON output as its README documents it ("JSON format"), as a JSON Schema: metadata with the
+# sound file and duration in seconds, then contiguous mouth cues, each a start, an end and one mouth shape.
+RHUBARB_JSON_SCHEMA = {
+    "type": "object", "required": ["metadata", "mouthCues"], "additionalProperties": False,
+    "properties": {
+        "metadata": {"type": "object", "required": ["soundFile", "duration"], "additionalProperties": False,
+                     "properties": {"soundFile": {"type": "string"}, "duration": {"type": "number", "minimum": 0}}},
+        "mouthCues": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "required": ["start", "end", "value"], "additionalProperties": False,
+            "properties": {"start": {"type": "number", "minimum": 0}, "end": {"type": "number", "minimum": 0},
+                           "value": {"enum": sorted(RHUBARB_BASIC | RHUBARB_EXTENDED)}}}},
+    },
+}
+# The per-frame viseme weights: Oculus Lipsync's 15 visemes by their canonical names, one weight per frame each.
+OCULUS_JSON_SCHEMA = {
+    "type": "object", "required": ["fps", "n_frames", "visemes", "weights", "head", "eyes"],
+    "properties": {
+        "fps": {"type": "number", "exclusiveMinimum": 0}, "n_frames": {"type": "integer", "minimum": 0},
+        "visemes": {"const": OCULUS},
+        "weights": {"type": "object", "required": OCULUS, "additionalProperties": False,
+                    "patternProperties": {".*": {"type": "array", "items": {"type": "number", "minimum": 0,
+                                                                            "maximum": 1}}}},
+        "head": {"type": "object", "required": ["head_yaw", "head_pitch", "head_roll"]},
+        "eyes": {"type": "object", "required": ["blink_left", "blink_right", "gaze_yaw", "gaze_pitch"]},
+    },
+}
+CUES_JSON_SCHEMA = {
+    "type": "object", "required": ["cues"], "properties": {"cues": {"type": "array", "items": {
+        "type": "object", "required": ["start", "end", "viseme"], "additionalProperties": False,
+        "properties": {"start": {"type": "number"}, "end": {"type": "number"}, "viseme": {"enum": OCULUS}}}}},
+}
+
+
+@pytest.mark.parametrize(("name", "schema"), [("rhubarb-json", RHUBARB_JSON_SCHEMA),
+                                               ("oculus-json", OCULUS_JSON_SCHEMA), ("json", CUES_JSON_SCHEMA)])
+def test_json_exports_validate_against_their_schemas(name: str, schema: dict) -> None:
+    import jsonschema
+
+    data = json.loads(export_text(name, _source()))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.validate(data, schema, cls=jsonschema.Draft202012Validator)
+    if name == "oculus-json":
+        assert all(len(weights) == data["n_frames"] for weights in data["weights"].values())
 
 
 def test_moho_switch_file() -> None:
@@ -220,6 +267,12 @@ def test_mp4_carries_the_captions_as_a_soft_subtitle_track(text_render) -> None:
         assert len(subtitles) == 1 and subtitles[0].codec_context.name == "mov_text"
         shown = [bytes(s.dialogue).decode() for packet in container.demux(subtitles[0]) for s in packet.decode()]
     assert " ".join(t.replace("\n", " ") for t in shown if t) == TEXT
+    read_back = soft_captions(out)  # what the server serves as WebVTT for the web page's <track>
+    written = list(srt.parse(out.with_suffix(".srt").read_text()))
+    assert [c.text for c in read_back] == [c.content for c in written]
+    for cue, sidecar in zip(read_back, written, strict=True):
+        assert cue.start == pytest.approx(sidecar.start.total_seconds(), abs=0.0015)
+        assert cue.end == pytest.approx(sidecar.end.total_seconds(), abs=0.0015)
 
 
 def test_an_exported_motion_track_renders_the_same_video(text_render, portrait: Path, tmp_path: Path) -> None:
@@ -291,6 +344,29 @@ def test_plain_progress_lines_off_a_terminal() -> None:
     lines = stream.getvalue().splitlines()
     assert lines[0] == f"talkinghead: {ANALYSING}..." and lines[-1] == f"talkinghead: {ENCODING}..."
     assert "talkinghead: rendering 3/3 frames (100%)" in lines and "\r" not in stream.getvalue()
+
+
+def test_speech_analysis_reports_how_far_it_is(speech_wav: Path) -> None:
+    """A long transcription is no silent wait: it reports the seconds of speech done, phrase by phrase, and the
+    progress line shows them."""
+    stream = io.StringIO()
+    with StageProgress(stream=stream, period=0.0) as progress:
+        progress.stage(ANALYSING)
+        analysed(10.4, 62.0)
+        analysed(62.0, 62.0)
+    lines = stream.getvalue().splitlines()
+    assert lines[1].startswith(f"talkinghead: {ANALYSING}... 10/62 s of speech (16%)"), lines
+    assert lines[2].startswith(f"talkinghead: {ANALYSING}... 62/62 s of speech (100%)"), lines
+    analysed(1.0, 2.0)  # nobody listening: nothing happens
+
+    assert transcribe.available(), "Whisper (a runtime pin) is not installed"
+    speech = load_speech(speech_wav)
+    heard: list[tuple[float, float]] = []
+    with reporting_analysis(lambda done, total: heard.append((done, total))):
+        transcribe.transcribe(speech.samples, speech.activity, speech.feature_rate)
+    assert heard and [done for done, _ in heard] == sorted(done for done, _ in heard)
+    assert heard[-1][0] == pytest.approx(speech.duration, abs=0.05)
+    assert heard[-1][1] == pytest.approx(speech.duration, abs=0.05)
 
 
 def test_python_render_refuses_to_overwrite_and_names_keywords(tmp_path: Path, portrait: Path) -> None:

@@ -3,8 +3,11 @@ gaze over HTTP, the job list, stage and ETA, offline /docs. Jobs are tiny (128 p
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import secrets
+import shutil
 import time
 import uuid
 from pathlib import Path
@@ -12,8 +15,10 @@ from typing import Any
 
 import pytest
 
-from talkinghead.controls import EMOTION_NAMES, GAZE_RANGE, MAX_SIZE, MIN_SIZE
-from talkinghead.server.app import STATIC
+from talkinghead.batch.jobs import Job as RenderJob
+from talkinghead.batch.pool import ANALYSIS, PROGRESS, RESULT, Event, WorkerPool
+from talkinghead.controls import EMOTION_NAMES, GAZE_RANGE, MAX_SIZE, MIN_SIZE, Controls
+from talkinghead.server.app import SESSION_COOKIE, STATIC
 from talkinghead.server.jobs import RUNNING, Dispatcher, Job
 
 from .serving import Server, request, running_server, wait_for
@@ -27,8 +32,11 @@ def server(tmp_path_factory: pytest.TempPathFactory):
         yield s
 
 
+SESSION = {"Cookie": f"{SESSION_COOKIE}={secrets.token_urlsafe(32)}"}  # the job list is this session's
+
+
 def get(server: Server, path: str) -> tuple[int, Any]:
-    status, _, body = request(server.url + path)
+    status, _, body = request(server.url + path, headers=SESSION)
     return status, json.loads(body)
 
 
@@ -41,7 +49,7 @@ def post(server: Server, portrait: Path, fields: dict[str, str | list[str]]) -> 
     parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="portrait"; filename="p.png"\r\n\r\n'.encode()
                  + portrait.read_bytes() + f"\r\n--{boundary}--\r\n".encode())
     status, _, body = request(server.url + "/v1/videos", "POST", b"".join(parts),
-                              {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+                              {"Content-Type": f"multipart/form-data; boundary={boundary}", **SESSION})
     return status, json.loads(body)
 
 
@@ -54,6 +62,7 @@ def test_options_spec_gives_widgets_what_they_need(server: Server) -> None:
     assert specs["motion_scale"]["label"] == "Liveliness"
     assert specs["text"]["group"] == "speech" and specs["fps"]["group"] == "advanced"
     assert specs["motion_in"]["content"] and "motion_out" not in specs
+    assert not any("--" in spec["help"] for spec in specs.values())  # the page speaks no CLI
 
 
 @pytest.mark.parametrize("fields", [{"gaze": "10,-5"}, {"gaze": ["10", "-5"]}], ids=["one-field", "two-fields"])
@@ -96,7 +105,12 @@ def test_stage_and_eta_follow_the_frames() -> None:
     assert job.stage == "encoding"
 
     dispatcher = Dispatcher(None, 1)  # type: ignore[arg-type]  # eta_s needs no store
+    job.frames, job.progress = 0, 0.0
+    assert dispatcher.analysis_progress(job) is None  # nothing reported yet
+    dispatcher._record(Event("j", ANALYSIS, 1, done=31, total=62))
+    assert dispatcher.analysis_progress(job) == 0.5
     job.frames, job.progress = 50, 0.5
+    assert dispatcher.analysis_progress(job) is None  # rendering now
     dispatcher._first_frames = {"j": (time.monotonic() - 4.0, 10)}  # 40 frames in 4 s: 10 fps, 50 to go
     assert 4.0 <= dispatcher.eta_s(job) <= 5.1
 
@@ -114,3 +128,72 @@ def test_docs_and_page_need_no_other_site(server: Server) -> None:
         assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}/", path.read_text()), path.name
     status, headers, _ = request(server.url + "/v1/sample-speech")
     assert status == 200 and headers["content-type"] == "audio/flac"
+
+
+
+def test_captions_and_verify_of_a_finished_job(server: Server, portrait: Path) -> None:
+    """The web page's <track> and provenance box stand on these: WebVTT of the words, and verify's findings."""
+    import webvtt
+
+    job = wait_for(server, post(server, portrait, {})[1]["id"])
+    assert job["status"] == "done" and job["captions"] == f"/v1/videos/{job['id']}/captions.vtt"
+    status, headers, body = request(server.url + job["captions"])
+    assert status == 200 and headers["content-type"].startswith("text/vtt")
+    cues = webvtt.from_buffer(io.StringIO(body.decode()))  # a standard WebVTT parser
+    assert [cue.text for cue in cues] == ["Hi."]
+    assert request(f"{server.url}/v1/videos/{job['id']}/captions.srt")[0] == 404  # only what the job asked for
+    assert request(f"{server.url}/v1/videos/{job['id']}/captions.txt")[0] == 422
+    started = time.monotonic()
+    status, report = get(server, f"/v1/videos/{job['id']}/verify")
+    first_s = time.monotonic() - started
+    assert status == 200, report
+    assert report["talkinghead_provenance"] and "path" not in report
+    found = {f["check"]: f["found"] for f in report["findings"]}
+    assert found == {"watermark": True, "metadata": True, "manifest": True, "label": True}, report
+    started = time.monotonic()
+    assert get(server, f"/v1/videos/{job['id']}/verify")[1] == report  # kept with the job: not checked again
+    assert time.monotonic() - started < first_s
+    assert get(server, "/v1/videos/nope/verify")[0] == 404
+
+
+def test_a_worker_reports_the_speech_analysis_before_the_frames(portrait: Path, tmp_path: Path) -> None:
+    """The transcription's progress reaches the server from the worker process, before the first frame."""
+    from .media import espeak
+
+    speech = espeak("Hello there, this is a test.", tmp_path / "hello.wav")
+    pool = WorkerPool(1)
+    try:
+        pool.submit("j", RenderJob(0, 0, portrait, speech, "out.mp4", {"size": 128, "fps": 10}), str(tmp_path))
+        events: list[Event] = []
+        while not any(e.kind == RESULT for e in events):
+            events += pool.wait(1.0)
+    finally:
+        pool.close()
+    kinds = [e.kind for e in events]
+    assert ANALYSIS in kinds and kinds.index(ANALYSIS) < kinds.index(PROGRESS), kinds
+    last = [e for e in events if e.kind == ANALYSIS][-1]
+    assert last.done == last.total > 0
+    assert events[-1].result.status == "done"
+
+
+def test_batch_manifests_take_gaze_as_the_http_form_does(tmp_path: Path, portrait: Path) -> None:
+    """`gaze` in a CSV cell ("10,-5") and in a JSONL row ("10,-5" or [10, -5]), parsed by Controls' own parser."""
+    from talkinghead.batch.manifest import ManifestError, read_manifest
+    from talkinghead.errors import TalkingHeadError
+
+    from .media import espeak
+
+    shutil.copy(portrait, tmp_path / "p.png")
+    espeak("Hi.", tmp_path / "hi.wav")
+    (tmp_path / "jobs.csv").write_text('portrait,audio,output,gaze\np.png,hi.wav,a.mp4,"10,-5"\n')
+    (tmp_path / "jobs.jsonl").write_text(
+        '{"portrait": "p.png", "audio": "hi.wav", "output": "b.mp4", "gaze": "10,-5"}\n'
+        '{"portrait": "p.png", "audio": "hi.wav", "output": "c.mp4", "gaze": [10, -5]}\n')
+    jobs = read_manifest(tmp_path / "jobs.csv") + read_manifest(tmp_path / "jobs.jsonl")
+    assert [Controls.from_options(job.options).gaze for job in jobs] == [(10.0, -5.0)] * 3
+    (tmp_path / "bad.csv").write_text('portrait,audio,output,gaze\np.png,hi.wav,a.mp4,"10,x"\n'
+                                      'p.png,hi.wav,b.mp4,"90,0"\n')
+    with pytest.raises(ManifestError) as refused:
+        read_manifest(tmp_path / "bad.csv")
+    assert isinstance(refused.value, TalkingHeadError)
+    assert [str(problem).count("gaze") >= 1 for problem in refused.value.problems] == [True, True]

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from talkinghead.audio.recognize import quiet_spans
+from talkinghead.progress import analysed
 
 RATE = 16_000
 N_FFT, HOP, N_MELS = 400, 160, 80
@@ -87,10 +88,12 @@ def transcribe(samples: np.ndarray, activity: np.ndarray, feature_rate: int) -> 
     """The phrases of 16 kHz ``samples`` (pieces of at most `MAX_PHRASE_S`, cut in pauses), with their text
     (None where the text cannot be vouched for, or says more than the phrase's speech has time for)."""
     phrases = []
-    for start, end in phrase_spans(samples.size / RATE, quiet_spans(activity, feature_rate), MAX_PHRASE_S):
+    duration = samples.size / RATE
+    for start, end in phrase_spans(duration, quiet_spans(activity, feature_rate), MAX_PHRASE_S):
         text = _transcribe_phrase(samples[round(start * RATE):round(end * RATE)])
         speaking = float(np.sum(activity[round(start * feature_rate):round(end * feature_rate)] > 0.3)) / feature_rate
         phrases.append(Phrase(start, end, text if text is None or fits_in(text, speaking) else None))
+        analysed(end, duration)  # a long recording takes a while: say how far it is
     return phrases
 
 

@@ -51,13 +51,15 @@ def render_job(job: Job, out_dir: str) -> JobResult:
     Never raises for a problem with the job, so one bad input cannot stop a batch; only a crash of the
     worker process itself escapes, and the runners retry those.
     """
-    from talkinghead.batch.pool import report_progress
+    from talkinghead.batch.pool import report_analysis, report_progress
     from talkinghead.pipeline import render
+    from talkinghead.progress import reporting_analysis
 
     started = time.perf_counter()
     try:
-        result = render(job.portrait, job.audio, Path(out_dir) / job.output, overwrite=True,
-                        progress=report_progress, **job.options)
+        with reporting_analysis(report_analysis):
+            result = render(job.portrait, job.audio, Path(out_dir) / job.output, overwrite=True,
+                            progress=report_progress, **job.options)
     except TalkingHeadError as exc:
         return JobResult(job.row, job.output, FAILED, str(exc), seconds=time.perf_counter() - started)
     except Exception as exc:  # a bug: record it with the job and go on with the others

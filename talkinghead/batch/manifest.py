@@ -246,11 +246,15 @@ def _control_types() -> dict[str, type]:
 
 
 def _convert(name: str, value: Any) -> Any:
-    """A CSV cell (text) as the option's type; JSON values are already typed and pass through."""
+    """A CSV cell (text) as the option's type; JSON values are already typed and pass through. An option with
+    a parser of its own in `Controls` (gaze: "10,-5") takes its text through that parser, as the CLI flag does."""
     kind = _control_types().get(name)
     if not isinstance(value, str) or kind in (None, str):
         return value
     text = value.strip()
+    parse = Controls.__dataclass_fields__[name].metadata.get("parse")
+    if parse is not None:
+        return list(parse(text))  # a list, like a JSON row's pair: the job's options travel as JSON
     if kind is bool:
         if text.lower() in TRUE_WORDS | FALSE_WORDS:
             return text.lower() in TRUE_WORDS

@@ -36,12 +36,13 @@ from talkinghead.batch.jobs import MAX_ATTEMPTS, Job, JobResult, crashed, render
 Work = Callable[[Job, str], JobResult]
 STOP = None
 PROGRESS_EVERY_S = 0.5
-RESULT, PROGRESS, RETRY = "result", "progress", "retry"
+RESULT, PROGRESS, RETRY, ANALYSIS = "result", "progress", "retry", "analysis"
 
 
 @dataclass
 class Event:
-    """What happened to a submitted job: ``progress`` (done/total frames), ``retry`` (its worker died and it
+    """What happened to a submitted job: ``progress`` (done/total frames), ``analysis`` (done/total seconds of
+    speech analysed, before the first frame), ``retry`` (its worker died and it
     goes to a fresh one; ``detail`` says how it died) or ``result`` (finished, failed or crashed for good)."""
 
     key: Hashable
@@ -156,8 +157,8 @@ class WorkerPool:
                 kind, *values = worker.conn.recv()
             except (EOFError, OSError):
                 break
-            if kind == PROGRESS:
-                events.append(Event(task.key, PROGRESS, task.attempts, done=values[0], total=values[1]))
+            if kind in (PROGRESS, ANALYSIS):
+                events.append(Event(task.key, kind, task.attempts, done=values[0], total=values[1]))
                 continue
             result = values[0]
             result.attempts = task.attempts
@@ -201,6 +202,18 @@ def report_progress(done: int, total: int) -> None:
     _last_progress = now
     with contextlib.suppress(OSError):
         _conn.send((PROGRESS, done, total))
+
+
+def report_analysis(done_s: float, total_s: float) -> None:
+    """Inside a pool worker: tell the pool how much of the speech is analysed (whole seconds, at most every
+    half second); `render_job` routes `talkinghead.progress.analysed` here."""
+    global _last_progress
+    now = time.monotonic()
+    if _conn is None or (now - _last_progress < PROGRESS_EVERY_S and done_s < total_s):
+        return
+    _last_progress = now
+    with contextlib.suppress(OSError):
+        _conn.send((ANALYSIS, round(done_s), round(total_s)))
 
 
 _conn: Connection | None = None  # set in a worker process: its pipe to the pool

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
 import math
+import re
+import secrets
 import shutil
 import sqlite3
+import subprocess
+import sys
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -25,7 +32,7 @@ from talkinghead.server.guard import Guard
 from talkinghead.server.jobs import CANCELLED, DONE, FAILED, FINISHED, QUEUED, RUNNING, Dispatcher, JobStore, QueueFull
 from talkinghead.server.live_ws import LiveEndpoint
 from talkinghead.server.metrics import Metrics
-from talkinghead.server.schemas import ControlSpec, JobList, JobView, errors
+from talkinghead.server.schemas import ControlSpec, JobList, JobView, VerifyView, errors
 from talkinghead.server.settings import Settings
 from talkinghead.server.uploads import check_audio, check_portrait
 
@@ -35,6 +42,10 @@ MB = 1024 * 1024
 CONSENT_YES = ("yes", "true", "1", "on")
 AUDIO_HELP = "speech: WAV, MP3, FLAC, OGG, M4A, WebM, ... (leave out when `text` is given)"
 INTERNAL_ERROR = "internal error; please report it (the server log has the details)"
+SESSION_COOKIE = "talkinghead_session"
+SESSION_FORM = re.compile(r"[A-Za-z0-9_-]{32,64}")
+CAPTION_TYPES = {"vtt": "text/vtt; charset=utf-8", "srt": "application/x-subrip; charset=utf-8"}
+VERIFY_NAME, VERIFY_TIMEOUT_S = "verify.json", 120.0
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -58,6 +69,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                               "Render jobs (`/v1/videos`), live streaming (`WS /v1/live`, see docs/server.md).")
     app.state.store, app.state.dispatcher, app.state.settings, app.state.live = store, dispatcher, settings, live
     app.add_middleware(Guard, token=settings.token, allowed_origins=settings.allowed_origins)
+
+    @app.middleware("http")
+    async def session(request: Request, call_next: Any) -> Response:
+        """Every client gets a session cookie; its jobs are listed to it alone (`GET /v1/videos`)."""
+        given = request.cookies.get(SESSION_COOKIE, "")
+        fresh = None if SESSION_FORM.fullmatch(given) else secrets.token_urlsafe(32)
+        request.state.owner = owner_of(fresh or given)
+        response = await call_next(request)
+        if fresh:
+            response.set_cookie(SESSION_COOKIE, fresh, httponly=True, samesite="strict", path="/")
+        return response
 
     @app.middleware("http")
     async def limit_and_count(request: Request, call_next: Any) -> Response:
@@ -131,13 +153,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                      audio: Annotated[UploadFile | None, File(description=AUDIO_HELP)] = None,
                      ) -> JSONResponse:
         """Queue a render; answers the job (poll `GET /v1/videos/{id}`). 429 with Retry-After when full."""
-        check_field_names((await request.form()).keys())
+        check_field_names(name for name, _ in (await request.form()).multi_items())
         client = request.client.host if request.client else ""
         # the rest touches the disk and the store: in a thread, so /healthz and live streams never wait on it
-        return await asyncio.to_thread(accept, portrait, consent, options, audio, client)
+        return await asyncio.to_thread(accept, portrait, consent, options, audio, client, request.state.owner)
 
     def accept(portrait: UploadFile, consent: str, options: dict[str, Any], audio: UploadFile | None,
-               client: str) -> JSONResponse:
+               client: str, owner: str) -> JSONResponse:
         contents = {name: options.pop(name) for name in CONTENT_OPTIONS if name in options}
         placeholders = {name: CONTENT_OPTIONS[name][0] for name in contents}
         controls = Controls.from_options(options | placeholders)
@@ -154,7 +176,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             portrait_name, audio_name = _store_uploads(folder, portrait, audio, contents, settings,
                                                        controls.max_audio_seconds)
             job = store.add(job_id, options | placeholders, portrait_name, audio_name, consent, client,
-                            settings.max_queue)
+                            settings.max_queue, owner)
         except QueueFull:
             shutil.rmtree(folder, ignore_errors=True)
             return busy()
@@ -162,18 +184,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             shutil.rmtree(folder, ignore_errors=True)
             raise
         dispatcher.wake()
-        return JSONResponse(job.public(), status_code=202, headers={"Location": f"/v1/videos/{job_id}"})
+        return JSONResponse(public(job), status_code=202, headers={"Location": f"/v1/videos/{job_id}"})
 
     @app.get("/v1/videos", tags=["videos"], response_model=JobList, responses=errors(401, 422))
-    def job_list(limit: Annotated[int, Query(ge=1, le=500, description="at most this many jobs")] = 50,
+    def job_list(request: Request,
+                 limit: Annotated[int, Query(ge=1, le=500, description="at most this many jobs")] = 50,
                  status: Annotated[Literal[QUEUED, RUNNING, DONE, FAILED, CANCELLED] | None,
                                    Query(description="only jobs with this status")] = None,
                  ) -> dict[str, list[dict[str, Any]]]:
-        """The newest jobs first, each as `GET /v1/videos/{id}` shows it."""
-        return {"jobs": [public(job) for job in store.recent(limit, status)]}
+        """This session's jobs, newest first, each as `GET /v1/videos/{id}` shows it. The session is the
+        `talkinghead_session` cookie the server sets on a client's first request: a client that keeps it
+        (every browser, `requests.Session`, `curl -b/-c`) sees the jobs it queued, and nobody else's."""
+        return {"jobs": [public(job) for job in store.recent(request.state.owner, limit, status)]}
 
     def public(job: Any) -> dict[str, Any]:
-        return job.public() | {"eta_s": dispatcher.eta_s(job)}
+        shown = job.public() | {"eta_s": dispatcher.eta_s(job), "analysis_progress": dispatcher.analysis_progress(job)}
+        vtt = store.result_path(job.id).with_suffix(".vtt")
+        shown["captions"] = f"/v1/videos/{job.id}/captions.vtt" if shown["file"] and vtt.is_file() else None
+        return shown
 
     @app.get("/v1/videos/{job_id}", tags=["videos"], response_model=JobView, responses=errors(401, 404))
     def status(job_id: str) -> dict[str, Any]:
@@ -186,13 +214,35 @@ def create_app(settings: Settings | None = None) -> FastAPI:
              responses={200: {"content": {"video/mp4": {}}, "description": "the MP4"}} | errors(401, 404, 409, 410))
     def result(job_id: str) -> FileResponse:
         """The MP4 once the job is done (409 before; 410 once its files are deleted)."""
-        job = _job_or_404(store, job_id)
-        if job.status != DONE:
-            raise HTTPException(409, f"job {job_id} is {job.status}; the video is there once it is done")
-        path = store.result_path(job_id)
-        if job.files_deleted or not path.is_file():
-            raise HTTPException(410, f"the video of job {job_id} is gone ({job.note or 'deleted'})")
-        return FileResponse(path, media_type="video/mp4", filename=f"talkinghead-{job_id}.mp4")
+        return FileResponse(_finished_file(store, job_id), media_type="video/mp4", filename=f"talkinghead-{job_id}.mp4")
+
+    @app.get("/v1/videos/{job_id}/captions.{kind}", tags=["videos"], response_class=FileResponse,
+             responses={200: {"content": {"text/vtt": {}, "application/x-subrip": {}},
+                              "description": "the captions"}} | errors(401, 404, 409, 410))
+    def captions(job_id: str, kind: Literal["vtt", "srt"]) -> FileResponse:
+        """The video's word-timed captions: WebVTT always when the words are known (the web page's
+        `<track>`), SRT when the job asked for `captions=srt`. 404 when the words were not known."""
+        path = _finished_file(store, job_id).with_suffix("." + kind)
+        if not path.is_file():
+            raise HTTPException(404, f"job {job_id} has no {kind} captions (the words of its speech are not known)")
+        return FileResponse(path, media_type=CAPTION_TYPES[kind], filename=f"talkinghead-{job_id}.{kind}")
+
+    verifying = threading.Lock()
+
+    @app.get("/v1/videos/{job_id}/verify", tags=["videos"], response_model=VerifyView,
+             responses=errors(401, 404, 409, 410, 503))
+    def provenance(job_id: str) -> dict[str, Any]:
+        """What `talkinghead verify` finds in the finished video: watermark, metadata, C2PA manifest, label.
+        Checked once (in a child process) and kept with the job."""
+        video = _finished_file(store, job_id)
+        kept = video.with_name(VERIFY_NAME)
+        with verifying:
+            if not kept.is_file():
+                report = _verify_in_child(video)
+                partial = kept.with_name("." + VERIFY_NAME)
+                partial.write_text(json.dumps(report))
+                partial.replace(kept)
+        return json.loads(kept.read_text())
 
     @app.delete("/v1/videos/{job_id}", tags=["videos"], response_model=JobView, responses=errors(401, 403, 404, 409))
     def delete(job_id: str) -> dict[str, Any]:
@@ -216,6 +266,35 @@ def _refuse_body(request: Request, max_body: int) -> Response | None:
     if request.method == "POST" and not (length and length.isdigit()):
         return JSONResponse({"detail": "uploads must give their Content-Length"}, status_code=411)
     return None
+
+
+def owner_of(session: str) -> str:
+    """What the job store keeps of a session: a hash, so the store never holds a usable cookie."""
+    return hashlib.sha256(session.encode()).hexdigest()[:32]
+
+
+def _finished_file(store: JobStore, job_id: str) -> Path:
+    """The job's MP4: 404 for no job, 409 before it is done, 410 once its files are deleted."""
+    job = _job_or_404(store, job_id)
+    if job.status != DONE:
+        raise HTTPException(409, f"job {job_id} is {job.status}; the video is there once it is done")
+    path = store.result_path(job_id)
+    if job.files_deleted or not path.is_file():
+        raise HTTPException(410, f"the video of job {job_id} is gone ({job.note or 'deleted'})")
+    return path
+
+
+def _verify_in_child(video: Path) -> dict[str, Any]:
+    """`talkinghead verify --json` of our own output, in a child process (it decodes every frame)."""
+    command = [sys.executable, "-m", "talkinghead", "verify", "--json", str(video)]
+    try:
+        child = subprocess.run(command, capture_output=True, timeout=VERIFY_TIMEOUT_S, check=False)
+        report = json.loads(child.stdout)
+    except (subprocess.TimeoutExpired, ValueError):
+        log.error("verify of %s failed", video)
+        raise HTTPException(503, "the provenance check did not finish; try again later") from None
+    report.pop("path", None)  # a place on the server
+    return report
 
 
 def _job_or_404(store: JobStore, job_id: str) -> Any:

@@ -16,6 +16,7 @@ import inspect
 import re
 import types
 import typing
+from collections import Counter
 from dataclasses import MISSING, fields
 from typing import Any
 
@@ -33,6 +34,7 @@ CONTENT_OPTIONS = {
 SERVER_ONLY = ("motion_out",)
 TUPLE_HELP = ' Over HTTP: "10,-5" in one field, or the field twice (gaze=10, gaze=-5).'
 UPLOADS = ("portrait", "audio", "consent")
+TIMES_TAKEN = {"gaze": 2}  # a pair may come as the field twice; every other field comes once
 CONTENT_HELP = " Over HTTP: the file's content (an upload or inline text), never a path."
 
 # What the web page needs beyond type and default to draw a proper widget: the choices and ranges Controls
@@ -101,10 +103,17 @@ def controls_form() -> Any:
     return collect
 
 
-def check_field_names(names: typing.Iterable[str]) -> None:
-    """Refuse (as a user error) form fields that are not options, uploads or consent, naming them."""
+def check_field_names(sent: typing.Iterable[str]) -> None:
+    """Refuse (as a user error) form fields that are not options, uploads or consent, and fields sent more
+    often than they take (a repeated ``size`` would otherwise silently keep one of its values), naming them."""
     known = {spec.name for spec in fields(Controls)} - set(SERVER_ONLY) | set(UPLOADS)
-    names = set(names)
+    sent = list(sent)
+    repeated = sorted(name for name, count in Counter(sent).items() if count > TIMES_TAKEN.get(name, 1))
+    if repeated:
+        shown = ", ".join(repr(name[:40]) for name in repeated[:5])
+        raise TalkingHeadError(f"form field(s) {shown} sent more than once; send each option once (gaze: once "
+                               "as 'YAW,PITCH' or twice as two numbers)")
+    names = set(sent)
     server_only = sorted(names & set(SERVER_ONLY))
     if server_only:
         raise TalkingHeadError(f"{', '.join(server_only)} names a file on the server and is not accepted over "
@@ -122,6 +131,7 @@ def _without_flags(text: str) -> str:
         if name not in OPTION_NAMES:
             return match.group(0)
         return f"'{LABELS.get(name, name.replace('_', ' ').capitalize())}'"
+    text = re.sub(r"see espeak-ng --voices; ", "", text)  # a command to run: no help on a web page
     return re.sub(r"--([a-z][a-z-]*)", label, text).replace("giving AUDIO", "giving an audio file")
 
 

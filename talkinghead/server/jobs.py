@@ -28,8 +28,11 @@ from typing import Any
 from talkinghead.batch.jobs import DONE as JOB_DONE
 from talkinghead.batch.jobs import MAX_ATTEMPTS
 from talkinghead.batch.jobs import Job as RenderJob
-from talkinghead.batch.pool import PROGRESS, RESULT, RETRY, Event, WorkerPool
+from talkinghead.batch.pool import ANALYSIS, PROGRESS, RESULT, RETRY, Event, WorkerPool
+from talkinghead.captions import vtt_text
+from talkinghead.captions.embedded import soft_captions
 from talkinghead.errors import TalkingHeadError
+from talkinghead.exports import write_atomically
 
 log = logging.getLogger("talkinghead.server")
 
@@ -56,7 +59,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     frames INTEGER NOT NULL DEFAULT 0,
     render_seconds REAL NOT NULL DEFAULT 0,
     error TEXT NOT NULL DEFAULT '',
-    note TEXT NOT NULL DEFAULT ''
+    note TEXT NOT NULL DEFAULT '',
+    owner TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, created);
 """
@@ -87,6 +91,7 @@ class Job:
     render_seconds: float
     error: str
     note: str
+    owner: str = ""  # a hash of the session that queued the job; only that session's job list shows it
 
     def public(self) -> dict[str, Any]:
         """What the API shows about the job."""
@@ -147,7 +152,7 @@ class JobStore:
         return job_id, folder
 
     def add(self, job_id: str, controls: dict[str, Any], portrait: str, audio: str | None, consent: str,
-            client: str, max_queued: int) -> Job:
+            client: str, max_queued: int, owner: str = "") -> Job:
         """Queue a job, unless ``max_queued`` jobs already wait (`QueueFull`): checked and added at once."""
         now = time.time()
         with self._lock:
@@ -155,9 +160,9 @@ class JobStore:
             if waiting >= max_queued:
                 raise QueueFull(waiting)
             self._db.execute(
-                "INSERT INTO jobs (id, status, created, updated, controls, portrait, audio, consent, client) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (job_id, QUEUED, now, now, json.dumps(controls), portrait, audio, consent, client))
+                "INSERT INTO jobs (id, status, created, updated, controls, portrait, audio, consent, client, owner) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (job_id, QUEUED, now, now, json.dumps(controls), portrait, audio, consent, client, owner))
         log.info("job %s queued; consent %r from %s; controls %s", job_id, consent, client, json.dumps(controls))
         return self.get(job_id)  # type: ignore[return-value]
 
@@ -172,12 +177,13 @@ class JobStore:
             rows = self._db.execute(f"SELECT id, status FROM jobs WHERE id IN ({marks})", job_ids).fetchall()
         return {row[0]: row[1] for row in rows}
 
-    def recent(self, limit: int, status: str | None = None) -> list[Job]:
-        """The newest jobs first (only those with ``status`` when given)."""
-        condition, values = ("WHERE status = ? ", (status,)) if status else ("", ())
+    def recent(self, owner: str, limit: int, status: str | None = None) -> list[Job]:
+        """The newest jobs of ``owner`` first (only those with ``status`` when given). Jobs of no owner (queued
+        before jobs had one) are nobody's: an empty owner matches none."""
+        condition, values = ("AND status = ? ", (status,)) if status else ("", ())
         with self._lock:
-            rows = self._db.execute(f"SELECT * FROM jobs {condition}ORDER BY created DESC LIMIT ?",
-                                    (*values, limit)).fetchall()
+            rows = self._db.execute(f"SELECT * FROM jobs WHERE owner = ? AND owner != '' {condition}"
+                                    "ORDER BY created DESC LIMIT ?", (owner, *values, limit)).fetchall()
         return [_job(row) for row in rows]
 
     def counts(self) -> dict[str, int]:
@@ -295,6 +301,12 @@ class Dispatcher:
         self._thread: threading.Thread | None = None
         self.last_fps = 0.0
         self._first_frames: dict[str, tuple[float, int]] = {}  # job -> (time, frames) at its first progress
+        self._analysed: dict[str, float] = {}  # job -> share of its speech analysed (while no frame is drawn)
+
+    def analysis_progress(self, job: Job) -> float | None:
+        """How much of a job's speech is analysed (0-1) while it is analysing, when the analysis says."""
+        share = self._analysed.get(job.id)
+        return round(share, 3) if share is not None and job.stage == "analysing speech" else None
 
     def eta_s(self, job: Job) -> float | None:
         """Seconds until a rendering job's frames are drawn, from its speed since its first frames (None before
@@ -356,7 +368,10 @@ class Dispatcher:
 
     def _record(self, event: Event) -> None:
         job_id = str(event.key)
-        if event.kind == PROGRESS:
+        if event.kind == ANALYSIS:
+            self._analysed[job_id] = event.done / max(event.total, 1)
+        elif event.kind == PROGRESS:
+            self._analysed.pop(job_id, None)
             self._first_frames.setdefault(job_id, (time.monotonic(), event.done))
             self.store.update(job_id, only_if=RUNNING, progress=event.done / max(event.total, 1), frames=event.done)
         elif event.kind == RETRY:
@@ -365,16 +380,32 @@ class Dispatcher:
             log.warning("job %s: worker crashed (%s); trying again", job_id, event.detail)
         elif event.kind == RESULT and event.result is not None:
             self._first_frames.pop(job_id, None)
+            self._analysed.pop(job_id, None)
             result = event.result
             if result.status == JOB_DONE:
                 self.last_fps = result.frames / result.seconds if result.seconds else 0.0
                 self.store.update(job_id, only_if=RUNNING, status=DONE, progress=1.0, frames=result.frames,
                                   render_seconds=result.seconds, attempts=event.attempts)
                 log.info("job %s done: %d frames in %.1f s", job_id, result.frames, result.seconds)
+                self._write_vtt(job_id)
             else:
                 error = without_paths(result.reason, self.store.folder(job_id))
                 self.store.update(job_id, only_if=RUNNING, status=FAILED, error=error, attempts=event.attempts)
                 log.info("job %s failed: %s", job_id, error)
+
+    def _write_vtt(self, job_id: str) -> None:
+        """WebVTT of the video's soft subtitle track beside it, for `GET /v1/videos/{id}/captions.vtt` (kept
+        when the job asked for ``captions=vtt`` itself)."""
+        video = self.store.result_path(job_id)
+        vtt = video.with_suffix(".vtt")
+        if vtt.exists():
+            return
+        try:
+            cues = soft_captions(video)
+            if cues:
+                write_atomically(vtt, vtt_text(cues))
+        except Exception:  # our own output: a failure here is a bug, but the video is still there to serve
+            log.exception("job %s: reading the captions back failed", job_id)
 
     def _stop_cancelled(self, pool: WorkerPool) -> None:
         running = [str(key) for key in pool.running]
@@ -436,6 +467,10 @@ def _open_store(db_path: Path, existed: bool) -> sqlite3.Connection:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.executescript(SCHEMA)
+        columns = {row[1] for row in db.execute("PRAGMA table_info(jobs)")}
+        if "owner" not in columns:  # a store from before jobs had owners
+            db.execute("ALTER TABLE jobs ADD COLUMN owner TEXT NOT NULL DEFAULT ''")
+        db.execute("CREATE INDEX IF NOT EXISTS jobs_owner ON jobs (owner, created)")
     except sqlite3.DatabaseError as exc:
         raise _damaged(db_path, str(exc)) from None
     return db

@@ -19,6 +19,8 @@ class JobView(BaseModel):
     progress: float = Field(ge=0, le=1, description="frames drawn / frames to draw")
     frames: int = Field(description="frames drawn so far (all of them once done)")
     total_frames: int | None = Field(None, description="frames to draw, once the first are drawn")
+    analysis_progress: float | None = Field(None, ge=0, le=1, description="share of the speech analysed, while "
+                                            "`analysing speech` (when the analysis reports it: transcription)")
     eta_s: float | None = Field(None, description="seconds until the frames are drawn, once measurable")
     created: float = Field(description="Unix time the job was queued")
     updated: float = Field(description="Unix time of its last change")
@@ -28,6 +30,8 @@ class JobView(BaseModel):
     note: str
     fps: float | None = Field(description="render speed (frames drawn per second), once done")
     file: str | None = Field(description="where the MP4 is, once done")
+    captions: str | None = Field(None, description="where its WebVTT captions are, once done, when the words "
+                                                   "of the speech are known")
 
 
 class JobList(BaseModel):
@@ -52,6 +56,23 @@ class ControlSpec(BaseModel):
     pitch_range: tuple[float, float, float] | None = None
 
 
+class FindingView(BaseModel):
+    check: str = Field(description="watermark, metadata, manifest or label")
+    found: bool
+    confidence: float = Field(ge=0, le=1)
+    detail: str
+
+
+class VerifyView(BaseModel):
+    """What `talkinghead verify` finds in a finished video."""
+
+    kind: Literal["video", "image"]
+    talkinghead_provenance: bool = Field(description="found by the watermark, the metadata or the manifest")
+    confidence: float = Field(ge=0, le=1)
+    video_id: str | None
+    findings: list[FindingView]
+
+
 class ErrorView(BaseModel):
     detail: str | list[dict[str, Any]]
 
@@ -72,4 +93,5 @@ ERROR_MEANINGS = {
     413: "an upload over its size limit",
     422: "a bad or unknown option, missing consent, or neither/both of audio and text",
     429: "the queue is full; retry after Retry-After seconds",
+    503: "the check could not finish now; retry later",
 }

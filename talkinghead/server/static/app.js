@@ -372,6 +372,9 @@ function describe(job, eta) {
     const frames = job.total_frames ? " frame " + job.frames + "/" + job.total_frames : "";
     return "Rendering" + frames + ": " + percent + (eta !== null ? ", about " + eta + " s left" : "");
   }
+  if (job.stage === "analysing speech" && job.analysis_progress !== null && job.analysis_progress !== undefined) {
+    return "Analysing speech: " + Math.round(job.analysis_progress * 100) + "% of the speech";
+  }
   return (STAGE_WORDS[job.stage] || job.stage) + "... " + percent;
 }
 
@@ -395,20 +398,65 @@ async function follow(id) {
   }
   bar.value = 1;
   bar.hidden = true;
-  show(id);
+  await show(id);
   const box = $("video").getBoundingClientRect();
   if (box.top > innerHeight || box.bottom < 0) $("result").scrollIntoView({ block: "start" });
   updateHistory(id, "done");
   setStatus("Done: the video is ready to play or download.");
 }
 
-function show(id) {
-  const url = "/v1/videos/" + id + "/file";
+// The finished video with its captions (a WebVTT <track>, shown unless turned off) and what verify finds.
+async function show(id) {
+  const job = await (await fetch("/v1/videos/" + id)).json();
   const video = $("video");
-  video.src = url;
+  video.replaceChildren();
+  video.src = job.file;
+  if (job.captions) {
+    const track = document.createElement("track");
+    Object.assign(track, { kind: "captions", label: "Captions", src: job.captions, default: true,
+      srclang: (job.controls.language || "en").split("-")[0] });
+    video.append(track);
+    track.addEventListener("load", showCaptions);
+  }
   video.hidden = false;
-  $("download").href = url;
+  $("captions-row").hidden = !job.captions;
+  $("captions-none").hidden = Boolean(job.captions);
+  showCaptions();
+  $("download").href = job.file;
   $("download").hidden = false;
+  verify(id);
+}
+
+function showCaptions() {
+  for (const track of $("video").textTracks) track.mode = $("captions-toggle").checked ? "showing" : "hidden";
+}
+$("captions-toggle").addEventListener("change", showCaptions);
+
+const CHECK_WORDS = { watermark: "Invisible watermark", metadata: "MP4 metadata",
+  manifest: "C2PA content credentials", label: "Visible label" };
+
+async function verify(id) {
+  const list = $("verify-findings");
+  list.replaceChildren();
+  $("verify").hidden = false;
+  $("verify-status").textContent = "Checking the marks with talkinghead verify...";
+  const response = await fetch("/v1/videos/" + id + "/verify");
+  const report = await response.json();
+  if (!response.ok) { $("verify-status").textContent = "Could not check: " + detail(report); return; }
+  $("verify-status").textContent = report.talkinghead_provenance
+    ? "Yes: talkinghead verify finds its marks (confidence " + report.confidence.toFixed(2) + ")."
+    : "talkinghead verify finds none of its marks.";
+  for (const finding of report.findings) {
+    const item = document.createElement("li");
+    const name = document.createElement("strong");
+    name.textContent = (CHECK_WORDS[finding.check] || finding.check) + ": " + (finding.found ? "found" : "not found");
+    const why = document.createElement("span");
+    why.className = "help";
+    why.textContent = finding.detail;
+    item.dataset.check = finding.check;
+    item.append(name, why);
+    list.append(item);
+  }
 }
 
 function history() {
