@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from talkinghead.eval.face_metrics import landmarks68
+from talkinghead.eval.silhouette import silhouette_check, zigzag_outline
 from talkinghead.face import build_rig, topology
 from talkinghead.face.image import load_image
 from talkinghead.render import Renderer
@@ -120,3 +121,10 @@ def test_default_size_keeps_the_photos_own_sharpness(portrait: Path) -> None:
     assert any("as sharp as the photo" in note for note in rig.notes)
     forced = build_rig(portrait, size=512)
     assert forced.width == 512 and any("upscaled" in note for note in forced.notes)
+
+
+def test_the_fold_check_passes_our_head_turns_and_fails_a_folding_warp(renderer: Renderer) -> None:
+    ours = silhouette_check(renderer, scales=(2.0,))  # --motion-scale 2, clipped to the motion limits
+    assert ours["folds_ok"], ours
+    folding = silhouette_check(renderer, scales=(2.0,), fold=zigzag_outline(renderer))
+    assert not folding["folds_ok"] and folding["outline_kink_deg"] > 2 * ours["outline_kink_deg"], folding
