@@ -22,19 +22,25 @@ from talkinghead.face import topology as topo
 from talkinghead.face.bases import face_frame
 from talkinghead.render.eyes import IRIS_TRAVEL
 
-LOWER_RISE = 0.3  # the lower lid rises this share of the opening to meet the upper one
+LOWER_RISE = 0.15  # the lower lid rises this share of the opening to meet the upper one
 OVERLAP = 0.1  # ... which reaches this share of the opening past the meeting line (its lashes cover it)
 LOWER_REACH = 0.8  # the lower lid's skin stretches from this many openings below its margin
 CORNER_FADE = 0.3  # the closure fades out where the eye is narrower than this share of its middle opening
 TONE_SIGMA = 0.35  # the scale (share of the opening) of the skin shading a shut lid takes from around it
-SKIN_PERCENTILE = 10  # around the eye, the darkest pixels are lashes or glasses frames, not skin
+SKIN_PERCENTILE = 3  # around the eye, the darkest pixels are lashes or glasses frames, not skin
+TONE_ACROSS = 0.12  # ... smoothed over this share of the eye's width
+STREAKS_FROM = 2.5  # skin stretched more than this many times starts to show streaks, not skin: it gives its
+STREAKS_SPAN = 2.5  # detail up for the skin's grain, all of it when stretched this much more
+GRAIN_SIGMA = 0.6  # the grain laid on stretched skin: noise this fine (pixels) ...
+CORNER_REACH = 0.15  # the closure fades in over this share of the eye's width from each corner
 TAUT = 1.0  # share of its own shading (crease, lit bulge) a shut lid gives up for the shading around it
 LASH_LIFT = 0.15  # the slid lash line is the photo's lid from this share of the opening above its margin landmark
 MAX_LASH_BAND = 0.6  # the photo's dark lash line above the margin is at most this high (share of the opening)
 LASH_DARKNESS = 0.35  # ... and ends where the lid is lighter than this share of the way from lashes to skin
 MIN_LASH_PX = 1.5
-SHUT_LASH = 1.0  # a shut lid's lash line is this share of its height in the open photo (lashes point down)
-LASH_DARKEN = 0.75  # ... and this much darker in its middle
+FRAME_DARKNESS = 0.15  # above the lid's skin, only what is about as dark as the lashes (a frame, the brow) stops it
+SHUT_LASH = 0.07  # a shut lid's lash line is one thin curve, this share of the eye's width high
+LASH_DARKEN = 0.5  # ... and this much darker in its middle
 LID_SHADOW = 0.2
 FRINGE = 0.5
 SKIN_REACH = 0.8  # the stretching lid skin is anchored this many openings above the lash line
@@ -60,9 +66,11 @@ class _Lid:
     opening: np.ndarray  # bottom - top inside the eye (0 beyond the corners)
     presence: np.ndarray  # 1 across the eye, fading to 0 at its corners: how much of the closure applies
     lash: float  # height of the photo's lash line (it slides down and thins)
+    shut_lash: float  # height of the lash line when the eye is shut
     shading: np.ndarray  # float32 ROI: the skin's local average tone (lashes, eye and brow left out)
     tone_above: np.ndarray  # shading at each column's anchor
     tone_below: np.ndarray  # shading of the lower lid's skin below each column's margin
+    grain: np.ndarray  # float32 (h, w, 1): fine noise as strong as the skin's own grain around the eye
     down: np.ndarray  # unit vector down the face, in image axes
     gaze_per_sine: float  # margin travel (share of the full closure) per unit sine of the gaze pitch
     channel: str
@@ -106,9 +114,9 @@ def _lower(image: np.ndarray, lid: _Lid, amount: float) -> None:
     # anchor and the band stretches over the gap it leaves
     lash_source_bottom = lid.top - amount * LASH_LIFT * lid.opening
     skin_source_end = lash_source_bottom - lid.lash
-    lash = lid.lash * (1.0 - amount * (1.0 - SHUT_LASH))
+    lash = lid.lash + amount * (lid.shut_lash - lid.lash)
     skin_end = margin - lash
-    stretch = (skin_source_end - lid.anchor) / np.maximum(skin_end - lid.anchor, 1e-3)
+    stretch = (skin_source_end - lid.anchor) / np.maximum(skin_end - lid.anchor, 1e-3)  # source px per lid px
     on_skin = t < skin_end
     upper = np.where(on_skin, lid.anchor + (t - lid.anchor) * stretch,
                      skin_source_end + (t - skin_end) * (lid.lash / lash))
@@ -126,6 +134,10 @@ def _lower(image: np.ndarray, lid: _Lid, amount: float) -> None:
     shading = _sampled(lid.shading, lid, t - upper)
     taut = (amount * TAUT * on_skin * (t > lid.anchor))[..., None]
     upper_pixels += taut * (tone - shading)
+    # skin stretched far shows streaks, not skin: there its fine detail gives way to the skin's own grain
+    magnified = 1.0 / np.maximum(stretch, 1e-3)
+    smooth = amount * np.clip((magnified - STREAKS_FROM) / STREAKS_SPAN, 0.0, 1.0) * on_skin * (t > lid.anchor)
+    upper_pixels += smooth[..., None] * (tone + lid.grain - upper_pixels)
     # the lashes of a shut lid point down over the meeting line: a darker line than the open lid's lash band
     in_lash = np.clip(1.0 - np.abs(2.0 * (t - (margin - 0.5 * lash)) / np.maximum(lash, 1.0)), 0.0, 1.0)
     upper_pixels *= (1.0 - LASH_DARKEN * amount * in_lash)[..., None]
@@ -175,7 +187,9 @@ def _prepare_lid(image: np.ndarray, landmarks: np.ndarray, upper: tuple[int, ...
     inside = (s > upper_s.min()) & (s < upper_s.max())
     # the lids close fully across the eye and fade out over the last pixels to its corners
     opening = np.where(inside, np.maximum(bottom - top, 0.0), 0.0).astype(np.float32)
-    presence = np.clip(opening / (CORNER_FADE * mid_opening), 0.0, 1.0).astype(np.float32)
+    from_corner = np.minimum(s - upper_s.min(), upper_s.max() - s) / (CORNER_REACH * eye_width)
+    presence = np.clip(np.minimum(opening / (CORNER_FADE * mid_opening), from_corner), 0.0, 1.0)
+    presence = (presence * presence * (3.0 - 2.0 * presence)).astype(np.float32)
     roi = image[y0:y1, x0:x1]
     lash, ceiling = _lid_profile(roi, t, top, inside, mid_opening, reach)
     below_brow = np.interp(s, *_sorted(brow_s, brow_t)) + BROW_CLEAR * mid_opening
@@ -185,10 +199,11 @@ def _prepare_lid(image: np.ndarray, landmarks: np.ndarray, upper: tuple[int, ...
     lid = _Lid(
         x0=int(x0), y0=int(y0), grid_x=grid_x - x0, grid_y=grid_y - y0, t=t, top=top, bottom=bottom,
         anchor=anchor.astype(np.float32), lower_anchor=lower_anchor.astype(np.float32), opening=opening,
-        presence=presence, lash=float(lash), down=down.astype(np.float32),
+        presence=presence, lash=float(lash), shut_lash=max(SHUT_LASH * eye_width, MIN_LASH_PX),
+        down=down.astype(np.float32),
         gaze_per_sine=IRIS_TRAVEL * eye_width / (mid_opening * (1.0 - LOWER_RISE + OVERLAP)), channel=channel,
         shading=np.zeros_like(roi, np.float32), tone_above=np.zeros_like(roi, np.float32),
-        tone_below=np.zeros_like(roi, np.float32),
+        tone_below=np.zeros_like(roi, np.float32), grain=np.zeros((*t.shape, 1), np.float32),
     )
     # the skin's shading: a local average of the lid and cheek skin only (no lashes, eye, brow or frame in it)
     skin = ((t < top - lash) & (t > anchor - 1.0)) | ((t > bottom + 1.0) & (t < lower_anchor + 2.0))
@@ -198,9 +213,23 @@ def _prepare_lid(image: np.ndarray, landmarks: np.ndarray, upper: tuple[int, ...
     weight = cv2.GaussianBlur(skin.astype(np.float32), (0, 0), sigma)
     total = cv2.GaussianBlur(roi.astype(np.float32) * skin[..., None], (0, 0), sigma)
     lid.shading = (total / np.maximum(weight, 1e-3)[..., None]).astype(np.float32)
-    lid.tone_above = _sampled(lid.shading, lid, t - anchor)
-    lid.tone_below = _sampled(lid.shading, lid, t - (bottom + 0.5 * LOWER_REACH * mid_opening))
+    lid.grain = _grain(roi, skin, lid.shading)
+    # the tones the shut lid blends between, smoothed across the eye (single brow hairs make no streaks)
+    across_eye = (0, 0), max(TONE_ACROSS * eye_width, 1.0)
+    lid.tone_above = cv2.GaussianBlur(_sampled(lid.shading, lid, t - anchor), *across_eye)
+    lid.tone_below = cv2.GaussianBlur(_sampled(lid.shading, lid, t - (bottom + 0.5 * LOWER_REACH * mid_opening)),
+                                      *across_eye)
     return lid
+
+
+def _grain(roi: np.ndarray, skin: np.ndarray, shading: np.ndarray) -> np.ndarray:
+    """Fine noise (fixed per portrait, so it never flickers) as strong as the grain of the skin around the eye."""
+    grey = cv2.cvtColor(roi, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    detail = grey - cv2.GaussianBlur(grey, (0, 0), 1.0)
+    strength = float(np.std(detail[skin])) if skin.sum() > 8 else 0.0
+    noise = cv2.GaussianBlur(np.random.default_rng(0).standard_normal(grey.shape).astype(np.float32), (0, 0),
+                             GRAIN_SIGMA)
+    return (noise * strength / max(float(np.std(noise)), 1e-6))[..., None]
 
 
 def _lid_profile(roi: np.ndarray, t: np.ndarray, top: np.ndarray, inside: np.ndarray, opening: float,
@@ -229,7 +258,8 @@ def _lid_profile(roi: np.ndarray, t: np.ndarray, top: np.ndarray, inside: np.nda
         if not lit.size:
             continue
         lash_end = darkest + int(lit[0])
-        dark_again = np.nonzero(levels[lash_end:] < threshold)[0]
+        frame_level = levels[darkest] + FRAME_DARKNESS * (skin_level - levels[darkest])
+        dark_again = np.nonzero(levels[lash_end:] < frame_level)[0]
         lashes.append(heights[lash_end])
         ceilings.append(heights[lash_end + int(dark_again[0])] if dark_again.size else heights[-1])
     if not lashes:
