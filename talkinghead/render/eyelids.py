@@ -27,17 +27,19 @@ OVERLAP = 0.1  # ... which reaches this share of the opening past the meeting li
 LOWER_REACH = 0.8  # the lower lid's skin stretches from this many openings below its margin
 CORNER_FADE = 0.3  # the closure fades out where the eye is narrower than this share of its middle opening
 TONE_SIGMA = 0.35  # the scale (share of the opening) of the skin shading a shut lid takes from around it
-SKIN_PERCENTILE = 3  # around the eye, the darkest pixels are lashes or glasses frames, not skin
+SKIN_SPREAD = 2.5  # around the eye, pixels this many spreads darker than the skin's median are not skin
 TONE_ACROSS = 0.12  # ... smoothed over this share of the eye's width
-STREAKS_FROM = 2.5  # skin stretched more than this many times starts to show streaks, not skin: it gives its
+STREAKS_FROM = 3.0  # skin stretched more than this many times starts to show streaks, not skin: it gives its
 STREAKS_SPAN = 2.5  # detail up for the skin's grain, all of it when stretched this much more
-GRAIN_SIGMA = 0.6  # the grain laid on stretched skin: noise this fine (pixels) ...
+GRAIN_SIGMA = (1.2, 0.5)  # the grain laid on stretched skin: noise this fine across and down (pixels),
+#                           like the lid's fine folds
 CORNER_REACH = 0.15  # the closure fades in over this share of the eye's width from each corner
 TAUT = 1.0  # share of its own shading (crease, lit bulge) a shut lid gives up for the shading around it
 LASH_LIFT = 0.15  # the slid lash line is the photo's lid from this share of the opening above its margin landmark
 MAX_LASH_BAND = 0.6  # the photo's dark lash line above the margin is at most this high (share of the opening)
 LASH_DARKNESS = 0.35  # ... and ends where the lid is lighter than this share of the way from lashes to skin
 MIN_LASH_PX = 1.5
+CEILING_PERCENTILE = 5  # the skin ends, for the whole eye, where it ends lowest over its columns (nearly)
 FRAME_DARKNESS = 0.15  # above the lid's skin, only what is about as dark as the lashes (a frame, the brow) stops it
 SHUT_LASH = 0.07  # a shut lid's lash line is one thin curve, this share of the eye's width high
 LASH_DARKEN = 0.5  # ... and this much darker in its middle
@@ -207,8 +209,11 @@ def _prepare_lid(image: np.ndarray, landmarks: np.ndarray, upper: tuple[int, ...
     )
     # the skin's shading: a local average of the lid and cheek skin only (no lashes, eye, brow or frame in it)
     skin = ((t < top - lash) & (t > anchor - 1.0)) | ((t > bottom + 1.0) & (t < lower_anchor + 2.0))
-    grey = cv2.cvtColor(roi, cv2.COLOR_RGB2GRAY)
-    skin &= grey >= np.percentile(grey[skin], SKIN_PERCENTILE) if skin.any() else skin
+    grey = cv2.cvtColor(roi, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    if skin.any():  # lashes, brow hairs or a glasses frame are far darker than the skin's own folds
+        median = float(np.median(grey[skin]))
+        spread = 1.4826 * float(np.median(np.abs(grey[skin] - median)))
+        skin &= grey >= median - SKIN_SPREAD * max(spread, 2.0)
     sigma = max(TONE_SIGMA * mid_opening, 1.0)
     weight = cv2.GaussianBlur(skin.astype(np.float32), (0, 0), sigma)
     total = cv2.GaussianBlur(roi.astype(np.float32) * skin[..., None], (0, 0), sigma)
@@ -228,7 +233,7 @@ def _grain(roi: np.ndarray, skin: np.ndarray, shading: np.ndarray) -> np.ndarray
     detail = grey - cv2.GaussianBlur(grey, (0, 0), 1.0)
     strength = float(np.std(detail[skin])) if skin.sum() > 8 else 0.0
     noise = cv2.GaussianBlur(np.random.default_rng(0).standard_normal(grey.shape).astype(np.float32), (0, 0),
-                             GRAIN_SIGMA)
+                             sigmaX=GRAIN_SIGMA[0], sigmaY=GRAIN_SIGMA[1])
     return (noise * strength / max(float(np.std(noise)), 1e-6))[..., None]
 
 
@@ -265,7 +270,7 @@ def _lid_profile(roi: np.ndarray, t: np.ndarray, top: np.ndarray, inside: np.nda
     if not lashes:
         return MIN_LASH_PX, reach
     lash = float(np.clip(_middle_median(lashes), MIN_LASH_PX, max(MAX_LASH_BAND * opening, MIN_LASH_PX)))
-    return lash, max(_middle_median(ceilings), lash + 2.0)
+    return lash, max(float(np.percentile(ceilings, CEILING_PERCENTILE)), lash + 2.0)
 
 
 def _middle_median(values: list[float]) -> float:
