@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from numba import njit
 
 from talkinghead.face import topology as topo
 from talkinghead.face.bases import face_frame
@@ -105,49 +106,88 @@ class EyelidCloser:
 
 def _lower(image: np.ndarray, lid: _Lid, amount: float) -> None:
     """Close the lids of one eye by ``amount`` of their full travel, in place."""
-    t = lid.t
-    amount = amount * lid.presence
-    height, width = t.shape
+    height, width = lid.t.shape
     region = image[lid.y0 : lid.y0 + height, lid.x0 : lid.x0 + width]
-    # the lids meet a little above the lower lid's margin: the lower lid rises a share of the opening
-    lower_margin = lid.bottom - amount * LOWER_RISE * lid.opening
-    margin = lid.top + amount * (lid.bottom - lid.top - (LOWER_RISE - OVERLAP) * lid.opening)
-    # upper lid, in the photo's t: the lash band slides (and thins) onto the new margin, the skin between the
-    # anchor and the band stretches over the gap it leaves
-    lash_source_bottom = lid.top - amount * LASH_LIFT * lid.opening
-    skin_source_end = lash_source_bottom - lid.lash
-    lash = lid.lash + amount * (lid.shut_lash - lid.lash)
-    skin_end = margin - lash
-    stretch = (skin_source_end - lid.anchor) / np.maximum(skin_end - lid.anchor, 1e-3)  # source px per lid px
-    on_skin = t < skin_end
-    upper = np.where(on_skin, lid.anchor + (t - lid.anchor) * stretch,
-                     skin_source_end + (t - skin_end) * (lid.lash / lash))
-    upper = np.where(t > lid.anchor, upper, t)
-    # lower lid: its skin between the margin and an anchor below stretches up to the new margin
-    lower_stretch = (lid.lower_anchor - lid.bottom) / np.maximum(lid.lower_anchor - lower_margin, 1e-3)
-    lower = np.where((t > lower_margin) & (t < lid.lower_anchor),
-                     lid.lower_anchor - (lid.lower_anchor - t) * lower_stretch, t)
-    lower_pixels = _sampled(region, lid, t - lower)
-    upper_pixels = _sampled(region, lid, t - upper)
-    # the stretched skin goes taut: its shading (and the crease's) gives way to a smooth blend of the skin's
-    # tone above the lid and below the eye, so no lighter patch or second lid line is left where the eye was
-    across = np.clip((t - lid.anchor) / np.maximum(skin_end - lid.anchor, 1.0), 0.0, 1.0)[..., None]
-    tone = lid.tone_above + across * (lid.tone_below - lid.tone_above)
-    shading = _sampled(lid.shading, lid, t - upper)
-    taut = (amount * TAUT * on_skin * (t > lid.anchor))[..., None]
-    upper_pixels += taut * (tone - shading)
-    # skin stretched far shows streaks, not skin: there its fine detail gives way to the skin's own grain
-    magnified = 1.0 / np.maximum(stretch, 1e-3)
-    smooth = amount * np.clip((magnified - STREAKS_FROM) / STREAKS_SPAN, 0.0, 1.0) * on_skin * (t > lid.anchor)
-    upper_pixels += smooth[..., None] * (tone + lid.grain - upper_pixels)
-    # the lashes of a shut lid point down over the meeting line: a darker line than the open lid's lash band
-    in_lash = np.clip(1.0 - np.abs(2.0 * (t - (margin - 0.5 * lash)) / np.maximum(lash, 1.0)), 0.0, 1.0)
-    upper_pixels *= (1.0 - LASH_DARKEN * amount * in_lash)[..., None]
-    fringe = np.clip(1.0 - (margin - t) / np.maximum(FRINGE * lid.opening, 1.0), 0.0, 1.0) * on_skin
-    upper_pixels *= (1.0 - LID_SHADOW * amount * fringe)[..., None]
-    cover = np.clip(margin - t + 0.5, 0.0, 1.0)[..., None]
-    lids = lower_pixels + cover * (upper_pixels - lower_pixels)
-    region[:] = np.clip(lids + 0.5, 0, 255).astype(np.uint8)
+    _close_lids(region, region.copy(), amount, lid.t, lid.top, lid.bottom, lid.anchor, lid.lower_anchor, lid.opening,
+                lid.presence, lid.shading, lid.tone_above, lid.tone_below, lid.grain, lid.lash, lid.shut_lash,
+                float(lid.down[0]), float(lid.down[1]))
+
+
+@njit(cache=True, nogil=True)
+def _sample(image: np.ndarray, x: float, y: float, channel: int) -> float:
+    """Bilinear sample of ``image`` at (x, y), the border replicated (as OpenCV's remap does)."""
+    height, width = image.shape[:2]
+    x = min(max(x, 0.0), width - 1.0)
+    y = min(max(y, 0.0), height - 1.0)
+    x0, y0 = int(x), int(y)
+    x1, y1 = min(x0 + 1, width - 1), min(y0 + 1, height - 1)
+    fx, fy = x - x0, y - y0
+    top = image[y0, x0, channel] * (1.0 - fx) + image[y0, x1, channel] * fx
+    bottom = image[y1, x0, channel] * (1.0 - fx) + image[y1, x1, channel] * fx
+    return top * (1.0 - fy) + bottom * fy
+
+
+@njit(cache=True, nogil=True)
+def _close_lids(out: np.ndarray, photo: np.ndarray, amount: float, t: np.ndarray, top: np.ndarray,
+                bottom: np.ndarray, anchor: np.ndarray, lower_anchor: np.ndarray, opening: np.ndarray,
+                presence: np.ndarray, shading: np.ndarray, tone_above: np.ndarray, tone_below: np.ndarray,
+                grain: np.ndarray, photo_lash: float, shut_lash: float, down_x: float, down_y: float) -> None:
+    """Per pixel of one eye's region (in face-aligned t, down the face), where the lids' pixels come from.
+
+    The lids meet a little above the lower lid's margin (the lower lid rises a share of the opening). Upper
+    lid, in the photo's t: the lash band slides (and thins) onto the new margin, and the skin between the
+    anchor and the band stretches over the gap it leaves; that skin goes taut, its shading (and the crease's)
+    giving way to a smooth blend of the skin's tone above the lid and below the eye (so no lighter patch or
+    second lid line is left where the eye was), and where stretched far (streaks, not skin) its detail gives
+    way to the skin's own grain. The lashes of a shut lid point down over the meeting line, a darker line
+    than the open lid's lash band. Lower lid: its skin between the margin and an anchor below stretches up."""
+    height, width = t.shape
+    for row in range(height):
+        for col in range(width):
+            closed = amount * presence[row, col]
+            if closed < 1e-4:
+                continue
+            here, lid_top, lid_bottom, gap = t[row, col], top[row, col], bottom[row, col], opening[row, col]
+            upper_anchor, low_anchor = anchor[row, col], lower_anchor[row, col]
+            lower_margin = lid_bottom - closed * LOWER_RISE * gap
+            margin = lid_top + closed * (lid_bottom - lid_top - (LOWER_RISE - OVERLAP) * gap)
+            lash_source_bottom = lid_top - closed * LASH_LIFT * gap
+            skin_source_end = lash_source_bottom - photo_lash
+            lash = photo_lash + closed * (shut_lash - photo_lash)
+            skin_end = margin - lash
+            stretch = (skin_source_end - upper_anchor) / max(skin_end - upper_anchor, 1e-3)
+            on_skin = here < skin_end
+            upper = here
+            if here > upper_anchor:
+                if on_skin:
+                    upper = upper_anchor + (here - upper_anchor) * stretch
+                else:
+                    upper = skin_source_end + (here - skin_end) * (photo_lash / lash)
+            lower = here
+            if lower_margin < here < low_anchor:
+                lower_stretch = (low_anchor - lid_bottom) / max(low_anchor - lower_margin, 1e-3)
+                lower = low_anchor - (low_anchor - here) * lower_stretch
+            cover = min(max(margin - here + 0.5, 0.0), 1.0)
+            if cover == 0.0 and lower == here:
+                continue
+            stretched_skin = on_skin and here > upper_anchor
+            across = min(max((here - upper_anchor) / max(skin_end - upper_anchor, 1.0), 0.0), 1.0)
+            smooth = closed * min(max((1.0 / max(stretch, 1e-3) - STREAKS_FROM) / STREAKS_SPAN, 0.0), 1.0)
+            in_lash = min(max(1.0 - abs(2.0 * (here - (margin - 0.5 * lash)) / max(lash, 1.0)), 0.0), 1.0)
+            fringe = min(max(1.0 - (margin - here) / max(FRINGE * gap, 1.0), 0.0), 1.0) if on_skin else 0.0
+            darken = (1.0 - LASH_DARKEN * closed * in_lash) * (1.0 - LID_SHADOW * closed * fringe)
+            for channel in range(3):
+                value = _sample(photo, col - (here - lower) * down_x, row - (here - lower) * down_y, channel)
+                if cover > 0.0:
+                    x, y = col - (here - upper) * down_x, row - (here - upper) * down_y
+                    lid = _sample(photo, x, y, channel)
+                    if stretched_skin:
+                        tone = tone_above[row, col, channel] + across * (
+                            tone_below[row, col, channel] - tone_above[row, col, channel])
+                        lid += closed * TAUT * (tone - _sample(shading, x, y, channel))
+                        lid += smooth * (tone + grain[row, col, 0] - lid)
+                    value += cover * (lid * darken - value)
+                out[row, col, channel] = min(max(value + 0.5, 0.0), 255.0)
 
 
 def _sampled(image: np.ndarray, lid: _Lid, shift: np.ndarray) -> np.ndarray:
