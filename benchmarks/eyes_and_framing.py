@@ -9,9 +9,11 @@ Without portraits: the bundled one plus ../shared/data/dev/portraits when presen
 - blink_ratio: dlib's eye aspect ratio with both eyes commanded shut / with them open (a real blink <= 0.3);
 - outside_px: how far (pixels) any output pixel's source lies outside the framed photo over the extreme poses
   (0 = every pixel is the photo's own), and whether the frame is a plain rectangle of the photo;
-- silhouette: over a sweep of head turns up to the motion limits (default motion and --motion-scale 2), the visible
-  triangle area that flips (folds) in the band around the face outline, as a share of the band, and the 99th
-  percentile of the local stretch there (ratio of the warp's singular values; 1 = undistorted).
+- silhouette (`talkinghead.eval.silhouette`): over a sweep of head turns up to the motion limits (default motion
+  and --motion-scale 2), the share of pixels in the band around the face outline that show the photo mirrored
+  (folded_share), how much more the sharpest corner of the outline or the rings of cheek, ear and hair edge
+  bends than at rest (outline_kink_deg; a zig-zag fold bends them by tens of degrees), folds_ok when both stay
+  within their limits, and the 99th percentile of the local stretch there (ratio of the warp's singular values).
 dlib is an independent model (not the renderer's MediaPipe); it is for evaluation only.
 """
 
@@ -26,6 +28,7 @@ import numpy as np
 
 from talkinghead.assets import DEMO_PORTRAIT
 from talkinghead.eval.face_metrics import landmarks68
+from talkinghead.eval.silhouette import silhouette_check
 from talkinghead.face import build_rig
 from talkinghead.face import topology as topo
 from talkinghead.face.image import load_image
@@ -131,63 +134,6 @@ def outside_px(renderer: Renderer) -> float:
         over = np.maximum.reduce([-map_x, -map_y, map_x - (rig.width - 1), map_y - (rig.height - 1)])
         worst = max(worst, float(over.max()))
     return max(worst - 0.05, 0.0)  # less the 0.05 px nudge that makes every triangle count as moved
-
-
-def _triangle_areas(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
-    a, b, c = (points[triangles[:, i]] for i in range(3))
-    return (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
-
-
-def silhouette_band(renderer: Renderer) -> np.ndarray:
-    """Triangles with a corner on the face outline or on the first rings around it (cheek, ear, hair edge)."""
-    mesh = renderer.rig.mesh
-    outline = np.zeros(len(mesh.vertices), bool)
-    outline[list(topo.FACE_OVAL)] = True
-    outline |= (mesh.ring >= 1) & (mesh.ring <= 2)
-    return np.nonzero(outline[mesh.triangles].any(axis=1))[0]
-
-
-def silhouette_check(renderer: Renderer, scales: tuple[float, ...] = (1.0, 2.0)) -> dict[str, float]:
-    """Visible folded area (share of the band) and the p99 stretch in the silhouette band over turns."""
-    rig = renderer.rig
-    triangles = rig.mesh.triangles
-    band = silhouette_band(renderer)
-    rest = renderer.rest
-    rest_areas = _triangle_areas(rest, triangles[band])
-    every = MeshWarper(rig.image, rest + 0.05, triangles)
-    folded, stretch = 0.0, 1.0
-    for scale in scales:
-        for yaw in np.linspace(-LIMIT["head_yaw"], LIMIT["head_yaw"], 7):
-            values = {**rig.neutral, "head_yaw": float(yaw) * scale / 2,
-                      "head_pitch": 0.25 * LIMIT["head_pitch"] * scale, "head_roll": 0.25 * LIMIT["head_roll"] * scale}
-            deformed = renderer.deform(values)
-            found = every.source_map(deformed)
-            depth = found[3] if found is not None else None
-            areas = _triangle_areas(deformed, triangles[band])
-            flipped = (np.sign(areas) != np.sign(rest_areas)) & (np.abs(areas) > 0.5)
-            if depth is not None and flipped.any():
-                (x0, y0) = found[0]
-                centres = deformed[triangles[band[flipped]]].mean(axis=1)
-                cols = np.clip(np.round(centres[:, 0]).astype(int) - x0, 0, depth.shape[1] - 1)
-                rows = np.clip(np.round(centres[:, 1]).astype(int) - y0, 0, depth.shape[0] - 1)
-                visible = depth[rows, cols] >= centres[:, 2] - 1e-3
-                folded = max(folded, float(np.abs(areas[flipped][visible]).sum() / np.abs(rest_areas).sum()))
-            ratios = _stretches(rest[triangles[band]], deformed[triangles[band], :2])[~flipped]
-            stretch = max(stretch, float(np.nanpercentile(ratios, 99)))
-    return {"folded_share": round(folded, 5), "p99_stretch": round(stretch, 2)}
-
-
-def _stretches(rest: np.ndarray, moved: np.ndarray) -> np.ndarray:
-    """Per triangle, the ratio of the singular values of its affine map (1 = no local distortion); NaN for
-    slivers under a tenth of the median triangle's area (their ratio means nothing)."""
-    source = np.stack([rest[:, 1] - rest[:, 0], rest[:, 2] - rest[:, 0]], axis=2)
-    target = np.stack([moved[:, 1] - moved[:, 0], moved[:, 2] - moved[:, 0]], axis=2)
-    area = np.abs(np.linalg.det(source))
-    ratios = np.full(len(rest), np.nan)
-    keep = area > 0.1 * np.median(area)
-    values = np.linalg.svd(target[keep] @ np.linalg.inv(source[keep]), compute_uv=False)
-    ratios[keep] = values[:, 0] / np.maximum(values[:, 1], 1e-6)
-    return ratios
 
 
 def review(portrait: Path, size: int | None, head_distance: float, out: Path) -> dict[str, object]:

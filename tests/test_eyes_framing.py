@@ -11,9 +11,11 @@ import numpy as np
 import pytest
 
 from talkinghead.eval.face_metrics import landmarks68
+from talkinghead.eval.silhouette import silhouette_check, zigzag_outline
 from talkinghead.face import build_rig, topology
 from talkinghead.face.image import load_image
 from talkinghead.render import Renderer
+from talkinghead.render.eyelids import EyelidCloser
 from talkinghead.render.warp import MeshWarper
 
 SHUT = {"blink_left": 1.0, "blink_right": 1.0}
@@ -31,12 +33,23 @@ def renderer(rig_256) -> Renderer:
     return Renderer(rig_256)
 
 
+def _each_eye_aspect(points: np.ndarray) -> np.ndarray:
+    def one(eye: np.ndarray) -> float:
+        return float((np.linalg.norm(eye[1] - eye[5]) + np.linalg.norm(eye[2] - eye[4]))
+                     / (2 * np.linalg.norm(eye[0] - eye[3])))
+    return np.array([one(points[36:42]), one(points[42:48])])
+
+
 def test_a_full_blink_closes_both_eyes_as_dlib_sees_them(renderer: Renderer) -> None:
     neutral = renderer.rig.neutral
-    opened = landmarks68(renderer.draw(neutral))
-    shut = landmarks68(renderer.draw({**neutral, **SHUT}))
-    assert opened is not None and shut is not None
-    assert _eye_aspect(shut) / _eye_aspect(opened) < 0.45
+    aspects = {}
+    for name, values in (("open", {}), ("half", {"blink_left": 0.5, "blink_right": 0.5}), ("shut", SHUT)):
+        points = landmarks68(renderer.draw({**neutral, **values}))
+        assert points is not None, name
+        aspects[name] = _each_eye_aspect(points)
+    # each eye shut as a real blink reads (<= 0.4 of open), and half-way on a half blink
+    assert (aspects["shut"] / aspects["open"] <= 0.4).all(), aspects
+    assert (aspects["shut"] < aspects["half"]).all() and (aspects["half"] < 0.85 * aspects["open"]).all(), aspects
 
 
 def test_a_shut_eye_shows_no_iris_and_nothing_else_moves(renderer: Renderer) -> None:
@@ -68,6 +81,27 @@ def test_half_blink_and_looking_down_lower_the_lid_part_way(renderer: Renderer) 
     assert 0 < np.abs(column["half"] - column["open"]).sum() < np.abs(column["shut"] - column["open"]).sum()
     assert renderer.lids.closure(renderer.lids.lids[1], {"gaze_pitch": 15.0}) > 0.15
     assert renderer.lids.closure(renderer.lids.lids[1], {"gaze_pitch": -15.0}) == 0.0
+
+
+def test_a_glasses_frame_over_the_lid_stays_put(renderer: Renderer) -> None:
+    """Hostile: a dark frame bar across each eye's lid, just above the lashes. The lid's skin stretches from
+    below it; the bar itself never moves and nothing of it is pulled down over the eye."""
+    rig = renderer.rig
+    image = rig.image.copy()
+    bar = np.zeros(image.shape[:2], bool)
+    for upper, lower in ((topology.EYE_RIGHT_UPPER, topology.EYE_RIGHT_LOWER),
+                         (topology.EYE_LEFT_UPPER, topology.EYE_LEFT_LOWER)):
+        top, bottom = rig.landmarks[list(upper), :2], rig.landmarks[list(lower), :2]
+        opening = float(bottom[len(lower) // 2, 1] - top[len(upper) // 2, 1])
+        y = round(float(top[:, 1].min()) - 1.2 * opening)
+        x0, x1 = int(top[:, 0].min()) - 3, int(top[:, 0].max()) + 3
+        bar[y - 1 : y + 2, x0:x1] = True
+    image[bar] = (20, 18, 16)
+    closer = EyelidCloser(image, rig.landmarks)
+    shut = closer.apply(image, {"blink_left": 1.0, "blink_right": 1.0})
+    assert np.array_equal(shut[bar], image[bar])
+    below = np.roll(bar, 3, axis=0) & ~bar  # the rows just under the bar: lid skin, not frame
+    assert np.median(shut[below].astype(int).sum(axis=1)) > 3 * 60
 
 
 def _edge_photo(portrait: Path) -> np.ndarray:
@@ -120,3 +154,10 @@ def test_default_size_keeps_the_photos_own_sharpness(portrait: Path) -> None:
     assert any("as sharp as the photo" in note for note in rig.notes)
     forced = build_rig(portrait, size=512)
     assert forced.width == 512 and any("upscaled" in note for note in forced.notes)
+
+
+def test_the_fold_check_passes_our_head_turns_and_fails_a_folding_warp(renderer: Renderer) -> None:
+    ours = silhouette_check(renderer, scales=(2.0,))  # --motion-scale 2, clipped to the motion limits
+    assert ours["folds_ok"], ours
+    folding = silhouette_check(renderer, scales=(2.0,), fold=zigzag_outline(renderer))
+    assert not folding["folds_ok"] and folding["outline_kink_deg"] > 2 * ours["outline_kink_deg"], folding

@@ -1,12 +1,12 @@
-"""Eyelids: a blink closes the eye with the upper lid's skin and its own lash line.
+"""Eyelids: a blink closes the eye with the upper lid's own skin, stretched down, and its own lash line.
 
 Drawn on the photo before the mesh warp, like the gaze, so head pose and expressions apply on top. Per eye, in
 face-aligned coordinates (s across the eye, t down the face), the upper lid's margin descends from where the photo
-has it to just past the lower lid. The photo's lash line slides down rigidly and lands on the new margin; between it
-and the lid's old place the eye is covered by lid skin, made once per portrait by filling the eye opening in from
-the skin around it (so it has the lid's colour and shading, and never a trace of iris, pupil or catchlight). Nothing
-above the photo's lash line moves: the crease, the brow and glasses frames stay put, and the lens over the eye is the
-photo's own.
+has it to just past the lower lid. Every pixel of the lid comes from the photo's own lid above the margin, so no
+trace of iris, pupil, white or catchlight can show: the lash line (a thin band just above the margin) slides down
+rigidly and lands on the new margin, and the lid skin between it and an anchor below the brow stretches to fill
+the gap, its crease flattening as the skin goes taut over the eyeball. Nothing above the anchor moves: brows and
+glasses frames stay put.
 
 The lid also follows the gaze: looking down lowers the upper lid with the iris, as real lids do.
 """
@@ -17,23 +17,41 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from numba import njit
 
 from talkinghead.face import topology as topo
 from talkinghead.face.bases import face_frame
 from talkinghead.render.eyes import IRIS_TRAVEL
 
-OVERSHOOT = 0.1  # a closed upper lid reaches this share of the opening past the lower lid's landmark line
-LASH_LIFT = 0.1  # ... and shows the photo's lid from this share of the opening above its margin landmark
-LASH_BAND = 0.35  # height of the lash line that slides, as a share of the opening (at least MIN_LASH_PX)
-MIN_LASH_PX = 2.0
-LID_SHADOW = 0.12  # a shut lid is this much darker at the lashes than one opening above them
-GRAIN_LIMIT = 6.0  # the skin's fine grain laid over the filled-in lid (grey levels)
-SKIN_PERCENTILES = (15, 100)  # around the eye, darker pixels are lashes or glasses frames, not skin
-FILL_REACH = 0.5  # how far (share of the opening) the skin colour is averaged from
+LOWER_RISE = 0.15  # the lower lid rises this share of the opening to meet the upper one
+OVERLAP = 0.1  # ... which reaches this share of the opening past the meeting line (its lashes cover it)
+LOWER_REACH = 0.8  # the lower lid's skin stretches from this many openings below its margin
+CORNER_FADE = 0.3  # the closure fades out where the eye is narrower than this share of its middle opening
+TONE_SIGMA = 0.35  # the scale (share of the opening) of the skin shading a shut lid takes from around it
+SKIN_SPREAD = 2.5  # around the eye, pixels this many spreads darker than the skin's median are not skin
+TONE_ACROSS = 0.12  # ... smoothed over this share of the eye's width
+STREAKS_FROM = 3.0  # skin stretched more than this many times starts to show streaks, not skin: it gives its
+STREAKS_SPAN = 2.5  # detail up for the skin's grain, all of it when stretched this much more
+GRAIN_SIGMA = (1.2, 0.5)  # the grain laid on stretched skin: noise this fine across and down (pixels),
+#                           like the lid's fine folds
+CORNER_REACH = 0.15  # the closure fades in over this share of the eye's width from each corner
+TAUT = 1.0  # share of its own shading (crease, lit bulge) a shut lid gives up for the shading around it
+LASH_LIFT = 0.15  # the slid lash line is the photo's lid from this share of the opening above its margin landmark
+MAX_LASH_BAND = 0.6  # the photo's dark lash line above the margin is at most this high (share of the opening)
+LASH_DARKNESS = 0.35  # ... and ends where the lid is lighter than this share of the way from lashes to skin
+MIN_LASH_PX = 1.5
+CEILING_PERCENTILE = 5  # the skin ends, for the whole eye, where it ends lowest over its columns (nearly)
+FRAME_DARKNESS = 0.15  # above the lid's skin, only what is about as dark as the lashes (a frame, the brow) stops it
+SHUT_LASH = 0.07  # a shut lid's lash line is one thin curve, this share of the eye's width high
+LASH_DARKEN = 0.5  # ... and this much darker in its middle
+LID_SHADOW = 0.2
+FRINGE = 0.5
+SKIN_REACH = 0.8  # the stretching lid skin is anchored this many openings above the lash line
+BROW_CLEAR = 0.4  # ... and at least this many openings below the brow's lower edge
 MIN_EYE_PX = 4.0
-EYES = (  # (upper lid, lower lid, brow, motion channel)
-    (topo.EYE_RIGHT_UPPER, topo.EYE_RIGHT_LOWER, topo.BROW_RIGHT, "blink_right"),
-    (topo.EYE_LEFT_UPPER, topo.EYE_LEFT_LOWER, topo.BROW_LEFT, "blink_left"),
+EYES = (  # (upper lid, lower lid, lower edge of the brow, motion channel)
+    (topo.EYE_RIGHT_UPPER, topo.EYE_RIGHT_LOWER, topo.BROW_RIGHT[6:], "blink_right"),
+    (topo.EYE_LEFT_UPPER, topo.EYE_LEFT_LOWER, topo.BROW_LEFT[6:], "blink_left"),
 )
 
 
@@ -44,10 +62,18 @@ class _Lid:
     grid_x: np.ndarray  # float32 ROI pixel positions (h, w), ROI-relative
     grid_y: np.ndarray
     t: np.ndarray  # float32 down-the-face coordinate of each ROI pixel
-    top: np.ndarray  # t of the photo's upper lid margin above each pixel (its column)
-    opening: np.ndarray  # how far the margin travels to close the eye, per pixel (0 beyond the corners)
-    lash: float  # height of the lash line that slides down
-    skin: np.ndarray  # float32 ROI with the eye opening and lash line filled in with lid skin
+    top: np.ndarray  # t of the photo's upper lid margin in each pixel's column
+    bottom: np.ndarray  # t of the photo's lower lid margin
+    anchor: np.ndarray  # t where the upper lid's skin starts to stretch (nothing above it moves)
+    lower_anchor: np.ndarray  # t where the lower lid's skin starts to stretch (nothing below it moves)
+    opening: np.ndarray  # bottom - top inside the eye (0 beyond the corners)
+    presence: np.ndarray  # 1 across the eye, fading to 0 at its corners: how much of the closure applies
+    lash: float  # height of the photo's lash line (it slides down and thins)
+    shut_lash: float  # height of the lash line when the eye is shut
+    shading: np.ndarray  # float32 ROI: the skin's local average tone (lashes, eye and brow left out)
+    tone_above: np.ndarray  # shading at each column's anchor
+    tone_below: np.ndarray  # shading of the lower lid's skin below each column's margin
+    grain: np.ndarray  # float32 (h, w, 1): fine noise as strong as the skin's own grain around the eye
     down: np.ndarray  # unit vector down the face, in image axes
     gaze_per_sine: float  # margin travel (share of the full closure) per unit sine of the gaze pitch
     channel: str
@@ -79,30 +105,96 @@ class EyelidCloser:
 
 
 def _lower(image: np.ndarray, lid: _Lid, amount: float) -> None:
-    """Slide the upper lid of one eye down by ``amount`` of its full travel, in place."""
-    travel = amount * lid.opening
-    margin = lid.top + travel
+    """Close the lids of one eye by ``amount`` of their full travel, in place."""
     height, width = lid.t.shape
     region = image[lid.y0 : lid.y0 + height, lid.x0 : lid.x0 + width]
-    slide = travel + amount * LASH_LIFT * lid.opening
-    lashes = _slid(region, lid, slide)
-    # lid skin from the old lash line down to the slid one, shaded darker towards the lashes (the lid curves
-    # away over the eyeball); the slid lash line above the new margin
-    curve = np.clip((margin - lid.t) / np.maximum(lid.opening, 1.0), 0.0, 1.0)
-    skin = lid.skin * (1.0 - LID_SHADOW * amount * (1.0 - curve))[..., None]
-    on_lashes = np.clip(lid.t - (margin - lid.lash) + 0.5, 0.0, 1.0)[..., None]
-    lid_pixels = skin + on_lashes * (lashes - skin)
-    # the old lash line is covered fully, fading into the skin above it over another lash height
-    feather = amount * lid.lash + 0.5
-    below_old_lashes = np.clip((lid.t - (lid.top - lid.lash - amount * lid.lash)) / feather, 0.0, 1.0)
-    cover = (np.clip(margin - lid.t + 0.5, 0.0, 1.0) * below_old_lashes * (travel > 0.05))[..., None]
-    region[:] = np.clip(region + cover * (lid_pixels - region) + 0.5, 0, 255).astype(np.uint8)
+    _close_lids(region, region.copy(), amount, lid.t, lid.top, lid.bottom, lid.anchor, lid.lower_anchor, lid.opening,
+                lid.presence, lid.shading, lid.tone_above, lid.tone_below, lid.grain, lid.lash, lid.shut_lash,
+                float(lid.down[0]), float(lid.down[1]))
 
 
-def _slid(region: np.ndarray, lid: _Lid, distance: np.ndarray) -> np.ndarray:
-    """``region`` with every pixel showing what was ``distance`` above it (down the face), float32."""
-    return cv2.remap(region, lid.grid_x - distance * lid.down[0], lid.grid_y - distance * lid.down[1],
-                     cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+@njit(cache=True, nogil=True)
+def _sample(image: np.ndarray, x: float, y: float, channel: int) -> float:
+    """Bilinear sample of ``image`` at (x, y), the border replicated (as OpenCV's remap does)."""
+    height, width = image.shape[:2]
+    x = min(max(x, 0.0), width - 1.0)
+    y = min(max(y, 0.0), height - 1.0)
+    x0, y0 = int(x), int(y)
+    x1, y1 = min(x0 + 1, width - 1), min(y0 + 1, height - 1)
+    fx, fy = x - x0, y - y0
+    top = image[y0, x0, channel] * (1.0 - fx) + image[y0, x1, channel] * fx
+    bottom = image[y1, x0, channel] * (1.0 - fx) + image[y1, x1, channel] * fx
+    return top * (1.0 - fy) + bottom * fy
+
+
+@njit(cache=True, nogil=True)
+def _close_lids(out: np.ndarray, photo: np.ndarray, amount: float, t: np.ndarray, top: np.ndarray,
+                bottom: np.ndarray, anchor: np.ndarray, lower_anchor: np.ndarray, opening: np.ndarray,
+                presence: np.ndarray, shading: np.ndarray, tone_above: np.ndarray, tone_below: np.ndarray,
+                grain: np.ndarray, photo_lash: float, shut_lash: float, down_x: float, down_y: float) -> None:
+    """Per pixel of one eye's region (in face-aligned t, down the face), where the lids' pixels come from.
+
+    The lids meet a little above the lower lid's margin (the lower lid rises a share of the opening). Upper
+    lid, in the photo's t: the lash band slides (and thins) onto the new margin, and the skin between the
+    anchor and the band stretches over the gap it leaves; that skin goes taut, its shading (and the crease's)
+    giving way to a smooth blend of the skin's tone above the lid and below the eye (so no lighter patch or
+    second lid line is left where the eye was), and where stretched far (streaks, not skin) its detail gives
+    way to the skin's own grain. The lashes of a shut lid point down over the meeting line, a darker line
+    than the open lid's lash band. Lower lid: its skin between the margin and an anchor below stretches up."""
+    height, width = t.shape
+    for row in range(height):
+        for col in range(width):
+            closed = amount * presence[row, col]
+            if closed < 1e-4:
+                continue
+            here, lid_top, lid_bottom, gap = t[row, col], top[row, col], bottom[row, col], opening[row, col]
+            upper_anchor, low_anchor = anchor[row, col], lower_anchor[row, col]
+            lower_margin = lid_bottom - closed * LOWER_RISE * gap
+            margin = lid_top + closed * (lid_bottom - lid_top - (LOWER_RISE - OVERLAP) * gap)
+            lash_source_bottom = lid_top - closed * LASH_LIFT * gap
+            skin_source_end = lash_source_bottom - photo_lash
+            lash = photo_lash + closed * (shut_lash - photo_lash)
+            skin_end = margin - lash
+            stretch = (skin_source_end - upper_anchor) / max(skin_end - upper_anchor, 1e-3)
+            on_skin = here < skin_end
+            upper = here
+            if here > upper_anchor:
+                if on_skin:
+                    upper = upper_anchor + (here - upper_anchor) * stretch
+                else:
+                    upper = skin_source_end + (here - skin_end) * (photo_lash / lash)
+            lower = here
+            if lower_margin < here < low_anchor:
+                lower_stretch = (low_anchor - lid_bottom) / max(low_anchor - lower_margin, 1e-3)
+                lower = low_anchor - (low_anchor - here) * lower_stretch
+            cover = min(max(margin - here + 0.5, 0.0), 1.0)
+            if cover == 0.0 and lower == here:
+                continue
+            stretched_skin = on_skin and here > upper_anchor
+            across = min(max((here - upper_anchor) / max(skin_end - upper_anchor, 1.0), 0.0), 1.0)
+            smooth = closed * min(max((1.0 / max(stretch, 1e-3) - STREAKS_FROM) / STREAKS_SPAN, 0.0), 1.0)
+            in_lash = min(max(1.0 - abs(2.0 * (here - (margin - 0.5 * lash)) / max(lash, 1.0)), 0.0), 1.0)
+            fringe = min(max(1.0 - (margin - here) / max(FRINGE * gap, 1.0), 0.0), 1.0) if on_skin else 0.0
+            darken = (1.0 - LASH_DARKEN * closed * in_lash) * (1.0 - LID_SHADOW * closed * fringe)
+            for channel in range(3):
+                value = _sample(photo, col - (here - lower) * down_x, row - (here - lower) * down_y, channel)
+                if cover > 0.0:
+                    x, y = col - (here - upper) * down_x, row - (here - upper) * down_y
+                    lid = _sample(photo, x, y, channel)
+                    if stretched_skin:
+                        tone = tone_above[row, col, channel] + across * (
+                            tone_below[row, col, channel] - tone_above[row, col, channel])
+                        lid += closed * TAUT * (tone - _sample(shading, x, y, channel))
+                        lid += smooth * (tone + grain[row, col, 0] - lid)
+                    value += cover * (lid * darken - value)
+                out[row, col, channel] = min(max(value + 0.5, 0.0), 255.0)
+
+
+def _sampled(image: np.ndarray, lid: _Lid, shift: np.ndarray) -> np.ndarray:
+    """``image`` (the lid's ROI) with every pixel showing what was ``shift`` above it (down the face), float32."""
+    shift = shift.astype(np.float32)
+    return cv2.remap(image, lid.grid_x - shift * lid.down[0], lid.grid_y - shift * lid.down[1], cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
 
 
 def _prepare_lid(image: np.ndarray, landmarks: np.ndarray, upper: tuple[int, ...], lower: tuple[int, ...],
@@ -112,16 +204,17 @@ def _prepare_lid(image: np.ndarray, landmarks: np.ndarray, upper: tuple[int, ...
     centre = (upper_xy.mean(axis=0) + lower_xy.mean(axis=0)) / 2
     upper_s, upper_t = (upper_xy - centre) @ across, (upper_xy - centre) @ down
     lower_s, lower_t = (lower_xy - centre) @ across, (lower_xy - centre) @ down
+    brow_xy = landmarks[list(brow), :2]
+    brow_s, brow_t = (brow_xy - centre) @ across, (brow_xy - centre) @ down
     eye_width = float(np.ptp(upper_s))
     mid_opening = float(np.interp(0.0, *_sorted(lower_s, lower_t)) - np.interp(0.0, *_sorted(upper_s, upper_t)))
     if eye_width < MIN_EYE_PX or mid_opening <= 0.5:
         return None  # too small, or shut in the photo already
-    full_opening = mid_opening * (1.0 + OVERSHOOT)
-    lash = max(LASH_BAND * mid_opening, MIN_LASH_PX)
-    band = 2.0 * lash + 4.0
-    # the region: the eye's width plus a little, from the top of the band to below the lower lid
+    lash_search = MAX_LASH_BAND * mid_opening + MIN_LASH_PX
+    reach = SKIN_REACH * mid_opening + lash_search
+    # the region: the eye's width plus a little, from the upper anchor to the lower one
     s_lo, s_hi = upper_s.min() - 2.0, upper_s.max() + 2.0
-    t_lo, t_hi = float(upper_t.min()) - band - 2.0, float(lower_t.max()) + OVERSHOOT * mid_opening + 3.0
+    t_lo, t_hi = float(upper_t.min()) - reach - 2.0, float(lower_t.max()) + LOWER_REACH * mid_opening + 3.0
     corners = np.array([centre + s * across + t * down for s in (s_lo, s_hi) for t in (t_lo, t_hi)])
     x0, y0 = np.maximum(np.floor(corners.min(axis=0)).astype(int), 0)
     x1, y1 = np.minimum(np.ceil(corners.max(axis=0)).astype(int) + 1, (image.shape[1], image.shape[0]))
@@ -134,42 +227,96 @@ def _prepare_lid(image: np.ndarray, landmarks: np.ndarray, upper: tuple[int, ...
     top = np.interp(s, *_sorted(upper_s, upper_t)).astype(np.float32)
     bottom = np.interp(s, *_sorted(lower_s, lower_t)).astype(np.float32)
     inside = (s > upper_s.min()) & (s < upper_s.max())
-    opening = np.where(inside, np.maximum(bottom - top, 0.0) * (1.0 + OVERSHOOT), 0.0).astype(np.float32)
-    covered = inside & (t > top - 2.0 * lash - 1.0) & (t < bottom + OVERSHOOT * mid_opening + 1.0)
-    skin = _lid_skin(image[y0:y1, x0:x1], covered, mid_opening)
-    return _Lid(
-        x0=int(x0), y0=int(y0), grid_x=grid_x - x0, grid_y=grid_y - y0, t=t, top=top, opening=opening,
-        lash=float(lash), skin=skin.astype(np.float32), down=down.astype(np.float32),
-        gaze_per_sine=IRIS_TRAVEL * eye_width / full_opening, channel=channel,
+    # the lids close fully across the eye and fade out over the last pixels to its corners
+    opening = np.where(inside, np.maximum(bottom - top, 0.0), 0.0).astype(np.float32)
+    from_corner = np.minimum(s - upper_s.min(), upper_s.max() - s) / (CORNER_REACH * eye_width)
+    presence = np.clip(np.minimum(opening / (CORNER_FADE * mid_opening), from_corner), 0.0, 1.0)
+    presence = (presence * presence * (3.0 - 2.0 * presence)).astype(np.float32)
+    roi = image[y0:y1, x0:x1]
+    lash, ceiling = _lid_profile(roi, t, top, inside, mid_opening, reach)
+    below_brow = np.interp(s, *_sorted(brow_s, brow_t)) + BROW_CLEAR * mid_opening
+    anchor = np.maximum(top - lash - SKIN_REACH * mid_opening, below_brow)
+    anchor = np.minimum(np.maximum(anchor, top - ceiling + 1.0), top - lash - 2.0)
+    lower_anchor = bottom + LOWER_REACH * mid_opening
+    lid = _Lid(
+        x0=int(x0), y0=int(y0), grid_x=grid_x - x0, grid_y=grid_y - y0, t=t, top=top, bottom=bottom,
+        anchor=anchor.astype(np.float32), lower_anchor=lower_anchor.astype(np.float32), opening=opening,
+        presence=presence, lash=float(lash), shut_lash=max(SHUT_LASH * eye_width, MIN_LASH_PX),
+        down=down.astype(np.float32),
+        gaze_per_sine=IRIS_TRAVEL * eye_width / (mid_opening * (1.0 - LOWER_RISE + OVERLAP)), channel=channel,
+        shading=np.zeros_like(roi, np.float32), tone_above=np.zeros_like(roi, np.float32),
+        tone_below=np.zeros_like(roi, np.float32), grain=np.zeros((*t.shape, 1), np.float32),
     )
+    # the skin's shading: a local average of the lid and cheek skin only (no lashes, eye, brow or frame in it)
+    skin = ((t < top - lash) & (t > anchor - 1.0)) | ((t > bottom + 1.0) & (t < lower_anchor + 2.0))
+    grey = cv2.cvtColor(roi, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    if skin.any():  # lashes, brow hairs or a glasses frame are far darker than the skin's own folds
+        median = float(np.median(grey[skin]))
+        spread = 1.4826 * float(np.median(np.abs(grey[skin] - median)))
+        skin &= grey >= median - SKIN_SPREAD * max(spread, 2.0)
+    sigma = max(TONE_SIGMA * mid_opening, 1.0)
+    weight = cv2.GaussianBlur(skin.astype(np.float32), (0, 0), sigma)
+    total = cv2.GaussianBlur(roi.astype(np.float32) * skin[..., None], (0, 0), sigma)
+    lid.shading = (total / np.maximum(weight, 1e-3)[..., None]).astype(np.float32)
+    lid.grain = _grain(roi, skin, lid.shading)
+    # the tones the shut lid blends between, smoothed across the eye (single brow hairs make no streaks)
+    across_eye = (0, 0), max(TONE_ACROSS * eye_width, 1.0)
+    lid.tone_above = cv2.GaussianBlur(_sampled(lid.shading, lid, t - anchor), *across_eye)
+    lid.tone_below = cv2.GaussianBlur(_sampled(lid.shading, lid, t - (bottom + 0.5 * LOWER_REACH * mid_opening)),
+                                      *across_eye)
+    return lid
 
 
-def _lid_skin(roi: np.ndarray, covered: np.ndarray, opening: float) -> np.ndarray:
-    """The ROI with ``covered`` filled in from the skin around it (continuous with it at every edge).
+def _grain(roi: np.ndarray, skin: np.ndarray, shading: np.ndarray) -> np.ndarray:
+    """Fine noise (fixed per portrait, so it never flickers) as strong as the grain of the skin around the eye."""
+    grey = cv2.cvtColor(roi, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    detail = grey - cv2.GaussianBlur(grey, (0, 0), 1.0)
+    strength = float(np.std(detail[skin])) if skin.sum() > 8 else 0.0
+    noise = cv2.GaussianBlur(np.random.default_rng(0).standard_normal(grey.shape).astype(np.float32), (0, 0),
+                             sigmaX=GRAIN_SIGMA[0], sigmaY=GRAIN_SIGMA[1])
+    return (noise * strength / max(float(np.std(noise)), 1e-6))[..., None]
 
-    The hole gets a local average of the skin around it, leaving out the darkest pixels (lashes, glasses
-    frames), so only skin flows into the lid, smoothly and without streaks; then the grain of the lid skin above
-    it is laid over it, so the lid is not plastic."""
-    image = roi.astype(np.float32)
-    luminance = cv2.cvtColor(roi, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    around = ~cv2.dilate(covered.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    if around.sum() < 8:
-        return image
-    low, high = np.percentile(luminance[around], SKIN_PERCENTILES)
-    valid = (around & (luminance >= low) & (luminance <= high)).astype(np.float32)
-    sigma = max(1.5, FILL_REACH * opening)
-    weight = cv2.GaussianBlur(valid, (0, 0), sigma)
-    total = cv2.GaussianBlur(image * valid[..., None], (0, 0), sigma)
-    fallback = np.median(image[valid > 0], axis=0)
-    local = np.where(weight[..., None] > 1e-3, total / np.maximum(weight[..., None], 1e-3), fallback)
-    filled = local.astype(np.float32)
-    # the skin's grain, mirrored down from the lid skin above (its fine horizontal folds carry on over the lid)
-    grain = np.clip(image - cv2.GaussianBlur(image, (0, 0), 1.0), -GRAIN_LIMIT, GRAIN_LIMIT) * valid[..., None]
-    rows = np.nonzero(covered.any(axis=1))[0]
-    if rows.size:
-        mirror = np.clip(2 * rows[0] - 1 - np.arange(len(image)), 0, len(image) - 1)
-        filled += grain[mirror]
-    return np.where(covered[..., None], filled, image).astype(np.float32)
+
+def _lid_profile(roi: np.ndarray, t: np.ndarray, top: np.ndarray, inside: np.ndarray, opening: float,
+                 reach: float) -> tuple[float, float]:
+    """How far above the lid margin landmarks the photo's dark lash line reaches, and where the lit lid skin
+    above it ends (at a glasses frame, the brow or the search's end), in pixels, one pair per eye.
+
+    Landmarks put the margin at the lid's edge, but lashes (and, on hooded eyes, the shadowed lid) darken the
+    lid above it; all of that band must slide down, or its top shows as a second lid line when the eye is
+    shut. Above it, only lit skin may stretch: a glasses frame or the brow stays where it is. Per column of
+    the eye, walking up from the margin: the dark band, then the skin until the next dark pixel."""
+    grey = cv2.cvtColor(roi, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    height = top - t  # positive above the margin
+    lashes, ceilings = [], []
+    for column in np.nonzero(inside.any(axis=0))[0]:
+        above = inside[:, column] & (height[:, column] >= 0.0) & (height[:, column] <= reach)
+        if above.sum() < 4:
+            continue
+        order = np.argsort(height[above, column])
+        levels, heights = grey[above, column][order], height[above, column][order]
+        near = heights <= MAX_LASH_BAND * opening + MIN_LASH_PX
+        darkest = int(np.argmin(np.where(near, levels, np.inf)))
+        skin_level = float(np.percentile(levels[darkest:], 75))
+        threshold = levels[darkest] + LASH_DARKNESS * (skin_level - levels[darkest])
+        lit = np.nonzero(levels[darkest:] >= threshold)[0]
+        if not lit.size:
+            continue
+        lash_end = darkest + int(lit[0])
+        frame_level = levels[darkest] + FRAME_DARKNESS * (skin_level - levels[darkest])
+        dark_again = np.nonzero(levels[lash_end:] < frame_level)[0]
+        lashes.append(heights[lash_end])
+        ceilings.append(heights[lash_end + int(dark_again[0])] if dark_again.size else heights[-1])
+    if not lashes:
+        return MIN_LASH_PX, reach
+    lash = float(np.clip(_middle_median(lashes), MIN_LASH_PX, max(MAX_LASH_BAND * opening, MIN_LASH_PX)))
+    return lash, max(float(np.percentile(ceilings, CEILING_PERCENTILE)), lash + 2.0)
+
+
+def _middle_median(values: list[float]) -> float:
+    """The median of the middle half of a row of columns (the eye's corners measure nothing reliable)."""
+    middle = values[len(values) // 4 : max(len(values) * 3 // 4, 1)]
+    return float(np.median(middle))
 
 
 def _sorted(s: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
