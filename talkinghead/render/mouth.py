@@ -33,9 +33,10 @@ TEETH_SHADE = 0.9  # teeth inside the mouth are in shadow
 TEETH_VS_EYE_WHITES = 1.1  # the brightest teeth, fully lit, over the photo's eye whites (real: 1.1-1.7 in shade)
 ROUND_TEETH_SHADE = 0.55  # rounded lips push forward: the teeth behind them are in deeper shade
 SEAL_HALF_HEIGHT = 0.012  # closed lips of an open-mouth photo: half-height of the repainted seam, face widths
-SEAL_UPPER_SHARE = 1.7  # the seam reaches this many half-heights above the lips' meeting line
+UPPER_LIP_REPAINT = 0.55  # closed lips: share of the upper lip's thickness above the seam that is repainted
 LIP_SAMPLE_DEPTH = 0.35  # where the seam's lip colours are read: share of the way from outer to inner outline
 SEAM_DARKEN, SEAM_WIDTH_PX = 0.18, 1.2  # the darker line where closed lips meet
+SEAM_STEP_PX = 1.5  # the upper lip's colour gives way to the lower lip's over this many pixels at the seam
 TEETH_WARMTH = 0.3  # share of the lip's hue in the teeth's, so they sit in the person's light
 IVORY = np.array([1.0, 0.95, 0.84], np.float32)  # the hue of real teeth (not paper white)
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)
@@ -221,7 +222,7 @@ class MouthPainter:
         ys_all = np.concatenate([upper[:, 1], lower[:, 1]])
         height, width = frame.shape[:2]
         x0, x1 = max(int(np.floor(left)) - 1, 0), min(int(np.ceil(right)) + 2, width)
-        y0 = max(int(np.floor(ys_all.min() - (SEAL_UPPER_SHARE + 1) * half)) - 3, 0)
+        y0 = max(int(np.floor(min(ys_all.min(), deformed[list(topo.LIPS_OUTER_UPPER), 1].min()))) - 3, 0)
         y1 = min(int(np.ceil(ys_all.max() + 2 * half)) + 3, height)
         if x1 - x0 < 3 or y1 - y0 < 3:
             return
@@ -235,10 +236,13 @@ class MouthPainter:
         seam = cv2.GaussianBlur(seam[None, :], (0, 0), sigmaX=max(1.0, 0.01 * self.face_width))[0]
         region = frame[y0:y1, x0:x1].astype(np.float32)
         rows = np.arange(y0, y1, dtype=np.float32)[:, None]
-        reach_up = SEAL_UPPER_SHARE * half  # the photo's gums and the shadow under its upper lip lie above
-        above, below = self._lip_colours_at(xs, left, right)
+        # the upper lip's inner half (its dark inner edge, the photo's gums) is repainted in the colour of its
+        # middle, so the closed lips read as one lip on another, not as a dark slit
+        thickness = np.maximum(seam - _contour_at(deformed[list(topo.LIPS_OUTER_UPPER)], xs), 2.0 * half)
+        reach_up = (UPPER_LIP_REPAINT / 1.6) * thickness[None, :]
+        above, below = self._colours_beside(frame, xs, seam - UPPER_LIP_REPAINT * thickness, seam + 1.6 * half + 1.0)
         offset = rows - seam[None, :]
-        mix = np.clip(np.where(offset < 0, 0.5 + 0.5 * offset / reach_up, 0.5 + 0.5 * offset / half), 0.0, 1.0)
+        mix = np.clip(0.5 + offset / SEAM_STEP_PX, 0.0, 1.0)  # the lip colour changes at the seam, not above it
         lips = above[None] + mix[..., None] * (below - above)[None]
         line = 1.0 - SEAM_DARKEN * np.exp(-((offset / SEAM_WIDTH_PX) ** 2))
         lips *= line[..., None]
@@ -247,6 +251,18 @@ class MouthPainter:
         inside = np.clip((1.6 - edge) / 0.6, 0.0, 1.0) * (along * along * (3 - 2 * along))[None, :]
         alpha = (inside * min(closing, 1.0) ** 2)[..., None]
         frame[y0:y1, x0:x1] = np.clip(region + alpha * (lips - region), 0, 255).astype(np.uint8)
+
+    def _colours_beside(self, frame: np.ndarray, xs: np.ndarray, top: np.ndarray,
+                        bottom: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The drawn lips' own colours just outside the seam's paint, above (``top``) and below (``bottom``) it
+        per column, smoothed along the mouth: the painted lips continue the lips around them without an edge."""
+        sigma = max(1.0, 0.02 * self.face_width)
+        out = []
+        for ys in (top, bottom):
+            sampled = cv2.remap(frame, xs[None, :].astype(np.float32), ys[None, :].astype(np.float32),
+                                cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)[0].astype(np.float32)
+            out.append(cv2.GaussianBlur(sampled[None], (0, 0), sigmaX=sigma)[0])
+        return out[0], out[1]
 
     def _lip_colours_at(self, xs: np.ndarray, left: float, right: float) -> tuple[np.ndarray, np.ndarray]:
         """The photo's upper and lower lip colours (their middles) at columns ``xs`` of a mouth now spanning
