@@ -23,6 +23,7 @@ JAW_DROP = 0.13
 LIP_PART_LOWER, LIP_PART_UPPER = 0.035, 0.02
 LIP_SPREAD = 0.05
 LIP_PUCKER = 0.07
+ROUND_PARTING = 0.3  # rounded lips part this share of LIP_PUCKER at the middle (upper and lower each)
 LIP_TUCK = 0.035
 UPPER_LIP_RAISE = 0.03
 BROW_LIFT = 0.045
@@ -231,13 +232,14 @@ def _spread(geo: _FaceGeometry) -> np.ndarray:
 
 
 def _pucker(geo: _FaceGeometry) -> np.ndarray:
-    """Rounded lips: corners pulled in, the middle of the lips pushed a little apart."""
+    """Rounded lips: corners pulled in, the middle of the lips pushed apart in an arch (an oval opening, not a
+    slit: the lips' parting follows a half-ellipse from corner to corner)."""
     near, sideways = geo.near_mouth(), geo.sideways()
     inward = geo.along(-near * sideways * LIP_PUCKER, geo.u)
-    taper = 1.0 - np.abs(sideways)
+    arch = np.sqrt(np.clip(1.0 - sideways**2, 0.0, 1.0))
     rounding = np.zeros(geo.count)
-    rounding[LOWER_LIP] = 0.15 * taper[LOWER_LIP] * LIP_PUCKER
-    rounding[UPPER_LIP] = -0.15 * taper[UPPER_LIP] * LIP_PUCKER
+    rounding[LOWER_LIP] = ROUND_PARTING * arch[LOWER_LIP] * LIP_PUCKER
+    rounding[UPPER_LIP] = -ROUND_PARTING * arch[UPPER_LIP] * LIP_PUCKER
     return inward + geo.along(rounding, geo.v)
 
 

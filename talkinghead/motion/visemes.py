@@ -34,6 +34,7 @@ VISEME_OF = {
 }
 
 # Target shapes, in channel order: jaw, lips open, width (-1 round .. +1 spread), pucker, tuck, raise, tongue.
+# EH opens nearly as wide as AA (an open-mid vowel); rounded vowels keep a small round opening, half an open one.
 TARGETS = {
     "sil": (0.00, 0.00, 0.0, 0.0, 0.0, 0.0, 0.0),
     "PP": (0.08, 0.00, 0.0, 0.0, 0.0, 0.0, 0.0),
@@ -44,12 +45,12 @@ TARGETS = {
     "CH": (0.18, 0.25, -0.4, 0.6, 0.0, 0.3, 0.0),
     "SS": (0.10, 0.20, 0.4, 0.0, 0.0, 0.0, 0.0),
     "nn": (0.20, 0.26, 0.1, 0.0, 0.0, 0.0, 0.15),
-    "RR": (0.22, 0.26, -0.4, 0.5, 0.0, 0.1, 0.0),
+    "RR": (0.30, 0.32, -0.4, 0.5, 0.0, 0.1, 0.0),
     "aa": (0.85, 0.75, 0.15, 0.0, 0.0, 0.0, 0.0),
-    "E": (0.55, 0.55, 0.45, 0.0, 0.0, 0.0, 0.0),
+    "E": (0.75, 0.65, 0.45, 0.0, 0.0, 0.0, 0.0),
     "I": (0.30, 0.35, 0.75, 0.0, 0.0, 0.0, 0.0),
-    "O": (0.55, 0.45, -0.6, 0.7, 0.0, 0.0, 0.0),
-    "U": (0.28, 0.22, -0.9, 1.0, 0.0, 0.0, 0.0),
+    "O": (0.50, 0.45, -0.6, 0.7, 0.0, 0.0, 0.0),
+    "U": (0.35, 0.30, -0.9, 1.0, 0.0, 0.0, 0.0),
 }
 
 # Dominance strength per channel (same order); consonants barely move the jaw, lips follow their own sounds.

@@ -31,7 +31,8 @@ LOWER_ARCH_SHARE = 0.8  # the lower teeth's arch is narrower than the upper one
 EXEMPLAR_TEETH_ROWS = 0.78  # the exemplar's upper-teeth part, as a share of its height
 TEETH_SHADE = 0.9  # teeth inside the mouth are in shadow
 TEETH_VS_EYE_WHITES = 1.1  # the brightest teeth, fully lit, over the photo's eye whites (real: 1.1-1.7 in shade)
-ROUND_TEETH_SHADE = 0.55  # rounded lips push forward: the teeth behind them are in deeper shade
+ROUND_TEETH_SHADE = 0.35  # rounded lips push forward: the teeth behind them are in deeper shade
+ROUND_TEETH_HIDE = 0.03  # and cover them: rounded lips hide this much more of each row (face widths)
 SEAL_HALF_HEIGHT = 0.012  # closed lips of an open-mouth photo: half-height of the repainted seam, face widths
 UPPER_LIP_REPAINT = 0.55  # closed lips: share of the upper lip's thickness above the seam that is repainted
 LIP_SAMPLE_DEPTH = 0.35  # where the seam's lip colours are read: share of the way from outer to inner outline
@@ -39,6 +40,8 @@ SEAM_DARKEN, SEAM_WIDTH_PX = 0.18, 1.2  # the darker line where closed lips meet
 SEAM_STEP_PX = 1.5  # the upper lip's colour gives way to the lower lip's over this many pixels at the seam
 TEETH_WARMTH = 0.3  # share of the lip's hue in the teeth's, so they sit in the person's light
 IVORY = np.array([1.0, 0.95, 0.84], np.float32)  # the hue of real teeth (not paper white)
+CORNER_LIP_SHARE = 0.45  # where the opening is thinner than this share of its widest, the lips' inner side shows
+INNER_LIP_SHADE = 0.55  # the lips' inner side in the mouth's shade
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 
@@ -123,6 +126,7 @@ class MouthPainter:
         cv2.fillPoly(lips, [np.round(rest[inner]).astype(np.int32)], 0)
         lip_colour = np.array(cv2.mean(image, mask=lips)[:3]) if lips.any() else np.array([150.0, 80, 80])
         self.throat = (lip_colour * 0.28).astype(np.float32)
+        self.inner_lip = (lip_colour * INNER_LIP_SHADE).astype(np.float32)
         self.lip_colours = _lip_colours(image, rest) if self.photo_teeth else None
         self.tongue = (lip_colour * 0.75 + np.array([25.0, 0, 0])).astype(np.float32)
         self.teeth = _teeth_for(image, rest, lip_colour, face_width)
@@ -169,9 +173,10 @@ class MouthPainter:
         light = 0.6 + 0.4 * min(opening / (0.06 * self.face_width), 1.0)
         light *= 1 - (1 - ROUND_TEETH_SHADE) * bite.rounding
         crown = CROWN_HEIGHT * self.face_width
-        lower = self._crowns(colour, xs, ys, bite.lower_edge, -1.0, LOWER_CROWN_SHARE * crown, LOWER_ARCH_SHARE,
-                             0.8 * light)
-        return self._crowns(lower, xs, ys, bite.upper_edge, 1.0, crown, 1.0, light)
+        hidden = ROUND_TEETH_HIDE * bite.rounding * self.face_width * self.down  # behind the rounded lips
+        lower = self._crowns(colour, xs, ys, bite.lower_edge + hidden, -1.0, LOWER_CROWN_SHARE * crown,
+                             LOWER_ARCH_SHARE, 0.8 * light)
+        return self._crowns(lower, xs, ys, bite.upper_edge - hidden, 1.0, crown, 1.0, light)
 
     def _crowns(self, colour: np.ndarray, xs: np.ndarray, ys: np.ndarray, edge: np.ndarray, up: float,
                 crown: float, arch: float, light: float) -> np.ndarray:
@@ -189,7 +194,7 @@ class MouthPainter:
         at_edge = np.clip(v * crown + 0.5, 0.0, 1.0)  # anti-aliased biting edge
         across = np.abs(xs - centre) / half
         inside = np.clip((1.0 - across) * 6.0, 0.0, 1.0)[None, :]  # the arch ends behind the cheeks
-        corner = np.clip(1.0 - 0.9 * across**2, 0.25, 1.0)[None, :]
+        corner = np.clip(1.0 - 0.5 * across**2, 0.5, 1.0)[None, :]  # the back teeth in softer shade, never black
         weight = (at_edge * (v <= 1.0) * inside)[..., None]
         shade = (TEETH_SHADE * light * corner)[..., None]
         return colour + weight * (teeth * shade - colour)
@@ -201,8 +206,12 @@ class MouthPainter:
         depth = np.clip((depth - 0.45) / 0.55, 0.0, 1.0) ** 1.5
         middle = polygon[:, 0].mean()
         across = (xs - middle) / max(np.ptp(polygon[:, 0]) / 2, 1.0)
-        shade = np.clip(1.0 - 0.55 * across**2, 0.3, 1.0)[None, :]
+        shade = np.clip(1.0 - 0.35 * across**2, 0.65, 1.0)[None, :]
         colour = (self.throat + depth[..., None] * (self.tongue - self.throat)) * shade[..., None]
+        # where the opening thins out towards the corners one sees the lips' shaded inner side, not a black hole
+        opening = np.maximum(lower - upper, 0.0)
+        thin = np.clip(1.0 - opening / max(CORNER_LIP_SHARE * float(opening.max()), 1.0), 0.0, 1.0)[None, :, None]
+        colour = colour + thin * (self.inner_lip - colour)
         if tongue_show > 0:
             centre_y = np.interp(middle, xs, upper) + 0.6 * UPPER_TEETH_HEIGHT * self.face_width
             radius_x, radius_y = 0.3 * np.ptp(polygon[:, 0]), 0.5 * UPPER_TEETH_HEIGHT * self.face_width
