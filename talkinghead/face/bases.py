@@ -192,6 +192,12 @@ def build_closing(vertices: np.ndarray, ring: np.ndarray, teeth_line: np.ndarray
     return lips_move_whole(field, geo)
 
 
+def lips_whole(field: np.ndarray, vertices: np.ndarray, ring: np.ndarray, teeth_line: np.ndarray,
+               landmarks: np.ndarray) -> np.ndarray:
+    """`lips_move_whole` for a field made outside this module (the render stage's lip seal)."""
+    return lips_move_whole(field, _geometry(vertices, ring, teeth_line, landmarks))
+
+
 def lips_move_whole(field: np.ndarray, geo: _FaceGeometry) -> np.ndarray:
     """``field`` with the mesh vertices inside each lip (between its outer and inner outline: the face mesh
     has rings of them) moved like the outlines around them, interpolated by depth into the lip. Left to the

@@ -8,7 +8,7 @@ import numpy as np
 
 from talkinghead.face import FaceRig
 from talkinghead.face import topology as topo
-from talkinghead.face.bases import JAW_DROP, JAW_SHARE_OF_PHOTO_GAP, face_frame
+from talkinghead.face.bases import JAW_DROP, JAW_SHARE_OF_PHOTO_GAP, face_frame, lips_whole
 from talkinghead.face.mesh import TEETH_LINE_HEIGHT
 from talkinghead.motion import MotionTrack
 from talkinghead.motion.track import HEAD_CHANNELS
@@ -34,15 +34,18 @@ def lip_seal(lips_open: float) -> float:
     return 1.0 - t * t * (3.0 - 2.0 * t)
 
 
-def lip_seal_field(jaw_basis: np.ndarray) -> np.ndarray:
+def lip_seal_field(rig: FaceRig) -> np.ndarray:
     """The part of the jaw's drop that sealed lips hold back: all of it at the lower lip's inner edge and the
-    corners, half at its outer edge (so the lip stretches over the dropped jaw instead of leaving a gap)."""
+    corners, half at its outer edge (so the lip stretches over the dropped jaw instead of leaving a gap), and
+    in between inside the lip."""
+    jaw_basis = rig.bases["jaw_open"]
     field = np.zeros_like(jaw_basis)
     inner = list(topo.LIPS_INNER_LOWER)
     outer = list(topo.LIPS_OUTER_LOWER[1:-1])
     field[inner] = jaw_basis[inner]
     field[outer] = OUTER_LOWER_LIP_SEAL * jaw_basis[outer]
-    return field
+    mesh = rig.mesh
+    return lips_whole(field, mesh.vertices, mesh.ring, mesh.teeth_line, rig.landmarks)
 
 
 class Renderer:
@@ -66,7 +69,7 @@ class Renderer:
         self.pivot = np.array([oval[:, 0].mean(), oval[:, 1].mean() + 0.25 * rig.face_width,
                                oval[:, 2].mean() + 0.6 * rig.face_width])
         self.face_down = face_frame(rig.landmarks)[1]
-        self.seal_field = lip_seal_field(rig.bases["jaw_open"])
+        self.seal_field = lip_seal_field(rig)
 
     def deform(self, values: dict[str, float]) -> np.ndarray:
         """Mesh vertex positions (V x 3: x, y in output pixels, depth) for one frame's channel values.

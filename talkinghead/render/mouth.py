@@ -29,6 +29,7 @@ LOWER_CROWN_SHARE = 0.8
 LOWER_TEETH_SHOW = 0.015  # at most this much of the lower teeth shows above the lower lip (face widths)
 LOWER_ARCH_SHARE = 0.8  # the lower teeth's arch is narrower than the upper one
 EXEMPLAR_TEETH_ROWS = 0.78  # the exemplar's upper-teeth part, as a share of its height
+EXEMPLAR_TEETH_SPAN = (0.14, 0.86)  # the exemplar's teeth, as shares of its width (its ends show the dark mouth)
 TEETH_SHADE = 0.9  # teeth inside the mouth are in shadow
 TEETH_VS_EYE_WHITES = 1.1  # the brightest teeth, fully lit, over the photo's eye whites (real: 1.1-1.7 in shade)
 ROUND_TEETH_SHADE = 0.35  # rounded lips push forward: the teeth behind them are in deeper shade
@@ -188,6 +189,7 @@ class MouthPainter:
         u = np.clip(0.5 + 0.5 * (xs - centre) / half, 0.0, 1.0)
         tex_h, tex_w = self.teeth.shape[:2]
         edge_row = EXEMPLAR_TEETH_ROWS * (tex_h - 1)
+        u = EXEMPLAR_TEETH_SPAN[0] + (EXEMPLAR_TEETH_SPAN[1] - EXEMPLAR_TEETH_SPAN[0]) * u  # not its dark ends
         map_x = np.broadcast_to(u[None, :] * (tex_w - 1), v.shape).astype(np.float32)
         map_y = ((1.0 - np.clip(v, 0.0, 1.0)) * edge_row).astype(np.float32)
         teeth = cv2.remap(self.teeth, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
