@@ -107,7 +107,7 @@ def articulation(phones: Sequence[Phone], fps: float, n: int, loudness: np.ndarr
     grid = fine_times(n, fps)
     spans = [(phone.start, phone.end) for phone in phones if viseme_of(phone.label) == "PP"]
     channels = move_articulators(_blended_targets(phones, grid, loudness, loudness_rate), grid,
-                                 closure_intervals(spans, fps) + rest_intervals(phones))
+                                 closure_intervals(spans, fps), rest_intervals(phones))
     return {name: np.clip(at_frames(values, grid, fps, n), -1.0, 1.0) for name, values in channels.items()}
 
 
