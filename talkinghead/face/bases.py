@@ -34,6 +34,7 @@ MAX_PHOTO_SMILE = 2.5
 OPEN_CORNER_LIFT = 0.2  # a relaxed open mouth's corners sit this share of its lip gap above the gap's middle
 JAW_SHARE_OF_PHOTO_GAP = 0.6  # how an open photo's lip gap splits into jaw and lips
 CHIN_AS_ONE = 0.1  # closing an open photo's mouth: this far (face widths) under the lower lip the chin rises as one
+SKIN_RISE_SLOPE = 0.8  # closing: skin under the lip rises at most this many pixels more per pixel below it
 CLOSE_MEET = 1 / 3  # closing an open photo's mouth: where the lips meet, as a share of the gap from the top
 # How far the jaw's pull reaches past the face oval, per ring level.
 RING_JAW_FOLLOW = np.array([1.0, 0.6, 0.25, 0.0, 0.0, 0.0])
@@ -115,8 +116,8 @@ def build_bases(vertices: np.ndarray, ring: np.ndarray, teeth_line: np.ndarray,
                 landmarks: np.ndarray) -> dict[str, np.ndarray]:
     """Per-channel (V x 2) displacement fields for the mesh ``vertices``."""
     geo = _geometry(vertices, ring, teeth_line, landmarks)
-    mouth = {"jaw_open": _jaw(geo), "lips_open": _lips_open(geo), "lip_width": _spread(geo),
-             "lip_pucker": _pucker(geo), "lower_lip_tuck": _lower_lip_tuck(geo),
+    mouth = {"jaw_open": _jaw(geo), "lips_open": _lips_open(geo), "lip_width": _teeth_line_along(_spread(geo), geo),
+             "lip_pucker": _teeth_line_along(_pucker(geo), geo), "lower_lip_tuck": _lower_lip_tuck(geo),
              "upper_lip_raise": _upper_lip_raise(geo), "smile": _smile(geo)}
     return {
         **{name: lips_move_whole(field, geo) for name, field in mouth.items()},
@@ -188,8 +189,24 @@ def build_closing(vertices: np.ndarray, ring: np.ndarray, teeth_line: np.ndarray
     follows_lip = (1.0 - _smoothstep(0.0, CHIN_AS_ONE, below_lip)) * (
         1.0 - _smoothstep(0.7, 1.0, np.abs(geo.s[skin]) / geo.half_mouth))
     rise = centre_rise + follows_lip * (local - centre_rise)
+    # and never faster than the lip above it plus a slope of its distance below it: skin never passes the lip
+    rise = np.minimum(rise, local + SKIN_RISE_SLOPE * np.maximum(below_lip, 0.0) * geo.width)
     field[skin] = np.outer(-_jaw_weight(geo)[skin] * rise, geo.v)
     return lips_move_whole(field, geo)
+
+
+def _teeth_line_along(field: np.ndarray, geo: _FaceGeometry) -> np.ndarray:
+    """``field`` with an open photo's teeth line moving across the face (not up or down) as the inner lips
+    around it do: when rounded lips narrow the mouth, the photo's teeth between them narrow too, instead of
+    the lips sliding over a still line and folding the mesh between them."""
+    if not len(geo.teeth_line):
+        return field
+    out = field.copy()
+    inner = list(topo.LIPS_INNER_UPPER) + list(topo.LIPS_INNER_LOWER)
+    order = np.argsort(geo.s[inner])
+    across = field[inner] @ geo.u
+    out[geo.teeth_line] = np.outer(np.interp(geo.s[geo.teeth_line], geo.s[inner][order], across[order]), geo.u)
+    return out
 
 
 def lips_whole(field: np.ndarray, vertices: np.ndarray, ring: np.ndarray, teeth_line: np.ndarray,
