@@ -36,7 +36,6 @@ ROUND_TEETH_SHADE = 0.35  # rounded lips push forward: the teeth behind them are
 ROUND_TEETH_HIDE = 0.03  # and cover them: rounded lips hide this much more of each row (face widths)
 SEAL_HALF_HEIGHT = 0.012  # closed lips of an open-mouth photo: half-height of the repainted seam, face widths
 UPPER_LIP_REPAINT = 0.55  # closed lips: share of the upper lip's thickness above the seam that is repainted
-LIP_SAMPLE_DEPTH = 0.35  # where the seam's lip colours are read: share of the way from outer to inner outline
 SEAM_DARKEN, SEAM_WIDTH_PX = 0.18, 1.2  # the darker line where closed lips meet
 SEAM_STEP_PX = 1.5  # the upper lip's colour gives way to the lower lip's over this many pixels at the seam
 TEETH_WARMTH = 0.3  # share of the lip's hue in the teeth's, so they sit in the person's light
@@ -128,7 +127,6 @@ class MouthPainter:
         lip_colour = np.array(cv2.mean(image, mask=lips)[:3]) if lips.any() else np.array([150.0, 80, 80])
         self.throat = (lip_colour * 0.28).astype(np.float32)
         self.inner_lip = (lip_colour * INNER_LIP_SHADE).astype(np.float32)
-        self.lip_colours = _lip_colours(image, rest) if self.photo_teeth else None
         self.tongue = (lip_colour * 0.75 + np.array([25.0, 0, 0])).astype(np.float32)
         self.teeth = _teeth_for(image, rest, lip_colour, face_width)
 
@@ -224,8 +222,9 @@ class MouthPainter:
 
     def _seal(self, frame: np.ndarray, deformed: np.ndarray, closing: float) -> None:
         """Closed lips of a photo taken with its mouth open: the squeezed strip where its teeth were (and the
-        dark corners of its smile) becomes lip, each half the colour of the lip beside it, meeting at a soft
-        darker line that follows the smooth mid-line of the lips from corner to corner."""
+        dark corners of its smile, and the upper lip's dark inner edge) becomes lip, upper then lower, each in
+        the colour of the drawn lip just outside the repainted band (so it continues the lip without an edge),
+        meeting at a soft darker line that follows the smooth mid-line of the lips from corner to corner."""
         upper, lower = deformed[INNER_UPPER], deformed[INNER_LOWER]
         corners = deformed[[OUTER_LIPS[0], topo.LIPS_OUTER_UPPER[-1]]]
         left, right = sorted((float(corners[0, 0]), float(corners[1, 0])))
@@ -275,15 +274,6 @@ class MouthPainter:
             out.append(cv2.GaussianBlur(sampled[None], (0, 0), sigmaX=sigma)[0])
         return out[0], out[1]
 
-    def _lip_colours_at(self, xs: np.ndarray, left: float, right: float) -> tuple[np.ndarray, np.ndarray]:
-        """The photo's upper and lower lip colours (their middles) at columns ``xs`` of a mouth now spanning
-        ``left`` .. ``right``: the same share of the way from corner to corner."""
-        across = np.clip((xs - left) / max(right - left, 1.0), 0.0, 1.0)
-        upper, lower = self.lip_colours
-        index = across * (len(upper) - 1)
-        return (np.stack([np.interp(index, np.arange(len(upper)), upper[:, c]) for c in range(3)], axis=1),
-                np.stack([np.interp(index, np.arange(len(lower)), lower[:, c]) for c in range(3)], axis=1))
-
     def _gap(self, points: np.ndarray) -> float:
         """Height of the cavity at its middle, in pixels."""
         return float(np.linalg.norm(points[topo.LIP_CENTER_LOWER] - points[self.top_middle]))
@@ -293,23 +283,6 @@ def _corner_y(deformed: np.ndarray, x: float) -> float:
     """y of the mouth corner nearest ``x`` (outer corners)."""
     corners = deformed[[topo.LIPS_OUTER_UPPER[0], topo.LIPS_OUTER_UPPER[-1]]]
     return float(corners[np.argmin(np.abs(corners[:, 0] - x)), 1])
-
-
-def _lip_colours(image: np.ndarray, rest: np.ndarray, samples: int = 64) -> tuple[np.ndarray, np.ndarray]:
-    """The photo's upper and lower lip colours along the mouth, corner to corner (``samples`` x 3 each): read
-    along each lip a third of the way in from its outer outline (an open photo's inner outline can lie on its
-    teeth) and smoothed along it."""
-    out = []
-    lips = ((topo.LIPS_OUTER_UPPER, topo.LIPS_INNER_UPPER), (topo.LIPS_OUTER_LOWER, topo.LIPS_INNER_LOWER))
-    for outer, inner in lips:
-        middle = (1 - LIP_SAMPLE_DEPTH) * rest[list(outer)] + LIP_SAMPLE_DEPTH * rest[list(inner)]
-        knots = np.linspace(0.0, 1.0, len(middle))
-        along = np.linspace(0.0, 1.0, samples)
-        path = np.column_stack([np.interp(along, knots, middle[:, 0]), np.interp(along, knots, middle[:, 1])])
-        colours = cv2.remap(image, path[None, :, 0].astype(np.float32), path[None, :, 1].astype(np.float32),
-                            cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)[0].astype(np.float32)
-        out.append(cv2.GaussianBlur(colours[None], (0, 0), sigmaX=2.0)[0])
-    return out[0], out[1]
 
 
 def _contour_at(contour: np.ndarray, xs: np.ndarray) -> np.ndarray:
