@@ -22,6 +22,7 @@ phone lasts ``LONG_CLOSURE_S`` or more), and the lips never snap from shut to wi
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 from scipy.signal import lfilter, lfilter_zi
@@ -34,6 +35,7 @@ RELEASE_S = 0.04  # lips part from (and come to) a closure over about this long 
 JAW_AT_CLOSURE = 0.2  # the jaw may stay this open under sealed lips
 JAW_RELEASE_S = 0.04
 JAW_SETTLE_TAU_S = 0.012  # the jaw's dynamics once more after the closures are imposed (see move_articulators)
+SHORT_OPENING_S = 0.16  # an opening between two closures shorter than this undershoots its target
 LONG_CLOSURE_S = 0.06  # a closure at least this long shows on at least two frames at 25 fps
 STEP_S = 0.005  # the dynamics run on this fine time grid, then are sampled at the video frames
 
@@ -94,6 +96,19 @@ def close_lips(channels: dict[str, np.ndarray], times: np.ndarray, intervals: Se
         channels["jaw_open"] = hold_below(channels["jaw_open"], times, rests, 0.0, JAW_RELEASE_S)
 
 
+def undershoot(channels: dict[str, np.ndarray], times: np.ndarray, closures: Sequence[tuple[float, float]]) -> None:
+    """Between two closures less than ``SHORT_OPENING_S`` apart the mouth opens in proportion to the time it
+    has (target undershoot: a vowel squeezed between two bilabials never reaches its target), so it never
+    opens wide for a single video frame and shuts again. In place."""
+    ordered = sorted(closures)
+    for (_, end), (start, _) in pairwise(ordered):
+        room = start - end
+        if 0.0 < room < SHORT_OPENING_S:
+            inside = (times > end) & (times < start)
+            for name in ("jaw_open", "lips_open"):
+                channels[name][inside] *= room / SHORT_OPENING_S
+
+
 def fine_times(n: int, fps: float) -> np.ndarray:
     """The fine time grid (``STEP_S``) covering ``n`` video frames at ``fps``."""
     return np.arange(0.0, max(n, 1) / fps + STEP_S, STEP_S)
@@ -114,6 +129,7 @@ def move_articulators(targets: dict[str, np.ndarray], grid: np.ndarray, closures
     shaped = dict(targets)
     if "lips_open" in shaped and "jaw_open" in shaped:
         close_lips(shaped, grid, closures, rests)
+        undershoot(shaped, grid, closures)
     step = float(grid[1] - grid[0]) if grid.size > 1 else STEP_S
     moved = smooth_channels(shaped, step)
     if "lips_open" in moved and "jaw_open" in moved:
