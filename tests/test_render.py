@@ -168,7 +168,8 @@ def test_lips_seal_on_a_photo_taken_with_an_open_mouth(renderer: Renderer) -> No
     shut her lips: dlib's inner-lip gap <= 0.03 of the inter-ocular distance, as on real closed lips."""
     photo_gap, _ = _dlib_mouth(renderer.rig.image)
     assert photo_gap > 0.1
-    for values in ({}, {"jaw_open": 0.15}, {"jaw_open": 0.2, "lip_width": 0.2}):
+    for values in ({}, {"jaw_open": 0.15}, {"jaw_open": 0.2, "lip_width": 0.2},
+                   {"jaw_open": 0.2, "lip_pucker": 0.8, "lip_width": -0.5}):  # an /m/ before /u/: rounded, shut
         measured = _dlib_mouth(renderer.draw(values))
         assert measured is not None and measured[0] <= 0.03, (values, measured and measured[0])
 
