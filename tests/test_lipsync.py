@@ -17,7 +17,7 @@ from talkinghead.audio.tts import synthesize, text_speech
 from talkinghead.errors import TalkingHeadError
 from talkinghead.exports.oculus import OCULUS_VISEMES
 from talkinghead.motion.mouth import acoustic_channels, loudness_cues, mouth_channels
-from talkinghead.motion.visemes import VISEMES, Cue, articulation, cues, viseme_of
+from talkinghead.motion.visemes import LONG_PAUSE_S, VISEMES, Cue, articulation, cues, viseme_of
 
 from .media import write_audio
 from .test_cli import _bad_inputs, cli
@@ -219,6 +219,28 @@ def test_coarticulation_rounds_ahead_and_rests_in_pauses() -> None:
         assert abs(channels[name][at(1.25)]) < 0.03 and abs(channels[name][at(0.1)]) < 0.03
     smooth = np.abs(np.diff(channels["jaw_open"]))
     assert smooth.max() < 0.25  # blends, no jumps between targets at 100 fps
+
+
+def test_the_mouth_rests_in_every_pause_of_100_ms_and_talks_through_shorter_gaps() -> None:
+    """Issue 19: a pause between phrases of LONG_PAUSE_S (100 ms) or more shows the mouth at rest (lips
+    together, jaw up) on at least one 25 fps frame, wherever the pause falls against the frame clock; a 60 ms
+    gap inside speech is not a rest."""
+    assert abs(LONG_PAUSE_S - 0.1) < 1e-9
+    fps = 25.0
+    for offset in np.linspace(0.0, 0.04, 5):
+        for pause in (0.1, 0.13):
+            phones = _phones(("SIL", 0.2 + offset), ("HH", 0.06), ("AA", 0.24), ("SIL", pause), ("AA", 0.3),
+                             ("D", 0.05), ("SIL", 0.4))
+            channels = articulation(phones, fps, 40)
+            times = (np.arange(40) + 0.5) / fps
+            start = 0.5 + offset
+            inside = (times > start) & (times < start + pause)
+            rest = np.minimum(channels["lips_open"], 1.0) + channels["jaw_open"]
+            assert rest[inside].min() < 0.15, (offset, pause, rest[inside])
+            assert channels["jaw_open"].max() > 0.6  # the vowels around the pause do open
+    short = _phones(("SIL", 0.2), ("AA", 0.3), ("SIL", 0.06), ("AA", 0.3), ("SIL", 0.3))
+    channels = articulation(short, fps, 30)
+    assert channels["jaw_open"][int(0.53 * fps)] > 0.3
 
 
 def test_loud_speech_opens_the_jaw_more_but_keeps_lip_shape() -> None:

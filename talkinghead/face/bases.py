@@ -23,6 +23,7 @@ JAW_DROP = 0.13
 LIP_PART_LOWER, LIP_PART_UPPER = 0.035, 0.02
 LIP_SPREAD = 0.05
 LIP_PUCKER = 0.07
+ROUND_PARTING = 0.3  # rounded lips part this share of LIP_PUCKER at the middle (upper and lower each)
 LIP_TUCK = 0.035
 UPPER_LIP_RAISE = 0.03
 BROW_LIFT = 0.045
@@ -32,7 +33,11 @@ SMILE_LIFT, SMILE_SPREAD = 0.075, 0.035
 MAX_PHOTO_SMILE = 2.5
 OPEN_CORNER_LIFT = 0.2  # a relaxed open mouth's corners sit this share of its lip gap above the gap's middle
 JAW_SHARE_OF_PHOTO_GAP = 0.6  # how an open photo's lip gap splits into jaw and lips
-CLOSE_MEET = 1 / 3  # closing an open photo's mouth: where the lips meet, as a share of the gap from the top
+CHIN_AS_ONE = 0.1  # closing an open photo's mouth: this far (face widths) under the lower lip the chin rises as one
+SKIN_RISE_SLOPE = 0.8  # closing: skin under the lip rises at most this many pixels more per pixel below it
+CLOSE_MEET = 0.2  # closing an open photo's mouth: where the lips meet, as a share of the gap from the top (the upper
+# lip hangs from the skull and moves little; the jaw closes the rest. Nearer the top keeps the face more itself:
+# dlib identity distance at rest 0.36 -> 0.25 on an open-mouth photo)
 # How far the jaw's pull reaches past the face oval, per ring level.
 RING_JAW_FOLLOW = np.array([1.0, 0.6, 0.25, 0.0, 0.0, 0.0])
 
@@ -105,20 +110,19 @@ class _FaceGeometry:
 LOWER_LIP = sorted(set(topo.LIPS_OUTER_LOWER + topo.LIPS_INNER_LOWER) - set(topo.MOUTH_CORNERS))
 UPPER_LIP = sorted(set(topo.LIPS_OUTER_UPPER + topo.LIPS_INNER_UPPER) - set(topo.MOUTH_CORNERS))
 OUTER_LOWER_LIP = sorted(set(topo.LIPS_OUTER_LOWER) - set(topo.MOUTH_CORNERS))
+LIP_OUTLINES = sorted(set(topo.LIPS_OUTER_UPPER + topo.LIPS_OUTER_LOWER + topo.LIPS_INNER_UPPER
+                         + topo.LIPS_INNER_LOWER))
 
 
 def build_bases(vertices: np.ndarray, ring: np.ndarray, teeth_line: np.ndarray,
                 landmarks: np.ndarray) -> dict[str, np.ndarray]:
     """Per-channel (V x 2) displacement fields for the mesh ``vertices``."""
     geo = _geometry(vertices, ring, teeth_line, landmarks)
+    mouth = {"jaw_open": _jaw(geo), "lips_open": _lips_open(geo), "lip_width": _teeth_line_along(_spread(geo), geo),
+             "lip_pucker": _teeth_line_along(_pucker(geo), geo), "lower_lip_tuck": _lower_lip_tuck(geo),
+             "upper_lip_raise": _upper_lip_raise(geo), "smile": _smile(geo)}
     return {
-        "jaw_open": _jaw(geo),
-        "lips_open": _lips_open(geo),
-        "lip_width": _spread(geo),
-        "lip_pucker": _pucker(geo),
-        "lower_lip_tuck": _lower_lip_tuck(geo),
-        "upper_lip_raise": _upper_lip_raise(geo),
-        "smile": _smile(geo),
+        **{name: lips_move_whole(field, geo) for name, field in mouth.items()},
         "blink_right": _blink(geo, topo.EYE_RIGHT_UPPER, topo.EYE_RIGHT_LOWER, topo.EYE_RIGHT_UPPER_RINGS),
         "blink_left": _blink(geo, topo.EYE_LEFT_UPPER, topo.EYE_LEFT_LOWER, topo.EYE_LEFT_UPPER_RINGS),
         "brow_raise": _brow_raise(geo),
@@ -176,8 +180,66 @@ def build_closing(vertices: np.ndarray, ring: np.ndarray, teeth_line: np.ndarray
     centre_rise = float(gaps[len(gaps) // 2]) * (1 - CLOSE_MEET)
     skin = np.setdiff1d(np.arange(geo.count), LOWER_LIP + UPPER_LIP + list(topo.MOUTH_CORNERS))
     skin = np.setdiff1d(skin, teeth_line)
-    field[skin] = np.outer(-_jaw_weight(geo)[skin] * centre_rise, geo.v)
-    return field
+    # right under the lower lip the skin rises as the lip above it does (less towards the corners, so it never
+    # overtakes the lip there); further down the chin rises with the jaw as one piece
+    lower_s = geo.s[lower]
+    order = np.argsort(lower_s)
+    local = np.interp(geo.s[skin], lower_s[order], (1 - CLOSE_MEET) * gaps[order])
+    outer_s = geo.s[list(topo.LIPS_OUTER_LOWER)]
+    below_lip = geo.t[skin] - np.interp(geo.s[skin], np.sort(outer_s),
+                                        geo.t[list(topo.LIPS_OUTER_LOWER)][np.argsort(outer_s)])
+    follows_lip = (1.0 - _smoothstep(0.0, CHIN_AS_ONE, below_lip)) * (
+        1.0 - _smoothstep(0.7, 1.0, np.abs(geo.s[skin]) / geo.half_mouth))
+    rise = centre_rise + follows_lip * (local - centre_rise)
+    # and never faster than the lip above it plus a slope of its distance below it: skin never passes the lip
+    rise = np.minimum(rise, local + SKIN_RISE_SLOPE * np.maximum(below_lip, 0.0) * geo.width)
+    field[skin] = np.outer(-_jaw_weight(geo)[skin] * rise, geo.v)
+    return lips_move_whole(field, geo)
+
+
+def _teeth_line_along(field: np.ndarray, geo: _FaceGeometry) -> np.ndarray:
+    """``field`` with an open photo's teeth line moving across the face (not up or down) as the inner lips
+    around it do: when rounded lips narrow the mouth, the photo's teeth between them narrow too, instead of
+    the lips sliding over a still line and folding the mesh between them."""
+    if not len(geo.teeth_line):
+        return field
+    out = field.copy()
+    inner = list(topo.LIPS_INNER_UPPER) + list(topo.LIPS_INNER_LOWER)
+    order = np.argsort(geo.s[inner])
+    across = field[inner] @ geo.u
+    out[geo.teeth_line] = np.outer(np.interp(geo.s[geo.teeth_line], geo.s[inner][order], across[order]), geo.u)
+    return out
+
+
+def lips_whole(field: np.ndarray, vertices: np.ndarray, ring: np.ndarray, teeth_line: np.ndarray,
+               landmarks: np.ndarray) -> np.ndarray:
+    """`lips_move_whole` for a field made outside this module (the render stage's lip seal)."""
+    return lips_move_whole(field, _geometry(vertices, ring, teeth_line, landmarks))
+
+
+def lips_move_whole(field: np.ndarray, geo: _FaceGeometry) -> np.ndarray:
+    """``field`` with the mesh vertices inside each lip (between its outer and inner outline: the face mesh
+    has rings of them) moved like the outlines around them, interpolated by depth into the lip. Left to the
+    skin's rule they would stay while the outlines move, and the lip would fold over itself (a stair-stepped
+    lip line, dark streaks where an open photo's mouth is closed)."""
+    out = field.copy()
+    for outer, inner, sign in ((topo.LIPS_OUTER_UPPER, topo.LIPS_INNER_UPPER, 1.0),
+                               (topo.LIPS_OUTER_LOWER, topo.LIPS_INNER_LOWER, -1.0)):
+        outer_s, inner_s = geo.s[list(outer)], geo.s[list(inner)]
+        o_order, i_order = np.argsort(outer_s), np.argsort(inner_s)
+        t_outer = np.interp(geo.s, outer_s[o_order], geo.t[list(outer)][o_order])
+        t_inner = np.interp(geo.s, inner_s[i_order], geo.t[list(inner)][i_order])
+        depth = sign * (geo.t - t_outer) / np.maximum(sign * (t_inner - t_outer), 1e-6)
+        inside = (depth > 0.0) & (depth < 1.0) & (geo.ring == 0)
+        inside &= (geo.s > inner_s.min()) & (geo.s < inner_s.max())
+        inside[LIP_OUTLINES + list(geo.teeth_line)] = False
+        if not inside.any():
+            continue
+        for axis in (0, 1):
+            at_outer = np.interp(geo.s[inside], outer_s[o_order], field[list(outer), axis][o_order])
+            at_inner = np.interp(geo.s[inside], inner_s[i_order], field[list(inner), axis][i_order])
+            out[inside, axis] = at_outer + depth[inside] * (at_inner - at_outer)
+    return out
 
 
 def _lips_open(geo: _FaceGeometry) -> np.ndarray:
@@ -195,13 +257,14 @@ def _spread(geo: _FaceGeometry) -> np.ndarray:
 
 
 def _pucker(geo: _FaceGeometry) -> np.ndarray:
-    """Rounded lips: corners pulled in, the middle of the lips pushed a little apart."""
+    """Rounded lips: corners pulled in, the middle of the lips pushed apart in an arch (an oval opening, not a
+    slit: the lips' parting follows a half-ellipse from corner to corner)."""
     near, sideways = geo.near_mouth(), geo.sideways()
     inward = geo.along(-near * sideways * LIP_PUCKER, geo.u)
-    taper = 1.0 - np.abs(sideways)
+    arch = np.sqrt(np.clip(1.0 - sideways**2, 0.0, 1.0))
     rounding = np.zeros(geo.count)
-    rounding[LOWER_LIP] = 0.15 * taper[LOWER_LIP] * LIP_PUCKER
-    rounding[UPPER_LIP] = -0.15 * taper[UPPER_LIP] * LIP_PUCKER
+    rounding[LOWER_LIP] = ROUND_PARTING * arch[LOWER_LIP] * LIP_PUCKER
+    rounding[UPPER_LIP] = -ROUND_PARTING * arch[UPPER_LIP] * LIP_PUCKER
     return inward + geo.along(rounding, geo.v)
 
 

@@ -22,6 +22,7 @@ phone lasts ``LONG_CLOSURE_S`` or more), and the lips never snap from shut to wi
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 from scipy.signal import lfilter, lfilter_zi
@@ -32,7 +33,9 @@ SHAPE_TAU_S = 0.02  # width, rounding and the other lip shapes: slower muscles, 
 TAU_S = {"jaw_open": JAW_TAU_S, "lips_open": LIPS_TAU_S}
 RELEASE_S = 0.04  # lips part from (and come to) a closure over about this long (a stop releases fast)
 JAW_AT_CLOSURE = 0.2  # the jaw may stay this open under sealed lips
-JAW_RELEASE_S = 0.08
+JAW_RELEASE_S = 0.04
+JAW_SETTLE_TAU_S = 0.012  # the jaw's dynamics once more after the closures are imposed (see move_articulators)
+SHORT_OPENING_S = 0.16  # an opening between two closures shorter than this undershoots its target
 LONG_CLOSURE_S = 0.06  # a closure at least this long shows on at least two frames at 25 fps
 STEP_S = 0.005  # the dynamics run on this fine time grid, then are sampled at the video frames
 
@@ -81,12 +84,29 @@ def hold_below(values: np.ndarray, times: np.ndarray, intervals: Sequence[tuple[
     return (values - above * (1.0 - factor)).astype(np.float32)
 
 
-def close_lips(channels: dict[str, np.ndarray], times: np.ndarray,
-               intervals: Sequence[tuple[float, float]]) -> None:
+def close_lips(channels: dict[str, np.ndarray], times: np.ndarray, intervals: Sequence[tuple[float, float]],
+               rests: Sequence[tuple[float, float]] = ()) -> None:
     """Lips shut over each closure interval (``lips_open`` 0) and the jaw raised to ``JAW_AT_CLOSURE`` at most
-    (lips can seal over a slightly open jaw, not a wide one), in place."""
-    channels["lips_open"] = hold_below(channels["lips_open"], times, intervals, 0.0, RELEASE_S)
+    (lips can seal over a slightly open jaw, not a wide one); over each of ``rests`` (pauses) the lips shut and
+    the jaw closes all the way, the mouth at rest. In place."""
+    shut = [*intervals, *rests]
+    channels["lips_open"] = hold_below(channels["lips_open"], times, shut, 0.0, RELEASE_S)
     channels["jaw_open"] = hold_below(channels["jaw_open"], times, intervals, JAW_AT_CLOSURE, JAW_RELEASE_S)
+    if rests:
+        channels["jaw_open"] = hold_below(channels["jaw_open"], times, rests, 0.0, JAW_RELEASE_S)
+
+
+def undershoot(channels: dict[str, np.ndarray], times: np.ndarray, closures: Sequence[tuple[float, float]]) -> None:
+    """Between two closures less than ``SHORT_OPENING_S`` apart the mouth opens in proportion to the time it
+    has (target undershoot: a vowel squeezed between two bilabials never reaches its target), so it never
+    opens wide for a single video frame and shuts again. In place."""
+    ordered = sorted(closures)
+    for (_, end), (start, _) in pairwise(ordered):
+        room = start - end
+        if 0.0 < room < SHORT_OPENING_S:
+            inside = (times > end) & (times < start)
+            for name in ("jaw_open", "lips_open"):
+                channels[name][inside] *= room / SHORT_OPENING_S
 
 
 def fine_times(n: int, fps: float) -> np.ndarray:
@@ -99,16 +119,21 @@ def at_frames(values: np.ndarray, grid: np.ndarray, fps: float, n: int) -> np.nd
     return np.interp((np.arange(n) + 0.5) / fps, grid, values).astype(np.float32)
 
 
-def move_articulators(targets: dict[str, np.ndarray], grid: np.ndarray,
-                      closures: Sequence[tuple[float, float]]) -> dict[str, np.ndarray]:
-    """Channels on the fine ``grid`` as the articulators follow ``targets``, shut over ``closures``.
+def move_articulators(targets: dict[str, np.ndarray], grid: np.ndarray, closures: Sequence[tuple[float, float]],
+                      rests: Sequence[tuple[float, float]] = ()) -> dict[str, np.ndarray]:
+    """Channels on the fine ``grid`` as the articulators follow ``targets``, shut over ``closures`` and at rest
+    over ``rests`` (pauses).
 
     The closures enter twice: as targets (so the mouth heads for them in time, and a short vowel between two
     closures opens less, as real ones do: target undershoot), then as constraints (so they are reached)."""
     shaped = dict(targets)
     if "lips_open" in shaped and "jaw_open" in shaped:
-        close_lips(shaped, grid, closures)
-    moved = smooth_channels(shaped, float(grid[1] - grid[0]) if grid.size > 1 else STEP_S)
+        close_lips(shaped, grid, closures, rests)
+        undershoot(shaped, grid, closures)
+    step = float(grid[1] - grid[0]) if grid.size > 1 else STEP_S
+    moved = smooth_channels(shaped, step)
     if "lips_open" in moved and "jaw_open" in moved:
-        close_lips(moved, grid, closures)
+        close_lips(moved, grid, closures, rests)
+        # the jaw is heavy: it leaves and meets a closure along its own dynamics, never in a peak of one frame
+        moved["jaw_open"] = critically_damped(moved["jaw_open"], JAW_SETTLE_TAU_S, step)
     return moved

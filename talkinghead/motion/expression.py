@@ -3,11 +3,12 @@
 An emotion is a small set of offsets (`Emotion`): smile (negative pulls the mouth corners down), cheek
 raise, brow raise and furrow, plus how energetic the head is, where it rests (looking down when sad) and
 how often the eyes blink. Expressions are absolute, like the mouth: ``happy`` and ``sad`` are the same smile
-on every photo, ``photo`` keeps the photo's own expression, and ``neutral`` (the default) releases a grinning
-photo's smile two-thirds of the way to a relaxed mouth while it speaks (its lips can then close over its
-teeth). Not all the way: a person keeps some of their expression, and a full release changes how they look
-(dlib's identity distance to a grinning photo grows by ~0.3, more than between two photos of one person).
-``intensity`` scales the step from neutral. An emotion schedule changes the
+on every photo (``happy`` on top of what ``neutral`` keeps of a grinning photo's own smile, so it never reads
+less happy than the photo), ``photo`` keeps the photo's own expression, and ``neutral`` (the default)
+releases a grinning photo's smile two-thirds of the way to a relaxed mouth while it speaks (its lips can then
+close over its teeth). Not all the way: a person keeps some of their expression, and a full release changes
+how they look (dlib's identity distance to a grinning photo grows by ~0.3, more than between two photos of
+one person). ``intensity`` scales the step from neutral. An emotion schedule changes the
 emotion over time with a short cross-fade, so the face never snaps.
 """
 
@@ -48,7 +49,8 @@ class Emotion:
 
 EMOTIONS: dict[str, Emotion] = {
     "neutral": Emotion(photo_expression=NEUTRAL_KEEPS_PHOTO),
-    "happy": Emotion(smile=0.9, cheek_raise=0.6, brow_raise=0.15, head_energy=1.2, head_pitch=-2.0),
+    "happy": Emotion(smile=0.9, cheek_raise=0.6, brow_raise=0.15, head_energy=1.2, head_pitch=-2.0,
+                     photo_expression=NEUTRAL_KEEPS_PHOTO),
     "sad": Emotion(smile=-0.8, brow_raise=0.3, brow_furrow=0.4, head_energy=0.6, head_pitch=6.0,
                    blink_rate=0.9),
     "angry": Emotion(smile=-0.35, cheek_raise=0.2, brow_furrow=0.9, head_energy=1.25, head_pitch=3.0,

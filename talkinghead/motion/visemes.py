@@ -34,6 +34,7 @@ VISEME_OF = {
 }
 
 # Target shapes, in channel order: jaw, lips open, width (-1 round .. +1 spread), pucker, tuck, raise, tongue.
+# EH opens nearly as wide as AA (an open-mid vowel); rounded vowels keep a small round opening, half an open one.
 TARGETS = {
     "sil": (0.00, 0.00, 0.0, 0.0, 0.0, 0.0, 0.0),
     "PP": (0.08, 0.00, 0.0, 0.0, 0.0, 0.0, 0.0),
@@ -44,12 +45,12 @@ TARGETS = {
     "CH": (0.18, 0.25, -0.4, 0.6, 0.0, 0.3, 0.0),
     "SS": (0.10, 0.20, 0.4, 0.0, 0.0, 0.0, 0.0),
     "nn": (0.20, 0.26, 0.1, 0.0, 0.0, 0.0, 0.15),
-    "RR": (0.22, 0.26, -0.4, 0.5, 0.0, 0.1, 0.0),
+    "RR": (0.30, 0.32, -0.4, 0.5, 0.0, 0.1, 0.0),
     "aa": (0.85, 0.75, 0.15, 0.0, 0.0, 0.0, 0.0),
-    "E": (0.55, 0.55, 0.45, 0.0, 0.0, 0.0, 0.0),
+    "E": (0.75, 0.65, 0.45, 0.0, 0.0, 0.0, 0.0),
     "I": (0.30, 0.35, 0.75, 0.0, 0.0, 0.0, 0.0),
-    "O": (0.55, 0.45, -0.6, 0.7, 0.0, 0.0, 0.0),
-    "U": (0.28, 0.22, -0.9, 1.0, 0.0, 0.0, 0.0),
+    "O": (0.50, 0.45, -0.6, 0.7, 0.0, 0.0, 0.0),
+    "U": (0.35, 0.30, -0.9, 1.0, 0.0, 0.0, 0.0),
 }
 
 # Dominance strength per channel (same order); consonants barely move the jaw, lips follow their own sounds.
@@ -67,7 +68,8 @@ DOMINANCE = {
 }
 REACH_S = 0.035  # how fast a phone's influence fades outside it
 ROUNDING_LEAD_S = 0.14  # rounded sounds start shaping the lips this long before they begin
-LONG_PAUSE_S = 0.2  # pauses at least this long put the mouth at rest
+LONG_PAUSE_S = 0.1  # pauses at least this long put the mouth at rest (lips together, jaw up)
+PAUSE_EASE_S = 0.03  # the lips reach rest this long after a pause starts and leave it this long before it ends
 ROUNDED = frozenset({"O", "U", "RR", "CH"})
 
 
@@ -105,8 +107,20 @@ def articulation(phones: Sequence[Phone], fps: float, n: int, loudness: np.ndarr
     grid = fine_times(n, fps)
     spans = [(phone.start, phone.end) for phone in phones if viseme_of(phone.label) == "PP"]
     channels = move_articulators(_blended_targets(phones, grid, loudness, loudness_rate), grid,
-                                 closure_intervals(spans, fps))
+                                 closure_intervals(spans, fps), rest_intervals(phones))
     return {name: np.clip(at_frames(values, grid, fps, n), -1.0, 1.0) for name, values in channels.items()}
+
+
+def rest_intervals(phones: Sequence[Phone]) -> list[tuple[float, float]]:
+    """Where the lips rest shut inside pauses of ``LONG_PAUSE_S`` or more: all of each pause but its first and
+    last ``PAUSE_EASE_S`` (the lips close and part over about `RELEASE_S` around that), so a pause between
+    phrases is never talked through and at least one video frame at 25 fps shows the mouth at rest."""
+    return [(phone.start + PAUSE_EASE_S, phone.end - PAUSE_EASE_S) for phone in phones if is_long_pause(phone)]
+
+
+def is_long_pause(phone: Phone) -> bool:
+    """A silence of ``LONG_PAUSE_S`` or more (a microsecond's rounding in the timings forgiven)."""
+    return viseme_of(phone.label) == "sil" and phone.duration >= LONG_PAUSE_S - 1e-6
 
 
 def _blended_targets(phones: Sequence[Phone], times: np.ndarray, loudness: np.ndarray | None,
@@ -130,7 +144,7 @@ def _blended_targets(phones: Sequence[Phone], times: np.ndarray, loudness: np.nd
             reach[2:4] = ROUNDING_LEAD_S
         shape = np.exp(-before[None, :] / reach - after[None, :] / REACH_S)
         dominance = strength * shape
-        if viseme == "sil" and phone.duration >= LONG_PAUSE_S:  # inside a long pause, rest wins
+        if is_long_pause(phone):  # inside a long pause, rest wins
             dominance[:, (before == 0) & (after == 0)] *= 50.0
         weighted[:, lo:hi] += dominance * np.asarray(TARGETS[viseme], float)[:, None]
         total[:, lo:hi] += dominance

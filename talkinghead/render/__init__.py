@@ -8,7 +8,7 @@ import numpy as np
 
 from talkinghead.face import FaceRig
 from talkinghead.face import topology as topo
-from talkinghead.face.bases import JAW_DROP, JAW_SHARE_OF_PHOTO_GAP, face_frame
+from talkinghead.face.bases import JAW_DROP, JAW_SHARE_OF_PHOTO_GAP, face_frame, lips_whole
 from talkinghead.face.mesh import TEETH_LINE_HEIGHT
 from talkinghead.motion import MotionTrack
 from talkinghead.motion.track import HEAD_CHANNELS
@@ -24,6 +24,7 @@ TEETH_LOWER_LIP = list(topo.LIPS_INNER_LOWER[1:-1])
 UPPER_INNER_LIP = list(topo.LIPS_INNER_UPPER)
 UPPER_TEETH_SHOW = 0.02  # the upper incisors' edge below the resting upper lip, share of face width
 BITE_OVERLAP = 0.012  # closed, the lower incisors' edge sits this far above the upper ones' (behind them)
+SEALED_ROUNDING = 0.4  # share of the lips' rounding kept while they are pressed shut
 SEAL_BELOW = 0.1  # lips_open under which the lips press together over a slightly open jaw
 OUTER_LOWER_LIP_SEAL = 0.5  # share of the jaw's drop the lower lip's outer edge keeps back (the lip stretches)
 
@@ -34,15 +35,30 @@ def lip_seal(lips_open: float) -> float:
     return 1.0 - t * t * (3.0 - 2.0 * t)
 
 
-def lip_seal_field(jaw_basis: np.ndarray) -> np.ndarray:
+def sealed_rounding(values: dict[str, float]) -> dict[str, float]:
+    """Lips commanded shut round less (``SEALED_ROUNDING`` of their pucker and narrowing): an /m/ before /u/
+    is pressed lips with the corners a little in, and full rounding would part them in its arch."""
+    seal = lip_seal(values.get("lips_open", 0.0))
+    pucker, width = values.get("lip_pucker", 0.0), values.get("lip_width", 0.0)
+    if not seal or (pucker <= 0 and width >= 0):
+        return values
+    keep = 1.0 - (1.0 - SEALED_ROUNDING) * seal
+    return {**values, "lip_pucker": pucker * keep if pucker > 0 else pucker,
+            "lip_width": width * keep if width < 0 else width}
+
+
+def lip_seal_field(rig: FaceRig) -> np.ndarray:
     """The part of the jaw's drop that sealed lips hold back: all of it at the lower lip's inner edge and the
-    corners, half at its outer edge (so the lip stretches over the dropped jaw instead of leaving a gap)."""
+    corners, half at its outer edge (so the lip stretches over the dropped jaw instead of leaving a gap), and
+    in between inside the lip."""
+    jaw_basis = rig.bases["jaw_open"]
     field = np.zeros_like(jaw_basis)
     inner = list(topo.LIPS_INNER_LOWER)
     outer = list(topo.LIPS_OUTER_LOWER[1:-1])
     field[inner] = jaw_basis[inner]
     field[outer] = OUTER_LOWER_LIP_SEAL * jaw_basis[outer]
-    return field
+    mesh = rig.mesh
+    return lips_whole(field, mesh.vertices, mesh.ring, mesh.teeth_line, rig.landmarks)
 
 
 class Renderer:
@@ -66,7 +82,8 @@ class Renderer:
         self.pivot = np.array([oval[:, 0].mean(), oval[:, 1].mean() + 0.25 * rig.face_width,
                                oval[:, 2].mean() + 0.6 * rig.face_width])
         self.face_down = face_frame(rig.landmarks)[1]
-        self.seal_field = lip_seal_field(rig.bases["jaw_open"])
+        self.seal_field = lip_seal_field(rig)
+        self.pucker_parting = np.outer(rig.bases["lip_pucker"] @ self.face_down, self.face_down)
 
     def deform(self, values: dict[str, float]) -> np.ndarray:
         """Mesh vertex positions (V x 3: x, y in output pixels, depth) for one frame's channel values.
@@ -76,7 +93,7 @@ class Renderer:
         """
         rig, mesh = self.rig, self.rig.mesh
         points = self.rest.copy()
-        values = self.with_photo_expression(values)
+        values = sealed_rounding(self.with_photo_expression(values))
         for name, basis in rig.bases.items():
             photo_value = rig.neutral.get(name, 0.0)
             amount = values.get(name, 0.0) - photo_value
@@ -86,6 +103,10 @@ class Renderer:
         jaw_drop = values.get("jaw_open", 0.0) - rig.neutral.get("jaw_open", 0.0)
         if seal and jaw_drop > 0:
             points -= seal * jaw_drop * self.seal_field
+        pucker = values.get("lip_pucker", 0.0)
+        if seal and pucker > 0:  # lips pressed shut do not part in rounding's arch; only their corners come in
+            points -= seal * pucker * self.pucker_parting
+
         closing = self.closing(values)
         if closing:
             points += closing * rig.closing

@@ -29,15 +29,19 @@ LOWER_CROWN_SHARE = 0.8
 LOWER_TEETH_SHOW = 0.015  # at most this much of the lower teeth shows above the lower lip (face widths)
 LOWER_ARCH_SHARE = 0.8  # the lower teeth's arch is narrower than the upper one
 EXEMPLAR_TEETH_ROWS = 0.78  # the exemplar's upper-teeth part, as a share of its height
+EXEMPLAR_TEETH_SPAN = (0.14, 0.86)  # the exemplar's teeth, as shares of its width (its ends show the dark mouth)
 TEETH_SHADE = 0.9  # teeth inside the mouth are in shadow
 TEETH_VS_EYE_WHITES = 1.1  # the brightest teeth, fully lit, over the photo's eye whites (real: 1.1-1.7 in shade)
-ROUND_TEETH_SHADE = 0.55  # rounded lips push forward: the teeth behind them are in deeper shade
+ROUND_TEETH_SHADE = 0.35  # rounded lips push forward: the teeth behind them are in deeper shade
+ROUND_TEETH_HIDE = 0.03  # and cover them: rounded lips hide this much more of each row (face widths)
 SEAL_HALF_HEIGHT = 0.012  # closed lips of an open-mouth photo: half-height of the repainted seam, face widths
-SEAL_UPPER_SHARE = 1.7  # the seam reaches this many half-heights above the lips' meeting line
-LIP_SAMPLE_DEPTH = 0.35  # where the seam's lip colours are read: share of the way from outer to inner outline
+UPPER_LIP_REPAINT = 0.55  # closed lips: share of the upper lip's thickness above the seam that is repainted
 SEAM_DARKEN, SEAM_WIDTH_PX = 0.18, 1.2  # the darker line where closed lips meet
+SEAM_STEP_PX = 1.5  # the upper lip's colour gives way to the lower lip's over this many pixels at the seam
 TEETH_WARMTH = 0.3  # share of the lip's hue in the teeth's, so they sit in the person's light
 IVORY = np.array([1.0, 0.95, 0.84], np.float32)  # the hue of real teeth (not paper white)
+CORNER_LIP_SHARE = 0.45  # where the opening is thinner than this share of its widest, the lips' inner side shows
+INNER_LIP_SHADE = 0.55  # the lips' inner side in the mouth's shade
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 
@@ -122,7 +126,7 @@ class MouthPainter:
         cv2.fillPoly(lips, [np.round(rest[inner]).astype(np.int32)], 0)
         lip_colour = np.array(cv2.mean(image, mask=lips)[:3]) if lips.any() else np.array([150.0, 80, 80])
         self.throat = (lip_colour * 0.28).astype(np.float32)
-        self.lip_colours = _lip_colours(image, rest) if self.photo_teeth else None
+        self.inner_lip = (lip_colour * INNER_LIP_SHADE).astype(np.float32)
         self.tongue = (lip_colour * 0.75 + np.array([25.0, 0, 0])).astype(np.float32)
         self.teeth = _teeth_for(image, rest, lip_colour, face_width)
 
@@ -168,9 +172,10 @@ class MouthPainter:
         light = 0.6 + 0.4 * min(opening / (0.06 * self.face_width), 1.0)
         light *= 1 - (1 - ROUND_TEETH_SHADE) * bite.rounding
         crown = CROWN_HEIGHT * self.face_width
-        lower = self._crowns(colour, xs, ys, bite.lower_edge, -1.0, LOWER_CROWN_SHARE * crown, LOWER_ARCH_SHARE,
-                             0.8 * light)
-        return self._crowns(lower, xs, ys, bite.upper_edge, 1.0, crown, 1.0, light)
+        hidden = ROUND_TEETH_HIDE * bite.rounding * self.face_width * self.down  # behind the rounded lips
+        lower = self._crowns(colour, xs, ys, bite.lower_edge + hidden, -1.0, LOWER_CROWN_SHARE * crown,
+                             LOWER_ARCH_SHARE, 0.8 * light)
+        return self._crowns(lower, xs, ys, bite.upper_edge - hidden, 1.0, crown, 1.0, light)
 
     def _crowns(self, colour: np.ndarray, xs: np.ndarray, ys: np.ndarray, edge: np.ndarray, up: float,
                 crown: float, arch: float, light: float) -> np.ndarray:
@@ -182,13 +187,14 @@ class MouthPainter:
         u = np.clip(0.5 + 0.5 * (xs - centre) / half, 0.0, 1.0)
         tex_h, tex_w = self.teeth.shape[:2]
         edge_row = EXEMPLAR_TEETH_ROWS * (tex_h - 1)
+        u = EXEMPLAR_TEETH_SPAN[0] + (EXEMPLAR_TEETH_SPAN[1] - EXEMPLAR_TEETH_SPAN[0]) * u  # not its dark ends
         map_x = np.broadcast_to(u[None, :] * (tex_w - 1), v.shape).astype(np.float32)
         map_y = ((1.0 - np.clip(v, 0.0, 1.0)) * edge_row).astype(np.float32)
         teeth = cv2.remap(self.teeth, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         at_edge = np.clip(v * crown + 0.5, 0.0, 1.0)  # anti-aliased biting edge
         across = np.abs(xs - centre) / half
         inside = np.clip((1.0 - across) * 6.0, 0.0, 1.0)[None, :]  # the arch ends behind the cheeks
-        corner = np.clip(1.0 - 0.9 * across**2, 0.25, 1.0)[None, :]
+        corner = np.clip(1.0 - 0.5 * across**2, 0.5, 1.0)[None, :]  # the back teeth in softer shade, never black
         weight = (at_edge * (v <= 1.0) * inside)[..., None]
         shade = (TEETH_SHADE * light * corner)[..., None]
         return colour + weight * (teeth * shade - colour)
@@ -200,8 +206,12 @@ class MouthPainter:
         depth = np.clip((depth - 0.45) / 0.55, 0.0, 1.0) ** 1.5
         middle = polygon[:, 0].mean()
         across = (xs - middle) / max(np.ptp(polygon[:, 0]) / 2, 1.0)
-        shade = np.clip(1.0 - 0.55 * across**2, 0.3, 1.0)[None, :]
+        shade = np.clip(1.0 - 0.35 * across**2, 0.65, 1.0)[None, :]
         colour = (self.throat + depth[..., None] * (self.tongue - self.throat)) * shade[..., None]
+        # where the opening thins out towards the corners one sees the lips' shaded inner side, not a black hole
+        opening = np.maximum(lower - upper, 0.0)
+        thin = np.clip(1.0 - opening / max(CORNER_LIP_SHARE * float(opening.max()), 1.0), 0.0, 1.0)[None, :, None]
+        colour = colour + thin * (self.inner_lip - colour)
         if tongue_show > 0:
             centre_y = np.interp(middle, xs, upper) + 0.6 * UPPER_TEETH_HEIGHT * self.face_width
             radius_x, radius_y = 0.3 * np.ptp(polygon[:, 0]), 0.5 * UPPER_TEETH_HEIGHT * self.face_width
@@ -212,8 +222,9 @@ class MouthPainter:
 
     def _seal(self, frame: np.ndarray, deformed: np.ndarray, closing: float) -> None:
         """Closed lips of a photo taken with its mouth open: the squeezed strip where its teeth were (and the
-        dark corners of its smile) becomes lip, each half the colour of the lip beside it, meeting at a soft
-        darker line that follows the smooth mid-line of the lips from corner to corner."""
+        dark corners of its smile, and the upper lip's dark inner edge) becomes lip, upper then lower, each in
+        the colour of the drawn lip just outside the repainted band (so it continues the lip without an edge),
+        meeting at a soft darker line that follows the smooth mid-line of the lips from corner to corner."""
         upper, lower = deformed[INNER_UPPER], deformed[INNER_LOWER]
         corners = deformed[[OUTER_LIPS[0], topo.LIPS_OUTER_UPPER[-1]]]
         left, right = sorted((float(corners[0, 0]), float(corners[1, 0])))
@@ -221,7 +232,7 @@ class MouthPainter:
         ys_all = np.concatenate([upper[:, 1], lower[:, 1]])
         height, width = frame.shape[:2]
         x0, x1 = max(int(np.floor(left)) - 1, 0), min(int(np.ceil(right)) + 2, width)
-        y0 = max(int(np.floor(ys_all.min() - (SEAL_UPPER_SHARE + 1) * half)) - 3, 0)
+        y0 = max(int(np.floor(min(ys_all.min(), deformed[list(topo.LIPS_OUTER_UPPER), 1].min()))) - 3, 0)
         y1 = min(int(np.ceil(ys_all.max() + 2 * half)) + 3, height)
         if x1 - x0 < 3 or y1 - y0 < 3:
             return
@@ -235,10 +246,13 @@ class MouthPainter:
         seam = cv2.GaussianBlur(seam[None, :], (0, 0), sigmaX=max(1.0, 0.01 * self.face_width))[0]
         region = frame[y0:y1, x0:x1].astype(np.float32)
         rows = np.arange(y0, y1, dtype=np.float32)[:, None]
-        reach_up = SEAL_UPPER_SHARE * half  # the photo's gums and the shadow under its upper lip lie above
-        above, below = self._lip_colours_at(xs, left, right)
+        # the upper lip's inner half (its dark inner edge, the photo's gums) is repainted in the colour of its
+        # middle, so the closed lips read as one lip on another, not as a dark slit
+        thickness = np.maximum(seam - _contour_at(deformed[list(topo.LIPS_OUTER_UPPER)], xs), 2.0 * half)
+        reach_up = (UPPER_LIP_REPAINT / 1.6) * thickness[None, :]
+        above, below = self._colours_beside(frame, xs, seam - UPPER_LIP_REPAINT * thickness, seam + 1.6 * half + 1.0)
         offset = rows - seam[None, :]
-        mix = np.clip(np.where(offset < 0, 0.5 + 0.5 * offset / reach_up, 0.5 + 0.5 * offset / half), 0.0, 1.0)
+        mix = np.clip(0.5 + offset / SEAM_STEP_PX, 0.0, 1.0)  # the lip colour changes at the seam, not above it
         lips = above[None] + mix[..., None] * (below - above)[None]
         line = 1.0 - SEAM_DARKEN * np.exp(-((offset / SEAM_WIDTH_PX) ** 2))
         lips *= line[..., None]
@@ -248,14 +262,17 @@ class MouthPainter:
         alpha = (inside * min(closing, 1.0) ** 2)[..., None]
         frame[y0:y1, x0:x1] = np.clip(region + alpha * (lips - region), 0, 255).astype(np.uint8)
 
-    def _lip_colours_at(self, xs: np.ndarray, left: float, right: float) -> tuple[np.ndarray, np.ndarray]:
-        """The photo's upper and lower lip colours (their middles) at columns ``xs`` of a mouth now spanning
-        ``left`` .. ``right``: the same share of the way from corner to corner."""
-        across = np.clip((xs - left) / max(right - left, 1.0), 0.0, 1.0)
-        upper, lower = self.lip_colours
-        index = across * (len(upper) - 1)
-        return (np.stack([np.interp(index, np.arange(len(upper)), upper[:, c]) for c in range(3)], axis=1),
-                np.stack([np.interp(index, np.arange(len(lower)), lower[:, c]) for c in range(3)], axis=1))
+    def _colours_beside(self, frame: np.ndarray, xs: np.ndarray, top: np.ndarray,
+                        bottom: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The drawn lips' own colours just outside the seam's paint, above (``top``) and below (``bottom``) it
+        per column, smoothed along the mouth: the painted lips continue the lips around them without an edge."""
+        sigma = max(1.0, 0.02 * self.face_width)
+        out = []
+        for ys in (top, bottom):
+            sampled = cv2.remap(frame, xs[None, :].astype(np.float32), ys[None, :].astype(np.float32),
+                                cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)[0].astype(np.float32)
+            out.append(cv2.GaussianBlur(sampled[None], (0, 0), sigmaX=sigma)[0])
+        return out[0], out[1]
 
     def _gap(self, points: np.ndarray) -> float:
         """Height of the cavity at its middle, in pixels."""
@@ -266,23 +283,6 @@ def _corner_y(deformed: np.ndarray, x: float) -> float:
     """y of the mouth corner nearest ``x`` (outer corners)."""
     corners = deformed[[topo.LIPS_OUTER_UPPER[0], topo.LIPS_OUTER_UPPER[-1]]]
     return float(corners[np.argmin(np.abs(corners[:, 0] - x)), 1])
-
-
-def _lip_colours(image: np.ndarray, rest: np.ndarray, samples: int = 64) -> tuple[np.ndarray, np.ndarray]:
-    """The photo's upper and lower lip colours along the mouth, corner to corner (``samples`` x 3 each): read
-    along each lip a third of the way in from its outer outline (an open photo's inner outline can lie on its
-    teeth) and smoothed along it."""
-    out = []
-    lips = ((topo.LIPS_OUTER_UPPER, topo.LIPS_INNER_UPPER), (topo.LIPS_OUTER_LOWER, topo.LIPS_INNER_LOWER))
-    for outer, inner in lips:
-        middle = (1 - LIP_SAMPLE_DEPTH) * rest[list(outer)] + LIP_SAMPLE_DEPTH * rest[list(inner)]
-        knots = np.linspace(0.0, 1.0, len(middle))
-        along = np.linspace(0.0, 1.0, samples)
-        path = np.column_stack([np.interp(along, knots, middle[:, 0]), np.interp(along, knots, middle[:, 1])])
-        colours = cv2.remap(image, path[None, :, 0].astype(np.float32), path[None, :, 1].astype(np.float32),
-                            cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)[0].astype(np.float32)
-        out.append(cv2.GaussianBlur(colours[None], (0, 0), sigmaX=2.0)[0])
-    return out[0], out[1]
 
 
 def _contour_at(contour: np.ndarray, xs: np.ndarray) -> np.ndarray:
