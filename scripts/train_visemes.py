@@ -1,6 +1,6 @@
 """Rebuild the streaming viseme model's training data and weights (`talkinghead/assets/visemes.npz`).
 
-Usage: nice -n 19 .venv/bin/python scripts/train_visemes.py [--out WEIGHTS.npz] [--seed 19] [--steps N]
+Usage: nice -n 10 .venv/bin/python scripts/train_visemes.py [--out WEIGHTS.npz] [--seed 19] [--steps N]
 
 Needs torch (CPU) for training only: ``.venv/bin/pip install torch``, and ``apt-get install flite``. Inference is numpy
 (`talkinghead.audio.viseme_model`). Deterministic for a given seed on one thread; no GPU.
@@ -22,6 +22,7 @@ Ukrainian), every other speech synthesiser and every real recording (the LibriVo
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import shutil
 import subprocess
@@ -73,7 +74,7 @@ CMUDICT = Path("/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict")
 CROP_FRAMES = 300
 
 
-def english_words(rng: np.random.Generator) -> list[str]:
+def english_words() -> list[str]:
     """CMUdict words (alphabetic only), from the pocketsphinx package the project already uses."""
     path = CMUDICT
     if not path.exists():
@@ -214,30 +215,46 @@ def augment(rng: np.random.Generator, speech: np.ndarray) -> np.ndarray:
     return x.astype(np.float32)
 
 
-def build_data(rng: np.random.Generator, seconds: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Features (frames, N_MELS), labels (frames,) and utterance start offsets, about ``seconds`` long."""
-    words = english_words(rng)
-    features, labels, offsets, total = [], [], [0], 0.0
-    use_flite = shutil.which("flite") is not None
-    if not use_flite:
+def make_utterance(job: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Utterance ``index`` of the data for ``seed``: its features (frames, N_MELS) and frame labels. Each has
+    its own random stream, so the data are the same however many processes make them."""
+    seed, index = job
+    rng = np.random.default_rng([seed, index])
+    if _FLITE and rng.random() < FLITE_SHARE:
+        text = sentence(rng, _WORDS) + " " + sentence(rng, _WORDS)
+        samples, frame_labels = flite_labelled(rng, text, float(rng.uniform(0.85, 1.15)))
+    else:
+        voice, text, wpm = utterance(rng, _WORDS)
+        samples, frame_labels = labelled(voice, text, wpm, float(rng.uniform(0.88, 1.12)))
+    lead = np.zeros(int(rng.uniform(0.05, 1.0) * RATE), np.float32)
+    samples = np.concatenate([lead, samples])
+    frame_labels = np.concatenate([np.zeros(lead.size // HOP, np.int64), frame_labels])
+    spectrum = StreamingSpectrum().feed(augment(rng, samples))
+    n = min(len(spectrum), len(frame_labels))
+    return spectrum[:n].astype(np.float16), frame_labels[:n]
+
+
+_WORDS: list[str] = english_words()
+_FLITE = shutil.which("flite") is not None
+
+
+def build_data(seed: int, seconds: float, workers: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Features (frames, N_MELS), labels (frames,) and utterance start offsets: utterances 0, 1, 2, ... in
+    order until ``seconds`` are made (made ``workers`` at a time, in blocks; the result does not depend on it)."""
+    if not _FLITE:
         print("warning: flite is not installed (apt-get install flite): espeak-ng voices only", flush=True)
-    while total < seconds:
-        if use_flite and rng.random() < FLITE_SHARE:
-            text = sentence(rng, words) + " " + sentence(rng, words)
-            samples, frame_labels = flite_labelled(rng, text, float(rng.uniform(0.85, 1.15)))
-        else:
-            voice, text, wpm = utterance(rng, words)
-            samples, frame_labels = labelled(voice, text, wpm, float(rng.uniform(0.88, 1.12)))
-        lead = np.zeros(int(rng.uniform(0.05, 1.0) * RATE), np.float32)
-        samples = np.concatenate([lead, samples])
-        frame_labels = np.concatenate([np.zeros(lead.size // HOP, np.int64), frame_labels])
-        audio = augment(rng, samples)
-        spectrum = StreamingSpectrum().feed(audio)
-        n = min(len(spectrum), len(frame_labels))
-        features.append(spectrum[:n].astype(np.float16))
-        labels.append(frame_labels[:n])
-        offsets.append(offsets[-1] + n)
-        total += n * HOP / RATE
+    features, labels, offsets, total, index = [], [], [0], 0.0, 0
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        while total < seconds:
+            block = pool.map(make_utterance, [(seed, index + k) for k in range(8 * workers)])
+            index += len(block)
+            for spectrum, frame_labels in block:
+                if total >= seconds:
+                    break
+                features.append(spectrum)
+                labels.append(frame_labels)
+                offsets.append(offsets[-1] + len(frame_labels))
+                total += len(frame_labels) * HOP / RATE
     return np.concatenate(features), np.concatenate(labels), np.asarray(offsets)
 
 
@@ -317,8 +334,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=WEIGHTS)
     parser.add_argument("--seed", type=int, default=19)
-    parser.add_argument("--hours", type=float, default=0.8, help="hours of training speech to make")
-    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--hours", type=float, default=0.7, help="hours of training speech to make")
+    parser.add_argument("--steps", type=int, default=1600)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="processes making the data (the data do not depend on it; training uses one thread)")
     parser.add_argument("--cache", type=Path, help="keep the made data here (reused when present)")
     args = parser.parse_args()
     started = time.time()
@@ -326,7 +345,7 @@ def main() -> None:
         data = np.load(args.cache)
         features, labels, offsets = data["features"], data["labels"], data["offsets"]
     else:
-        features, labels, offsets = build_data(np.random.default_rng(args.seed), args.hours * 3600)
+        features, labels, offsets = build_data(args.seed, args.hours * 3600, args.workers)
         if args.cache:
             np.savez(args.cache, features=features, labels=labels, offsets=offsets)
     made = time.time() - started
