@@ -50,7 +50,7 @@ from talkinghead.audio.viseme_model import (
 from talkinghead.motion.visemes import viseme_of
 
 ENGLISH_VOICES = [f"en-us+{v}" for v in ("m2", "m5", "m6", "m7", "f5", "klatt", "klatt3", "Andy", "Michael",
-                                           "Alicia", "Steph", "Mr_Serious", "Gene", "Linda", "anika", "grandma")]
+                                           "Alicia", "Steph", "john", "Gene", "Linda", "anika", "grandma")]
 ENGLISH_VOICES += ["en-gb-x-gbcwmd", "en-us-nyc", "en-gb-x-gbcwmd+m2", "en-us-nyc+f5"]
 OTHER_LANGUAGES = [
     "fr-fr", "pt", "pt-br", "nl", "pl", "cs", "sk", "sv", "da", "nb", "fi", "hu", "ro", "tr", "id", "sw", "ca",
