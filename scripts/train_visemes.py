@@ -216,8 +216,7 @@ def augment(rng: np.random.Generator, speech: np.ndarray) -> np.ndarray:
 
 
 def make_utterance(job: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Utterance ``index`` of the data for ``seed``: its features (frames, N_MELS) and frame labels. Each has
-    its own random stream, so the data are the same however many processes make them."""
+    """Utterance ``index`` of the data for ``seed``: its features (frames, N_MELS) and frame labels."""
     seed, index = job
     rng = np.random.default_rng([seed, index])
     if _FLITE and rng.random() < FLITE_SHARE:
@@ -234,19 +233,28 @@ def make_utterance(job: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     return spectrum[:n].astype(np.float16), frame_labels[:n]
 
 
+def make_utterances(jobs: list[tuple[int, int]]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Several utterances in order, in a process of their own: espeak-ng's output depends on what it said
+    before in the same process, so each group starts from a fresh library and the data from the seed alone."""
+    return [make_utterance(job) for job in jobs]
+
+
 _WORDS: list[str] = english_words()
 _FLITE = shutil.which("flite") is not None
 
 
 def build_data(seed: int, seconds: float, workers: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Features (frames, N_MELS), labels (frames,) and utterance start offsets: utterances 0, 1, 2, ... in
-    order until ``seconds`` are made (made ``workers`` at a time, in blocks; the result does not depend on it)."""
+    order until ``seconds`` are made, in groups of 8 per fresh process, ``workers`` processes at a time (the
+    result depends on neither; the parent process never synthesises, so children start clean)."""
     if not _FLITE:
         print("warning: flite is not installed (apt-get install flite): espeak-ng voices only", flush=True)
     features, labels, offsets, total, index = [], [], [0], 0.0, 0
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
+    group = 8
+    with multiprocessing.get_context("fork").Pool(workers, maxtasksperchild=1) as pool:
         while total < seconds:
-            block = pool.map(make_utterance, [(seed, index + k) for k in range(8 * workers)])
+            groups = [[(seed, index + g * group + k) for k in range(group)] for g in range(workers)]
+            block = [made for part in pool.map(make_utterances, groups, chunksize=1) for made in part]
             index += len(block)
             for spectrum, frame_labels in block:
                 if total >= seconds:
