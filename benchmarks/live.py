@@ -29,13 +29,13 @@ import numpy as np
 from wav_files import write_wav
 
 from talkinghead.assets import DEMO_PORTRAIT, DEMO_SPEECH
-from talkinghead.audio import load_speech
+from talkinghead.audio import ANALYSIS_RATE, load_speech
 from talkinghead.controls import Controls
-from talkinghead.live import LiveSession
+from talkinghead.live import LOOKAHEAD_S, LiveSession
 from talkinghead.pipeline import render
 
 SHARED_SPEECH = Path(__file__).resolve().parents[2] / "shared" / "data" / "dev" / "speech"
-RATE = 16000
+RATE = ANALYSIS_RATE
 FRAME_HEADER = struct.Struct("<Id")
 
 
@@ -79,7 +79,7 @@ def bench_session(samples: np.ndarray, controls: Controls, chunk: int, playout: 
             emitted.append(now)
             latencies.append(now - arrival_of(frame.time, controls.fps, chunk, started))
     session.finish()
-    expected = int(samples.size / RATE * controls.fps - session.lookahead * controls.fps)
+    expected = session.ready_frames(samples.size / RATE)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return summary(latencies, len(latencies), expected, emitted[0], emitted[-1], playout,
                    time.process_time() - cpu0, time.perf_counter() - wall0, peak)
@@ -118,10 +118,10 @@ def bench_websocket(samples: np.ndarray, controls: Controls, chunk: int, playout
         sender.join()
         cpu_s, wall_s = _process_cpu(server.process.pid) - cpu0, time.perf_counter() - wall0
         peak = _peak_mb(server.process.pid)
-    live_part = [(now, stamp) for now, stamp in received
-                 if stamp + 1 / controls.fps + 0.08 <= samples.size / RATE]  # not the held-back tail
+    live_part = [(now, stamp) for now, stamp in received  # not the tail held back for the look-ahead
+                 if stamp + 0.5 / controls.fps + LOOKAHEAD_S <= samples.size / RATE + 1e-9]
     latencies = [now - arrival_of(stamp, controls.fps, chunk, started) for now, stamp in live_part]
-    expected = int(samples.size / RATE * controls.fps - 0.08 * controls.fps)
+    expected = int((samples.size / RATE - LOOKAHEAD_S) * controls.fps + 0.5 + 1e-9)
     return summary(latencies, len(live_part), expected, live_part[0][0], live_part[-1][0], playout, cpu_s, wall_s,
                    peak)
 

@@ -4,7 +4,7 @@ The same stages as a file render, driven by a stream (DESIGN.md: one pipeline, t
 
 - **audio + mouth**: each time enough audio has arrived for new frames, the last ``context`` seconds of
   audio (plus the ``lookahead`` past the newest frame, for coarticulation) become a `Speech` (what
-  `load_speech` makes of a file; see `speech_from_samples`) and go through `generate_motion` as a file does; the
+  `load_speech` makes of a file; see `audio.speech_from_audio`) and go through `generate_motion` as a file does; the
   new frames take the speech-driven channels (mouth, brows, expression) from that window. The mouth's
   phones come from the streaming viseme model (`audio.viseme_model`), fed every chunk as it arrives: any
   language, ~60 ms look-ahead, well under a millisecond per 10 ms of audio (without its weights, the
@@ -15,10 +15,12 @@ The same stages as a file render, driven by a stream (DESIGN.md: one pipeline, t
 - **render + provenance**: one `Renderer` for the session, the visible label when the controls ask for it
   and the invisible watermark always.
 
-A frame is ready once audio up to its end plus ``lookahead`` has arrived, so the delay from an audio chunk
-to the frame that shows it is the look-ahead plus the compute. With no speech (silence, or `idle`) the face
-stays alive: it moves its head a little and blinks. Same audio, controls and seed give the same
-frames.
+A frame shows the instant at its middle (the motion stage samples every channel there), so it is ready once
+audio up to its middle plus ``lookahead`` has arrived: the delay from an audio chunk to the frame that shows
+it is the look-ahead plus the compute. The default look-ahead is the viseme model's own (`LOOKAHEAD_S`, 60 ms):
+waiting longer would only delay the mouth, which holds the newest decided viseme over the rest of the window.
+With no speech (silence, or `idle`) the face stays alive: it moves its head a little and blinks. Same audio,
+controls and seed give the same frames.
 """
 
 from __future__ import annotations
@@ -29,10 +31,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-from scipy.signal import resample_poly
 
-from talkinghead.audio import ANALYSIS_RATE, Speech, viseme_model
-from talkinghead.audio import speech_from_samples as audio_speech_from_samples
+from talkinghead.audio import ANALYSIS_RATE, speech_from_audio, to_analysis_rate, viseme_model
 from talkinghead.audio.phonemes import Phone
 from talkinghead.controls import Controls
 from talkinghead.errors import TalkingHeadError
@@ -49,6 +49,7 @@ STEADY_BLOCK_S = 30.0  # the continuous head/eye track is made this many seconds
 STEADY_FADE_S = 1.0  # and consecutive blocks cross-fade over this long
 SPEAKING_TIME_CONSTANT_S = 0.6  # how fast the head's liveliness follows speech
 MIN_RATE, MAX_RATE = 8000, 96000
+LOOKAHEAD_S = viseme_model.DELAY_FRAMES * viseme_model.FRAME_S  # when a frame's mouth is decided
 
 
 @dataclass
@@ -67,13 +68,14 @@ class LiveSession:
         portrait: path or RGB array (ignored when ``rig`` is given).
         controls: render options (size, fps, seed, ...); defaults to `Controls()`.
         sample_rate: rate of the float32 mono chunks given to `feed`.
-        lookahead: seconds of audio after a frame needed before it is drawn (coarticulation).
+        lookahead: seconds of audio after a frame's middle needed before it is drawn (default: the viseme
+            model's look-ahead).
         context: seconds of past audio the speech models see for each new batch of frames.
         rig: a rig already built for this portrait and these controls (saves the face analysis).
 
     Example::
 
-        session = LiveSession("me.jpg", Controls(size=256), sample_rate=16000)
+        session = LiveSession("me.jpg", Controls(size=256), sample_rate=ANALYSIS_RATE)
         for chunk in microphone_chunks():          # 20-40 ms float32 arrays
             for frame in session.feed(chunk):
                 show(frame.image)
@@ -82,7 +84,7 @@ class LiveSession:
     """
 
     def __init__(self, portrait: str | Path | np.ndarray | None = None, controls: Controls | None = None, *,
-                 sample_rate: int = 16000, lookahead: float = 0.08, context: float = 2.0,
+                 sample_rate: int = ANALYSIS_RATE, lookahead: float = LOOKAHEAD_S, context: float = 2.0,
                  rig: FaceRig | None = None) -> None:
         self.controls = controls or Controls()
         if isinstance(sample_rate, bool) or not isinstance(sample_rate, int) or not MIN_RATE <= sample_rate <= MAX_RATE:
@@ -145,8 +147,12 @@ class LiveSession:
         self._audio = np.concatenate([self._audio, np.clip(samples, -1.0, 1.0)])
         self._received += samples.size
         self._hear(np.clip(samples, -1.0, 1.0))
-        ready = math.floor((self.received_seconds - self.lookahead) * self.fps + 1e-9)
-        return self._draw_until(ready)
+        return self._draw_until(self.ready_frames(self.received_seconds))
+
+    def ready_frames(self, received_seconds: float) -> int:
+        """How many frames can be drawn once ``received_seconds`` of audio have arrived: those whose middle
+        is at least the look-ahead older than the newest sample."""
+        return max(0, math.floor((received_seconds - self.lookahead) * self.fps + 0.5 + 1e-9))
 
     def idle(self, seconds: float) -> list[LiveFrame]:
         """No speech for ``seconds``: the face stays alive (blinks, small head motion)."""
@@ -206,7 +212,7 @@ class LiveSession:
     def _speech_track(self, window_first: int) -> MotionTrack:
         """The motion stage's track for the audio window starting at frame ``window_first``."""
         start = max(0, round((window_first / self.fps - self._origin) * self.rate))
-        speech = speech_from_samples(self._audio[start:], self.rate)
+        speech = speech_from_audio(self._audio[start:], self.rate)
         if self._visemes is not None:
             speech.phones = self._window_phones(self._origin + start / self.rate, speech.duration)
         return generate_motion(speech, self._window_controls)
@@ -215,9 +221,7 @@ class LiveSession:
         """Feed the streaming viseme model (at its 16 kHz) with the newest chunk."""
         if self._visemes is None or samples.size == 0:
             return
-        if self.rate != ANALYSIS_RATE:
-            common = math.gcd(self.rate, ANALYSIS_RATE)
-            samples = resample_poly(samples, ANALYSIS_RATE // common, self.rate // common).astype(np.float32)
+        samples = to_analysis_rate(samples, self.rate)
         self._viseme_labels += viseme_model.frame_visemes(self._visemes.feed(samples))
 
     def _window_phones(self, start: float, duration: float) -> list[Phone]:
@@ -274,7 +278,7 @@ class LiveSession:
     def _make_steady_block(self, block: int) -> MotionTrack:
         fade = round(STEADY_FADE_S * self.fps)
         seconds = STEADY_BLOCK_S + 2 * STEADY_FADE_S
-        silence = speech_from_samples(np.zeros(round(seconds * self.rate), np.float32), self.rate)
+        silence = speech_from_audio(np.zeros(round(seconds * self.rate), np.float32), self.rate)
         seed = (self.controls.seed * 1_000_003 + block) % (2**32)
         track = generate_motion(silence, replace(self._window_controls, seed=seed))
         need = round(STEADY_BLOCK_S * self.fps) + 2 * fade
@@ -302,12 +306,3 @@ def _take(values: np.ndarray, rows: slice) -> np.ndarray:
         part = np.concatenate([part, np.full(missing, part[-1] if len(part) else 0.0, np.float32)])
     return part.astype(np.float32)
 
-
-def speech_from_samples(samples: np.ndarray, rate: int) -> Speech:
-    """`Speech` for audio already in memory (mono float32 at ``rate``), analysed as the audio stage analyses
-    a file (`talkinghead.audio.speech_from_samples` after resampling to its analysis rate)."""
-    analysis = samples.astype(np.float32)
-    if rate != ANALYSIS_RATE:
-        common = math.gcd(rate, ANALYSIS_RATE)
-        analysis = resample_poly(analysis, ANALYSIS_RATE // common, rate // common).astype(np.float32)
-    return audio_speech_from_samples(analysis, samples[None, :].astype(np.float32), rate)

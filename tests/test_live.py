@@ -34,7 +34,7 @@ def test_frames_follow_the_audio_with_bounded_lookahead(rig_256, speech_clip) ->
     made = []
     for start in range(0, rate, rate // 50):  # 20 ms chunks for one second
         made += session.feed(samples[start : start + rate // 50])
-        ready = int((session.received_seconds - 0.08) * 25 + 1e-9)
+        ready = int((session.received_seconds - 0.08) * 25 + 0.5 + 1e-9)  # frames whose middle is 80 ms old
         assert len(made) == max(0, ready)  # each frame as soon as its look-ahead has arrived, never later
     assert [f.index for f in made] == list(range(len(made)))
     assert [f.time for f in made] == [i / 25 for i in range(len(made))]
@@ -55,17 +55,16 @@ def test_the_mouth_moves_with_speech_and_rests_in_silence(rig_256, speech_clip) 
     session = LiveSession(rig=rig_256, controls=Controls(size=256, motion_scale=0.0), sample_rate=rate)
     jaw = []
     for audio in (np.zeros(rate, np.float32), samples[: 2 * rate]):
-        values = session._motion(session.frames_made, session.frames_made + 25)  # the channels frames get
-        jaw.append(values["jaw_open"])
         session.feed(audio)
-    values = session._motion(session.frames_made, session._next + 25)
-    assert float(np.max(jaw[0])) < 0.05 and float(np.max(values["jaw_open"])) > 0.2
+        made = session.frames_made  # the channels of the last second of frames drawn
+        jaw.append(session._motion(made - 25, made)["jaw_open"])
+    assert float(np.max(jaw[0])) < 0.05 and float(np.max(jaw[1])) > 0.2
 
 
 def test_head_and_blinks_are_continuous_and_alive_when_idle(rig_256) -> None:
     session = LiveSession(rig=rig_256, controls=Controls(size=256, seed=2), sample_rate=16000)
     frames = session.idle(8.0)  # no speech at all
-    assert len(frames) == 198
+    assert len(frames) == 199  # every frame whose middle is 60 ms (the look-ahead) before the 8 s
     steady = session._steady_values(0, 2000)  # 80 s: crosses two 30 s block boundaries
     for name in HEAD_CHANNELS[:3]:
         assert np.abs(np.diff(steady[name])).max() < 0.6  # degrees per frame: no jump at block joins
@@ -88,11 +87,10 @@ def test_bad_audio_is_refused(rig_256) -> None:
 
 def test_window_speech_matches_the_file_path(speech_clip, tmp_path) -> None:
     """In-memory analysis of a window gives what `load_speech` gives for the same audio as a file."""
-    from talkinghead.audio import load_speech
-    from talkinghead.live import speech_from_samples
+    from talkinghead.audio import load_speech, speech_from_audio
 
     samples, rate = speech_clip
-    fast, slow = speech_from_samples(samples, rate), load_speech(write_audio(tmp_path / "window.wav", samples, rate))
+    fast, slow = speech_from_audio(samples, rate), load_speech(write_audio(tmp_path / "window.wav", samples, rate))
     assert fast.rate == slow.rate and abs(len(fast.energy_db) - len(slow.energy_db)) <= 1
     n = min(len(fast.energy_db), len(slow.energy_db))
     assert np.abs(fast.energy_db[:n] - slow.energy_db[:n]).mean() < 1.0  # dB

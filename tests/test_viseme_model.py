@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -96,16 +100,12 @@ def test_shipped_model_closes_the_lips_on_bilabials_of_unseen_speech() -> None:
 
 @pytest.mark.skipif(not viseme_model.available(), reason="weights not built")
 def test_other_languages_get_the_models_visemes(tmp_path) -> None:
-    from scipy.signal import resample_poly
-
-    from talkinghead.audio import ANALYSIS_RATE, speech_from_samples
+    from talkinghead.audio import speech_from_audio
     from talkinghead.audio.tts import synthesize
     from talkinghead.motion.mouth import mouth_channels
 
     made = synthesize("Mama mag Milch, Papa mag Bier.", "de", 150)
-    analysis = resample_poly(made.samples, 320, 441).astype(np.float32)
-    speech = speech_from_samples(analysis, made.samples[None], made.rate)
-    assert ANALYSIS_RATE == 16000
+    speech = speech_from_audio(made.samples, made.rate)
     channels = mouth_channels(speech, 25.0, round(speech.duration * 25), language="de")
     assert speech.phones is not None and {p.label for p in speech.phones} >= {"P", "AA"}
     assert channels["lips_open"].min() == 0.0 and channels["jaw_open"].max() > 0.4
@@ -154,3 +154,18 @@ def test_live_mouth_is_what_visemes_streaming_prints(rig_256, speech_wav) -> Non
     heard = session._viseme_labels[: len(expected) - first]
     assert first < 100 and heard == expected[first:]
     assert "PP" in expected and "aa" in expected
+
+
+@pytest.mark.skipif(shutil.which("flite") is None, reason="flite (training data only) is not installed")
+def test_training_labels_from_flite_follow_its_phones() -> None:
+    """The real-speaker training voices: labels cover the sound, p/b/m where flite says them, and the same
+    utterance comes out the same (the training data are rebuilt from the seed)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    import train_visemes
+
+    samples, labels = train_visemes.flite_labelled(np.random.default_rng(3), "Bob bought a map.", 1.0)
+    assert abs(labels.size - samples.size / 160) <= 1
+    visemes = {VISEMES[k] for k in labels}
+    assert {"sil", "PP", "aa"} <= visemes and labels[0] == VISEMES.index("sil")
+    again = train_visemes.flite_labelled(np.random.default_rng(3), "Bob bought a map.", 1.0)
+    assert np.array_equal(samples, again[0]) and np.array_equal(labels, again[1])

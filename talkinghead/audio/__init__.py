@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy.signal import resample_poly
 
 from talkinghead.audio.decode import ANALYSIS_RATE, decode_audio
 from talkinghead.audio.features import FEATURE_RATE, frame_energy_db, speech_activity
@@ -55,9 +56,25 @@ def load_speech(path: str | Path, max_seconds: float = 600.0, transcript: str | 
     return speech_from_samples(analysis, original, original_rate, transcript)
 
 
+def to_analysis_rate(samples: np.ndarray, rate: int) -> np.ndarray:
+    """Mono ``samples`` at ``rate`` as float32 at `ANALYSIS_RATE` (what every analysis of the audio stage reads)."""
+    samples = np.asarray(samples, np.float32)
+    if rate == ANALYSIS_RATE:
+        return samples
+    return resample_poly(samples, ANALYSIS_RATE, rate).astype(np.float32)
+
+
+def speech_from_audio(samples: np.ndarray, rate: int, transcript: str | None = None) -> Speech:
+    """A `Speech` for mono sound already in memory at any ``rate`` (synthesised speech, a live window),
+    analysed exactly as a decoded file is; ``samples`` themselves become the sound track."""
+    samples = np.asarray(samples, np.float32)
+    return speech_from_samples(to_analysis_rate(samples, rate), samples[None, :], rate, transcript)
+
+
 def speech_from_samples(analysis: np.ndarray, original: np.ndarray, original_rate: int,
                         transcript: str | None = None) -> Speech:
-    """A `Speech` from decoded sound: 16 kHz mono ``analysis`` and the (channels, n) ``original``."""
+    """A `Speech` from decoded sound: mono ``analysis`` at `ANALYSIS_RATE` and the (channels, n) ``original``.
+    The one place a `Speech` is made (files, synthesised speech and live windows all come here)."""
     energy = frame_energy_db(analysis, ANALYSIS_RATE)
     return Speech(
         samples=analysis,
@@ -70,4 +87,5 @@ def speech_from_samples(analysis: np.ndarray, original: np.ndarray, original_rat
     )
 
 
-__all__ = ["ANALYSIS_RATE", "FEATURE_RATE", "Phone", "Speech", "load_speech", "speech_from_samples"]
+__all__ = ["ANALYSIS_RATE", "FEATURE_RATE", "Phone", "Speech", "load_speech", "speech_from_audio",
+           "speech_from_samples", "to_analysis_rate"]

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from talkinghead.audio.decode import ANALYSIS_RATE
 from talkinghead.audio.phonemes import SILENCE, Phone, arpabet, contiguous, espeak_to_arpabet
 from talkinghead.audio.recognize import recognize_phones
 from talkinghead.audio.sphinx import align_decoder, decode, padded_pcm, unpad
@@ -91,7 +92,7 @@ def align_phones(samples: np.ndarray, activity: np.ndarray, feature_rate: int, t
 
 def align(samples: np.ndarray, activity: np.ndarray, feature_rate: int, transcript: str) -> Alignment:
     """`align_phones`, with the transcript's words timed too where the alignment gives them."""
-    duration = samples.size / 16_000
+    duration = samples.size / ANALYSIS_RATE
     words = transcript_words(transcript)
     if not words:
         return Alignment(recognize_phones(samples, activity, feature_rate))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from talkinghead.audio.decode import ANALYSIS_RATE
 from talkinghead.audio.phonemes import SILENCE, Phone, contiguous
 from talkinghead.audio.sphinx import decode, padded_pcm, phone_decoder, unpad
 
@@ -18,7 +19,7 @@ MIN_PAUSE_S = 0.25
 
 def recognize_phones(samples: np.ndarray, activity: np.ndarray, feature_rate: int) -> list[Phone]:
     """Timed ARPAbet phones for 16 kHz ``samples``, contiguous over the whole recording."""
-    duration = samples.size / 16_000
+    duration = samples.size / ANALYSIS_RATE
     decoder = phone_decoder()
     decode(decoder, padded_pcm(samples))
     heard = [unpad(seg.word, seg.start_frame, seg.end_frame - seg.start_frame + 1) for seg in decoder.seg()]

@@ -12,9 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from talkinghead.audio.decode import ANALYSIS_RATE
 from talkinghead.audio.phonemes import Phone, arpabet
 
-SPHINX_RATE = 16_000
+SPHINX_RATE = ANALYSIS_RATE  # the audio stage's one rate
 FRAME_S = 0.01  # PocketSphinx frames are 10 ms
 PAD_S = 0.25  # quiet padding: the models expect silence before and after an utterance
 

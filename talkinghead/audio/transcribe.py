@@ -26,10 +26,11 @@ from typing import Any
 
 import numpy as np
 
+from talkinghead.audio.decode import ANALYSIS_RATE
 from talkinghead.audio.recognize import quiet_spans
 from talkinghead.progress import analysed
 
-RATE = 16_000
+RATE = ANALYSIS_RATE  # the audio stage's one rate
 N_FFT, HOP, N_MELS = 400, 160, 80
 WINDOW_FRAMES = 3000  # Whisper's 30 s window, in 10 ms frames
 MIN_WINDOW_S = 5.0

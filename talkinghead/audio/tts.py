@@ -15,9 +15,8 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from scipy.signal import resample_poly
 
-from talkinghead.audio import ANALYSIS_RATE, Speech, speech_from_samples
+from talkinghead.audio import Speech, speech_from_audio
 from talkinghead.audio.phonemes import SILENCE, Phone, contiguous, espeak_to_arpabet
 from talkinghead.audio.words import Word
 from talkinghead.errors import TalkingHeadError
@@ -231,8 +230,7 @@ def text_speech(text: str, voice: str = "en-us", max_seconds: float = 600.0) -> 
     if made.samples.size / made.rate > max_seconds:
         raise TalkingHeadError(f"--text makes {made.samples.size / made.rate:.0f} s of speech, over the limit of "
                                f"{max_seconds:.0f} s (raise it with --max-audio-seconds)")
-    analysis = resample_poly(made.samples, ANALYSIS_RATE, made.rate).astype(np.float32)
-    speech = speech_from_samples(analysis, made.samples[None, :], made.rate, transcript=text)
+    speech = speech_from_audio(made.samples, made.rate, transcript=text)
     speech.phones = made.phones
     speech.words = made.words
     return speech

@@ -40,7 +40,7 @@ from talkinghead.controls import Controls
 from talkinghead.errors import TalkingHeadError
 from talkinghead.face.framing import AUTO_MAX_SIZE
 from talkinghead.face.image import MAX_PIXELS, image_size
-from talkinghead.live import MAX_RATE, MIN_RATE, LiveFrame, LiveSession
+from talkinghead.live import LOOKAHEAD_S, MAX_RATE, MIN_RATE, LiveFrame, LiveSession
 from talkinghead.server.forms import CONTENT_OPTIONS, SERVER_ONLY
 from talkinghead.server.metrics import Metrics
 
@@ -206,7 +206,7 @@ def parse_setup(text: str) -> dict[str, Any]:
     rate = setup.get("sample_rate")
     if isinstance(rate, bool) or not isinstance(rate, int) or not MIN_RATE <= rate <= MAX_RATE:
         raise ProtocolError(f"sample_rate must be a whole number of Hz, {MIN_RATE}-{MAX_RATE}")
-    lookahead = setup.get("lookahead", 0.08)
+    lookahead = setup.get("lookahead", LOOKAHEAD_S)
     if isinstance(lookahead, bool) or not isinstance(lookahead, (int, float)) or not 0.0 <= lookahead <= 1.0:
         raise ProtocolError("lookahead must be a number of seconds, 0-1")
     options = setup.get("controls") or {}
