@@ -188,7 +188,11 @@ def render_file(portrait: Portrait, audio: str | Path | None, out: str | Path, *
         if stage:
             stage(ENCODING)
     if signing.config:
-        sign_video(path, video_id, signing.config)
+        try:
+            sign_video(path, video_id, signing.config)
+        except BaseException:  # a video that was to be signed is not finished without its manifest
+            path.unlink(missing_ok=True)
+            raise
     elif notify and signing.note:
         notify(signing.note)
     sidecars, notes = write_sidecars(path, controls, speech, prepared.track, prepared.captions,
