@@ -108,7 +108,10 @@ def headers(kind: str, width: int, height: int) -> bytes:
     if kind == "bmp":
         return b"BM" + b"\0" * 12 + struct.pack("<IiiHH", 40, width, height, 1, 24) + b"\0" * 36
     components = b"\x01\x11\x00\x02\x11\x00\x03\x11\x00"
-    return b"\xff\xd8\xff\xc0" + struct.pack(">HBHHB", 17, 8, height, width, 3) + components
+    # JPEG: start of image, the frame header with the size, then the start of the scan, after which any bytes
+    # are entropy-coded data (before it, each byte would be read as a marker segment of its own)
+    scan = b"\xff\xda" + struct.pack(">HB", 12, 3) + b"\x01\x00\x02\x11\x03\x11\x00\x3f\x00"
+    return b"\xff\xd8\xff\xc0" + struct.pack(">HBHHB", 17, 8, height, width, 3) + components + scan
 
 
 @FAST

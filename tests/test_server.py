@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 from websockets.sync.client import connect
 
+from talkinghead.live import LOOKAHEAD_S
+
 from .media import read_mono, write_audio
 from .serving import job, request, running_server, submit, wait_for
 
@@ -166,7 +168,7 @@ def test_live_websocket_streams_frames(server, portrait: Path, speech_wav: Path)
         ws.send(portrait.read_bytes())
         ws.send(json.dumps({"consent": "yes", "sample_rate": rate, "controls": {"size": 128, "fps": 25}}))
         ready = json.loads(ws.recv(timeout=60))
-        assert ready == {"type": "ready", "width": 128, "height": 128, "fps": 25.0, "lookahead": 0.08}
+        assert ready == {"type": "ready", "width": 128, "height": 128, "fps": 25.0, "lookahead": LOOKAHEAD_S}
         step = rate * 40 // 1000
         for start in range(0, len(samples), step):
             ws.send(samples[start : start + step].astype("<f4").tobytes())
