@@ -73,7 +73,8 @@ def test_code_corrects_noisy_bits_and_rejects_noise() -> None:
 
 
 def test_watermark_is_invisible_by_psnr(portrait_frames) -> None:
-    """46 dB at 512 px (plain areas stay clean), 40 dB at 256 px (fine chips, which small copies need)."""
+    """46 dB at 512 px (plain areas stay clean), 38-40 dB at 256 px (fine chips, which small copies need);
+    the informed gains lift some coded bits, so the PSNR sits a little under the base mean square's."""
     original = portrait_frames[0].astype(np.float64)
     marked = _marked(portrait_frames[:1])[0].astype(np.float64)
     psnr = 10 * np.log10(255**2 / np.mean((marked - original) ** 2))
@@ -81,7 +82,7 @@ def test_watermark_is_invisible_by_psnr(portrait_frames) -> None:
     small = cv2.resize(portrait_frames[0], (256, 256), interpolation=cv2.INTER_AREA)
     marked_small = Watermark(VIDEO_ID, 256, 256).apply(small.copy())
     psnr_small = 10 * np.log10(255**2 / np.mean((marked_small.astype(np.float64) - small) ** 2))
-    assert 39.5 <= psnr_small < 41.5, psnr_small
+    assert 37.5 <= psnr_small < 41.5, psnr_small
 
 
 def _half(frame: np.ndarray) -> np.ndarray:
