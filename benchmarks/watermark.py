@@ -212,8 +212,8 @@ def render_clip(portrait: Path, speech: Path, seed: int, size: int, out: Path, m
                 crop: str = "face") -> tuple[Path, str]:
     """A silent clip as long as ``speech``; ``marked=False`` leaves the watermark out (benchmarks only)."""
     prepared = prepare(portrait, speech, Controls(size=size, seed=seed, crop=crop))
-    label = VisibleLabel(size)
     rig = prepared.rig
+    label = VisibleLabel((rig.width, rig.height))
     watermark = Watermark(prepared.video_id, rig.height, rig.width)
     frames = (label.apply(f) for f in Renderer(rig).frames(prepared.track))
     if marked:
