@@ -181,6 +181,9 @@ def portraits() -> list[Path]:
     return found
 
 
+BACKGROUNDS = ("a plain background", "a gradient", "a texture")
+
+
 def scene(portrait: Path, index: int, out: Path) -> tuple[Path, str]:
     """``portrait`` set into a larger picture (a plain, gradient or textured background; random place and
     size) and the crop to render it with: the variety of content the mark must survive in."""
@@ -191,7 +194,7 @@ def scene(portrait: Path, index: int, out: Path) -> tuple[Path, str]:
     face = cv2.resize(face, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
     h, w = face.shape[:2]
     height, width = round(h * rng.uniform(1.0, 1.5)), round(w * rng.uniform(1.0, 1.6))
-    kind = index % 3
+    kind = index // 3 % 3  # every portrait meets every background
     colour = rng.uniform(20, 235, 3).astype(np.float32)
     if kind == 0:  # plain, with faint sensor noise
         background = np.broadcast_to(colour, (height, width, 3)) + rng.normal(0, 1.0, (height, width, 3))
@@ -205,7 +208,7 @@ def scene(portrait: Path, index: int, out: Path) -> tuple[Path, str]:
     top, left = int(rng.integers(0, height - h + 1)), int(rng.integers(0, width - w + 1))
     picture[top : top + h, left : left + w] = face
     cv2.imwrite(str(out), picture)
-    return out, ("face", "full")[index % 2]
+    return out, ("face", "full")[index // 9 % 2]
 
 
 def render_clip(portrait: Path, speech: Path, seed: int, size: int, out: Path, marked: bool,
@@ -336,6 +339,7 @@ def run(args: argparse.Namespace, work: Path) -> None:
     read_s: dict[str, list[float]] = {attack.name: [] for attack in attacks}
     for index in range(args.clips):
         face, crop = scene(faces[index % len(faces)], index, work / "scene.png")
+        described = f"{faces[index % len(faces)].name} on {BACKGROUNDS[index // 3 % 3]}, {crop} crop"
         clip, video_id = render_clip(face, cuts[index], index, args.size, work / "marked.mp4", True, crop)
         small, small_id = render_clip(face, cuts[index], index, 256, work / "marked-256.mp4", True, crop)
         for attack in attacks:
@@ -348,7 +352,7 @@ def run(args: argparse.Namespace, work: Path) -> None:
             detected[attack.name] += ok
             scores[attack.name].append(reading.sync_score)
             if not ok:
-                print(f"  missed: clip {index} ({face.name}) after {attack.name}: {reading}", flush=True)
+                print(f"  missed: clip {index} ({described}) after {attack.name}: {reading}", flush=True)
         if args.progress:
             print(f"  clip {index + 1}/{args.clips}: " + ", ".join(f"{n} {d}" for n, d in detected.items()), flush=True)
     print(f"\nDetection over {args.clips} marked {CLIP_SECONDS:g} s clips at {args.size}x{args.size}")

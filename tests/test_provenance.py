@@ -19,12 +19,17 @@ from talkinghead.provenance import VisibleLabel, Watermark, video_id_for
 from talkinghead.provenance.credentials import read_manifest
 from talkinghead.provenance.watermark import (
     CODED_BITS,
+    INFORMED_MAX,
     LIST_PATHS,
     PAYLOAD_BITS,
+    coded_sums,
     encode,
+    frame_pattern,
+    informed_gains,
     parse_bits,
     payload_bits,
     read_frames,
+    strength_map,
     viterbi,
 )
 
@@ -149,6 +154,26 @@ def test_watermark_survives_downscale_then_heavy_reencode(one_second) -> None:
     reading = read_frames(frames)
     assert reading.payload is not None and reading.payload.video_id == VIDEO_ID, reading
     assert read_frames(_x264([_half(f) for f in one_second], crf=30)).payload is None
+
+
+def test_informed_gains_lift_the_bits_the_picture_works_against(portrait_frames) -> None:
+    """On a textured picture some coded bits start pushed the wrong way by the picture itself; the per-bit
+    gains must leave more of them right than the plain pattern does, never lower a bit (gains >= 1), and
+    stay within their cap."""
+    frame = portrait_frames[0]
+    coded = encode(payload_bits(VIDEO_ID)).astype(np.float32) * 2 - 1
+    strength = strength_map(frame)
+    gains = informed_gains(VIDEO_ID, frame, strength)
+    assert gains.shape == (CODED_BITS,) and gains.min() >= 1.0 and gains.max() <= INFORMED_MAX
+    assert (gains > 1.0).any()
+
+    def right_share(pattern: np.ndarray) -> float:
+        marked = np.clip(frame.astype(np.int16) + pattern[..., None], 0, 255).astype(np.uint8)
+        return float((coded_sums(marked) * coded > 0).mean())
+
+    plain = right_share(frame_pattern(VIDEO_ID, 512, 512, strength))
+    informed = right_share(frame_pattern(VIDEO_ID, 512, 512, strength, gains))
+    assert informed > plain and informed >= 0.97, (plain, informed)
 
 
 @pytest.mark.parametrize("size", [256, 384, 1024])
