@@ -10,30 +10,40 @@ for the payload.
 
 What the eye sees, and the trade-off. Each chip is a soft bump (the +/-1 chip blurred by a Gaussian of a
 quarter chip), so there are no block edges: hard 8-pixel squares read as a JPEG-like mosaic on plain
-backgrounds, soft bumps as a faint mottle, and they read better after "crf 32 + 50% downscale" too. From
-512 px up the mark has a mean square of 1.5 (PSNR 46.4 dB), a quarter of the former 6; renders of 256 px
-and less keep 6 (PSNR 40.3 dB), since halving them leaves 2-pixel chips that only a strong mark survives
-(`mean_square`). The reader averages every frame, and x264 spends more bits on a still background the
-longer it stays, so a long clip reads well at this strength; one second of video still reads after
-"half size + crf 30". Measured (benchmarks/watermark.py on 6 clips per point, 512 px; visibility: excess
-fine detail on plain areas by ../shared/tools/wm_visibility.py, bundled portrait / Obama dev portrait;
-the renderer alone, with no mark, scores 0.95 / 1.26 there):
+backgrounds, soft bumps as a faint mottle. From 512 px up the plain pattern has a mean square of 1.0 (PSNR
+48.1 dB; 46.3 dB after the informed gains below); renders of 256 px and less keep 6 (about 38.6 dB with
+the gains), since halving them leaves 2-pixel chips that only a strong mark survives (`mean_square`).
 
-    mean square  chips  PSNR    visibility   crf 32 + 50% downscale   256 px halved + crf 30
-    6            hard   40.3    2.93 / 2.46  6/6 (scores 13.5-15.6)   6/6 (8.0-9.4)
-    6            soft   40.3    2.61 / 2.02  6/6 (14.5-16.6)          6/6 (9.3-11.7)
-    3            soft   43.4    1.93 / 1.68  6/6 (14.2-15.5)          2/6 at 3 (hence 6 at 256 px)
-    1.5 (chosen) soft   46.4    1.52 / 1.49  6/6 (8.2-10.3)           6/6 at 6 (8.5-12.0)
-    1.0          soft   48.1    see docs     6/6 (6.5-8.4, decoding starts at 5.5: too close)
-    texture only soft   -       0.94 / -     0/6 (per-bit SNR 0-0.3)
+Informed embedding. A blind reader sees the picture's own detail as noise, and in a still picture that
+noise does not average away over frames: the picture pushes some coded bits the wrong way before any
+attack. The embedder reads the first frame as the reader would, unmarked and marked, and lifts each coded
+bit's chips by the gain (1 to `INFORMED_MAX`) that brings it to the typical bit's margin (`informed_gains`).
+A crop or a rescale moves picture and mark together, so the correction holds after them. In the
+development harness (3 portraits, 3 s clips; crf 32 + 50% downscale, 20% crop + 8% brightness + crf 28,
+256 px halved + crf 30) this took the mark at mean square 1.5 from 4/9 to 7/9 reads, and 1.0 keeps 7/9.
 
-Tried and dropped: putting the energy only where texture masks it (amplitude following the local standard
-deviation, none in plain areas) leaves plain areas at the renderer's own floor, but a blind reader sees
-the picture's texture as noise 10-20 times the mark's (per-bit SNR 0.1-0.3 against >= 1.2 needed), and
-cancelling that texture at embedding (informed embedding, per chip) would need changes as large as the
-texture itself. A carrier whose sign changes from frame to frame would average out for the eye and not
-for a reader that knows the signs, but x264 at crf 28-32 codes a still background once and then skips it,
-so such a mark freezes into whatever the key frame held. docs/provenance.md has the details.
+Measured trade-off (harness as above, reads out of 9; visibility: ../shared/tools/wm_visibility.py on the
+bundled portrait / the Obama dev portrait, renders encoded with the aq settings of video/mp4.py; the render
+with no mark scores 0.76 / 1.05 there):
+
+    mean square  informed gain  visibility   reads
+    1.5          none (before)  -            4/9
+    1.5          up to 2        -            7/9
+    1.0 (chosen) up to 2        1.37 / 1.36  7/9
+    1.0          up to 4        -            7/9
+    0.7          up to 4        -            6/9
+    0.5          up to 2        1.11 / 1.22  see docs/provenance.md
+    0.35         up to 2        1.01 / 1.18  5/9 (crf 32 + 50% downscale fails on all three)
+    texture only up to 3        1.17 (Obama) 0/9
+
+No point reaches <= 1.0 on both portraits while the mark still reads after "crf 32 + 50% downscale":
+the Obama render is at 1.05 with no mark at all. Tried and dropped: putting the energy only where texture
+masks it (amplitude following the local texture, none in plain areas), with or without informed gains and
+with a reader weighting texture by the expected amplitude: the picture's texture at the chip scale stays
+several times the mark and x264 at crf 28-32 wipes fine texture first, so nothing reads after the attacks.
+A carrier whose sign changes from frame to frame would average out for the eye and not for a reader that
+knows the signs, but x264 at crf 28-32 codes a still background once and then skips it, so such a mark
+freezes into whatever the key frame held. docs/provenance.md has the details.
 
 Payload (64 bits): marker (4) | talkinghead version (12) | video id (32) | CRC-16 (16). It is coded with
 a rate-1/3 convolutional code (constraint length 9; 216 coded bits) and each coded bit is spread over 4-5
@@ -60,9 +70,10 @@ chance to carry the marker and a matching CRC: with at most 8 periods decoded pe
 in 8,000 of unmarked media can report a payload (in practice far fewer: most periods stay below the
 threshold). A peak above `SYNC_THRESHOLD` without a payload is reported as "seen" by `verify`.
 
-Embedding costs two saturating uint8 adds per frame (the pattern is drawn once per video), so it is far
-below a millisecond at 512x512. Reading takes about 0.1 s per candidate period searched on two cores: a
-marked clip is usually read at the first candidate, an unmarked one costs all eight.
+Embedding costs two saturating uint8 adds per frame (the pattern and its informed gains are worked out
+once per video, about 0.1-0.2 s), so it is far below a millisecond at 512x512. Reading takes about 0.1 s
+per candidate period searched on two cores: a marked clip is usually read at the first candidate, an
+unmarked one costs all eight.
 """
 
 from __future__ import annotations
