@@ -285,13 +285,21 @@ def soft_chips(chips: np.ndarray, height: int, width: int) -> np.ndarray:
     """A tile of chip values (+/-1, or scaled by `informed_gains`) repeated with period width / TILES_ACROSS,
     each chip a soft bump (blurred by a Gaussian of ``CHIP_SOFTNESS`` chips): no edges, so no grid of squares
     to see. Scaled so that a tile of +/-1 chips has mean square 1."""
+    return _blurred_tiles(chips, height, width) / _unit_rms(height, width)
+
+
+@cache
+def _unit_rms(height: int, width: int) -> float:
+    return float(np.sqrt(np.mean(_blurred_tiles(layout().chip_sign, height, width) ** 2)))
+
+
+def _blurred_tiles(chips: np.ndarray, height: int, width: int) -> np.ndarray:
+    """The chips drawn at period width / TILES_ACROSS over the frame and blurred."""
     period = width / TILES_ACROSS
     rows = (np.arange(height) % period * CHIPS / period).astype(int)
     cols = (np.arange(width) % period * CHIPS / period).astype(int)
     sigma = CHIP_SOFTNESS * period / CHIPS
-    soft = cv2.GaussianBlur(chips[rows[:, None], cols[None, :]].astype(np.float32), (0, 0), sigma)
-    unit = cv2.GaussianBlur(layout().chip_sign[rows[:, None], cols[None, :]], (0, 0), sigma)
-    return soft / np.sqrt(np.mean(unit**2))
+    return cv2.GaussianBlur(chips[rows[:, None], cols[None, :]].astype(np.float32), (0, 0), sigma)
 
 
 def frame_pattern(video_id: str, height: int, width: int, strength: np.ndarray | None = None,
@@ -303,7 +311,7 @@ def frame_pattern(video_id: str, height: int, width: int, strength: np.ndarray |
     shape = np.ones((height, width), np.float32) if strength is None else strength
     plain = np.abs(soft_chips(chips, height, width)) * shape
     carrier = soft_chips(chips * gains[layout().bit_of_chip], height, width) if gains is not None else None
-    dither = np.random.default_rng(PATTERN_SEED + 1).random((height, width), np.float32)
+    dither = _dither(height, width)
     target = mean_square(width)
     gain = np.sqrt(target / max(float(np.mean(plain**2)), 1e-6))
     for _ in range(3):  # rounding changes the mean square a little: correct the gain twice
@@ -313,6 +321,14 @@ def frame_pattern(video_id: str, height: int, width: int, strength: np.ndarray |
         return np.sign(soft_chips(chips, height, width)) * levels
     wave = carrier * shape * gain
     return np.sign(wave) * np.floor(np.abs(wave) + dither)
+
+
+@cache
+def _dither(height: int, width: int) -> np.ndarray:
+    """The fixed dither to whole levels (drawn once per frame size)."""
+    dither = np.random.default_rng(PATTERN_SEED + 1).random((height, width), np.float32)
+    dither.flags.writeable = False
+    return dither
 
 
 def coded_sums(frame: np.ndarray) -> np.ndarray:
