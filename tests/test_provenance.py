@@ -184,6 +184,19 @@ def test_watermark_reads_at_any_output_size(portrait_frames, size: int) -> None:
     assert reading.payload is not None and reading.payload.video_id == VIDEO_ID, reading
 
 
+@pytest.mark.parametrize(("width", "height"), [(512, 288), (640, 256), (288, 512)])
+def test_watermark_reads_in_wide_and_tall_frames(width: int, height: int) -> None:
+    """The tile's period is half the width: in a 16:9 frame (a full-crop render of a landscape photo) that is
+    more than 0.7 of the height, where the period search used to stop, so such videos were never read."""
+    rng = np.random.default_rng(3)
+    backdrop = np.clip(rng.normal(120, 2.0, (3, height, width, 3)), 0, 255).astype(np.uint8)
+    watermark = Watermark(VIDEO_ID, height, width)
+    reading = read_frames(watermark.apply(frame.copy()) for frame in backdrop)
+    assert reading.payload is not None and reading.payload.video_id == VIDEO_ID, reading
+    assert abs(reading.period - width / 2) < 0.02 * width
+    assert read_frames(backdrop).payload is None
+
+
 def test_unmarked_frames_give_no_reading(portrait_frames) -> None:
     assert read_frames(portrait_frames).payload is None
     assert read_frames([_half(f) for f in portrait_frames]).payload is None

@@ -489,15 +489,24 @@ def candidate_periods(residual: np.ndarray, count: int = PERIOD_CANDIDATES) -> l
     a running mean over three chips is subtracted so that only spikes remain.
     """
     height, width = residual.shape
-    side = min(height, width)
-    low, high = round(side * PERIOD_MIN), round(side * PERIOD_MAX)
+    side, longest = min(height, width), max(height, width)
+    # the period is half the marked frame's width: in a wide frame that is more than the height allows
+    low, high = round(side * PERIOD_MIN), min(round(longest * PERIOD_MAX), longest - 2)
     if high <= low + 2:
         return []
     spectrum = np.fft.rfft2(residual - residual.mean(), s=(2 * height, 2 * width))
     auto = np.fft.irfft2(np.abs(spectrum) ** 2, s=(2 * height, 2 * width))
-    lags = np.arange(side)
-    score = (auto[0, lags] / (height * (width - lags)) + auto[lags, 0] / ((height - lags) * width)
-             + (auto[lags, lags] + auto[lags, -lags]) / ((height - lags) * (width - lags)))
+    lags = np.arange(longest)
+    total, terms = np.zeros(longest), np.zeros(longest)
+    along_x, along_y, diagonal = lags[lags < width], lags[lags < height], lags[lags < side]
+    total[along_x] += auto[0, along_x] / (height * (width - along_x))
+    total[along_y] += auto[along_y, 0] / ((height - along_y) * width)
+    total[diagonal] += (auto[diagonal, diagonal] + auto[diagonal, -diagonal]) / (
+        (height - diagonal) * (width - diagonal))
+    terms[along_x] += 1
+    terms[along_y] += 1
+    terms[diagonal] += 2
+    score = total / terms  # the mean of the directions a lag fits in (all four up to the shorter side)
     chip = side / (TILES_ACROSS * CHIPS)
     score = score - np.convolve(score, np.ones(3 * round(chip) + 1) / (3 * round(chip) + 1), mode="same")
     picks: list[int] = []
@@ -508,7 +517,7 @@ def candidate_periods(residual: np.ndarray, count: int = PERIOD_CANDIDATES) -> l
             break
     periods = []
     for lag in picks:
-        left, mid, right = score[lag - 1], score[lag], score[min(lag + 1, side - 1)]
+        left, mid, right = score[lag - 1], score[lag], score[min(lag + 1, longest - 1)]
         curve = left - 2 * mid + right
         offset = 0.5 * (left - right) / curve if curve < 0 else 0.0
         periods.append(lag + float(np.clip(offset, -0.5, 0.5)))
