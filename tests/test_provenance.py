@@ -19,12 +19,17 @@ from talkinghead.provenance import VisibleLabel, Watermark, video_id_for
 from talkinghead.provenance.credentials import read_manifest
 from talkinghead.provenance.watermark import (
     CODED_BITS,
+    INFORMED_MAX,
     LIST_PATHS,
     PAYLOAD_BITS,
+    coded_sums,
     encode,
+    frame_pattern,
+    informed_gains,
     parse_bits,
     payload_bits,
     read_frames,
+    strength_map,
     viterbi,
 )
 
@@ -73,7 +78,8 @@ def test_code_corrects_noisy_bits_and_rejects_noise() -> None:
 
 
 def test_watermark_is_invisible_by_psnr(portrait_frames) -> None:
-    """46 dB at 512 px (plain areas stay clean), 40 dB at 256 px (fine chips, which small copies need)."""
+    """46 dB at 512 px (plain areas stay clean), 38-40 dB at 256 px (fine chips, which small copies need);
+    the informed gains lift some coded bits, so the PSNR sits a little under the base mean square's."""
     original = portrait_frames[0].astype(np.float64)
     marked = _marked(portrait_frames[:1])[0].astype(np.float64)
     psnr = 10 * np.log10(255**2 / np.mean((marked - original) ** 2))
@@ -81,7 +87,7 @@ def test_watermark_is_invisible_by_psnr(portrait_frames) -> None:
     small = cv2.resize(portrait_frames[0], (256, 256), interpolation=cv2.INTER_AREA)
     marked_small = Watermark(VIDEO_ID, 256, 256).apply(small.copy())
     psnr_small = 10 * np.log10(255**2 / np.mean((marked_small.astype(np.float64) - small) ** 2))
-    assert 39.5 <= psnr_small < 41.5, psnr_small
+    assert 37.5 <= psnr_small < 41.5, psnr_small
 
 
 def _half(frame: np.ndarray) -> np.ndarray:
@@ -150,12 +156,45 @@ def test_watermark_survives_downscale_then_heavy_reencode(one_second) -> None:
     assert read_frames(_x264([_half(f) for f in one_second], crf=30)).payload is None
 
 
+def test_informed_gains_lift_the_bits_the_picture_works_against(portrait_frames) -> None:
+    """On a textured picture some coded bits start pushed the wrong way by the picture itself; the per-bit
+    gains must leave more of them right than the plain pattern does, never lower a bit (gains >= 1), and
+    stay within their cap."""
+    frame = portrait_frames[0]
+    coded = encode(payload_bits(VIDEO_ID)).astype(np.float32) * 2 - 1
+    strength = strength_map(frame)
+    gains = informed_gains(VIDEO_ID, frame, strength)
+    assert gains.shape == (CODED_BITS,) and gains.min() >= 1.0 and gains.max() <= INFORMED_MAX
+    assert (gains > 1.0).any()
+
+    def right_share(pattern: np.ndarray) -> float:
+        marked = np.clip(frame.astype(np.int16) + pattern[..., None], 0, 255).astype(np.uint8)
+        return float((coded_sums(marked) * coded > 0).mean())
+
+    plain = right_share(frame_pattern(VIDEO_ID, 512, 512, strength))
+    informed = right_share(frame_pattern(VIDEO_ID, 512, 512, strength, gains))
+    assert informed > plain and informed >= 0.97, (plain, informed)
+
+
 @pytest.mark.parametrize("size", [256, 384, 1024])
 def test_watermark_reads_at_any_output_size(portrait_frames, size: int) -> None:
     watermark = Watermark(VIDEO_ID, size, size)
     frames = [watermark.apply(cv2.resize(f, (size, size), interpolation=cv2.INTER_AREA)) for f in portrait_frames]
     reading = read_frames(frames)
     assert reading.payload is not None and reading.payload.video_id == VIDEO_ID, reading
+
+
+@pytest.mark.parametrize(("width", "height"), [(512, 288), (640, 256), (288, 512)])
+def test_watermark_reads_in_wide_and_tall_frames(width: int, height: int) -> None:
+    """The tile's period is half the width: in a 16:9 frame (a full-crop render of a landscape photo) that is
+    more than 0.7 of the height, where the period search used to stop, so such videos were never read."""
+    rng = np.random.default_rng(3)
+    backdrop = np.clip(rng.normal(120, 2.0, (3, height, width, 3)), 0, 255).astype(np.uint8)
+    watermark = Watermark(VIDEO_ID, height, width)
+    reading = read_frames(watermark.apply(frame.copy()) for frame in backdrop)
+    assert reading.payload is not None and reading.payload.video_id == VIDEO_ID, reading
+    assert abs(reading.period - width / 2) < 0.02 * width
+    assert read_frames(backdrop).payload is None
 
 
 def test_unmarked_frames_give_no_reading(portrait_frames) -> None:

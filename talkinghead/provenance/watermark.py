@@ -10,30 +10,40 @@ for the payload.
 
 What the eye sees, and the trade-off. Each chip is a soft bump (the +/-1 chip blurred by a Gaussian of a
 quarter chip), so there are no block edges: hard 8-pixel squares read as a JPEG-like mosaic on plain
-backgrounds, soft bumps as a faint mottle, and they read better after "crf 32 + 50% downscale" too. From
-512 px up the mark has a mean square of 1.5 (PSNR 46.4 dB), a quarter of the former 6; renders of 256 px
-and less keep 6 (PSNR 40.3 dB), since halving them leaves 2-pixel chips that only a strong mark survives
-(`mean_square`). The reader averages every frame, and x264 spends more bits on a still background the
-longer it stays, so a long clip reads well at this strength; one second of video still reads after
-"half size + crf 30". Measured (benchmarks/watermark.py on 6 clips per point, 512 px; visibility: excess
-fine detail on plain areas by ../shared/tools/wm_visibility.py, bundled portrait / Obama dev portrait;
-the renderer alone, with no mark, scores 0.95 / 1.26 there):
+backgrounds, soft bumps as a faint mottle. From 512 px up the plain pattern has a mean square of 1.0 (PSNR
+48.1 dB; 46.3 dB after the informed gains below); renders of 256 px and less keep 6 (about 38.6 dB with
+the gains), since halving them leaves 2-pixel chips that only a strong mark survives (`mean_square`).
 
-    mean square  chips  PSNR    visibility   crf 32 + 50% downscale   256 px halved + crf 30
-    6            hard   40.3    2.93 / 2.46  6/6 (scores 13.5-15.6)   6/6 (8.0-9.4)
-    6            soft   40.3    2.61 / 2.02  6/6 (14.5-16.6)          6/6 (9.3-11.7)
-    3            soft   43.4    1.93 / 1.68  6/6 (14.2-15.5)          2/6 at 3 (hence 6 at 256 px)
-    1.5 (chosen) soft   46.4    1.52 / 1.49  6/6 (8.2-10.3)           6/6 at 6 (8.5-12.0)
-    1.0          soft   48.1    see docs     6/6 (6.5-8.4, decoding starts at 5.5: too close)
-    texture only soft   -       0.94 / -     0/6 (per-bit SNR 0-0.3)
+Informed embedding. A blind reader sees the picture's own detail as noise, and in a still picture that
+noise does not average away over frames: the picture pushes some coded bits the wrong way before any
+attack. The embedder reads the first frame as the reader would, unmarked and marked, and lifts each coded
+bit's chips by the gain (1 to `INFORMED_MAX`) that brings it to the typical bit's margin (`informed_gains`).
+A crop or a rescale moves picture and mark together, so the correction holds after them. In the
+development harness (3 portraits, 3 s clips; crf 32 + 50% downscale, 20% crop + 8% brightness + crf 28,
+256 px halved + crf 30) this took the mark at mean square 1.5 from 4/9 to 7/9 reads, and 1.0 keeps 7/9.
 
-Tried and dropped: putting the energy only where texture masks it (amplitude following the local standard
-deviation, none in plain areas) leaves plain areas at the renderer's own floor, but a blind reader sees
-the picture's texture as noise 10-20 times the mark's (per-bit SNR 0.1-0.3 against >= 1.2 needed), and
-cancelling that texture at embedding (informed embedding, per chip) would need changes as large as the
-texture itself. A carrier whose sign changes from frame to frame would average out for the eye and not
-for a reader that knows the signs, but x264 at crf 28-32 codes a still background once and then skips it,
-so such a mark freezes into whatever the key frame held. docs/provenance.md has the details.
+Measured trade-off (harness as above, reads out of 9; visibility: ../shared/tools/wm_visibility.py on the
+bundled portrait / the Obama dev portrait, renders encoded with the aq settings of video/mp4.py; the render
+with no mark scores 0.76 / 1.05 there):
+
+    mean square  informed gain  visibility   reads
+    1.5          none (before)  -            4/9
+    1.5          up to 2        -            7/9
+    1.0 (chosen) up to 2        1.37 / 1.36  7/9
+    1.0          up to 4        -            7/9
+    0.7          up to 4        -            6/9
+    0.5          up to 2        1.11 / 1.22  see docs/provenance.md
+    0.35         up to 2        1.01 / 1.18  5/9 (crf 32 + 50% downscale fails on all three)
+    texture only up to 3        1.17 (Obama) 0/9
+
+No point reaches <= 1.0 on both portraits while the mark still reads after "crf 32 + 50% downscale":
+the Obama render is at 1.05 with no mark at all. Tried and dropped: putting the energy only where texture
+masks it (amplitude following the local texture, none in plain areas), with or without informed gains and
+with a reader weighting texture by the expected amplitude: the picture's texture at the chip scale stays
+several times the mark and x264 at crf 28-32 wipes fine texture first, so nothing reads after the attacks.
+A carrier whose sign changes from frame to frame would average out for the eye and not for a reader that
+knows the signs, but x264 at crf 28-32 codes a still background once and then skips it, so such a mark
+freezes into whatever the key frame held. docs/provenance.md has the details.
 
 Payload (64 bits): marker (4) | talkinghead version (12) | video id (32) | CRC-16 (16). It is coded with
 a rate-1/3 convolutional code (constraint length 9; 216 coded bits) and each coded bit is spread over 4-5
@@ -60,9 +70,10 @@ chance to carry the marker and a matching CRC: with at most 8 periods decoded pe
 in 8,000 of unmarked media can report a payload (in practice far fewer: most periods stay below the
 threshold). A peak above `SYNC_THRESHOLD` without a payload is reported as "seen" by `verify`.
 
-Embedding costs two saturating uint8 adds per frame (the pattern is drawn once per video), so it is far
-below a millisecond at 512x512. Reading takes about 0.1 s per candidate period searched on two cores: a
-marked clip is usually read at the first candidate, an unmarked one costs all eight.
+Embedding costs two saturating uint8 adds per frame (the pattern and its informed gains are worked out
+once per video, about 0.1-0.2 s), so it is far below a millisecond at 512x512. Reading takes about 0.1 s
+per candidate period searched on two cores: a marked clip is usually read at the first candidate, an
+unmarked one costs all eight.
 """
 
 from __future__ import annotations
@@ -79,7 +90,8 @@ import scipy.fft
 from talkinghead import __version__
 
 MEAN_SQUARE_SMALL = 6.0  # of the pattern's levels at frames up to 256 px: PSNR 10*log10(255^2/6) = 40.3 dB
-MEAN_SQUARE_LARGE = 1.5  # from 512 px up: PSNR 46.4 dB (see the trade-off in the module docstring)
+MEAN_SQUARE_LARGE = 1.0  # from 512 px up: PSNR 48.1 dB before the informed gains (module docstring)
+INFORMED_MAX = 2.0  # the most a coded bit's chips are lifted (see informed_gains)
 CHIP_SOFTNESS = 0.25  # sigma of the Gaussian that softens each chip, in chips
 MIN_STRENGTH, MAX_STRENGTH = 0.25, 4.0  # relative level in textured / smooth areas (before scaling)
 TILES_ACROSS = 2
@@ -269,29 +281,83 @@ def mean_square(width: int) -> float:
     return MEAN_SQUARE_SMALL + share * (MEAN_SQUARE_LARGE - MEAN_SQUARE_SMALL)
 
 
-def soft_chips(video_id: str, height: int, width: int) -> np.ndarray:
-    """The tile repeated with period width / TILES_ACROSS, each chip a soft bump (the +/-1 chips blurred by a
-    Gaussian of ``CHIP_SOFTNESS`` chips, mean square 1): no edges, so no grid of squares to see."""
+def soft_chips(chips: np.ndarray, height: int, width: int) -> np.ndarray:
+    """A tile of chip values (+/-1, or scaled by `informed_gains`) repeated with period width / TILES_ACROSS,
+    each chip a soft bump (blurred by a Gaussian of ``CHIP_SOFTNESS`` chips): no edges, so no grid of squares
+    to see. Scaled so that a tile of +/-1 chips has mean square 1."""
+    return _blurred_tiles(chips, height, width) / _unit_rms(height, width)
+
+
+@cache
+def _unit_rms(height: int, width: int) -> float:
+    return float(np.sqrt(np.mean(_blurred_tiles(layout().chip_sign, height, width) ** 2)))
+
+
+def _blurred_tiles(chips: np.ndarray, height: int, width: int) -> np.ndarray:
+    """The chips drawn at period width / TILES_ACROSS over the frame and blurred."""
     period = width / TILES_ACROSS
     rows = (np.arange(height) % period * CHIPS / period).astype(int)
     cols = (np.arange(width) % period * CHIPS / period).astype(int)
-    signs = chip_tile(video_id)[rows[:, None], cols[None, :]]
-    soft = cv2.GaussianBlur(signs, (0, 0), CHIP_SOFTNESS * period / CHIPS)
-    return soft / np.sqrt(np.mean(soft**2))
+    sigma = CHIP_SOFTNESS * period / CHIPS
+    return cv2.GaussianBlur(chips[rows[:, None], cols[None, :]].astype(np.float32), (0, 0), sigma)
 
 
-def frame_pattern(video_id: str, height: int, width: int, strength: np.ndarray | None = None) -> np.ndarray:
-    """The signed integer pattern for a ``height`` x ``width`` frame: soft chips times ``strength`` (uniform
-    when None), with a fixed dither to whole levels, scaled to the mean square of `mean_square`."""
-    carrier = soft_chips(video_id, height, width)
-    wave = np.abs(carrier) * (np.ones((height, width), np.float32) if strength is None else strength)
-    dither = np.random.default_rng(PATTERN_SEED + 1).random((height, width), np.float32)
+def frame_pattern(video_id: str, height: int, width: int, strength: np.ndarray | None = None,
+                  gains: np.ndarray | None = None) -> np.ndarray:
+    """The signed integer pattern for a ``height`` x ``width`` frame: soft chips (each coded bit's chips
+    scaled by ``gains``, see `informed_gains`) times ``strength`` (uniform when None), with a fixed dither to
+    whole levels, scaled to the mean square of `mean_square` (before the gains)."""
+    chips = chip_tile(video_id)
+    shape = np.ones((height, width), np.float32) if strength is None else strength
+    plain = np.abs(soft_chips(chips, height, width)) * shape
+    carrier = soft_chips(chips * gains[layout().bit_of_chip], height, width) if gains is not None else None
+    dither = _dither(height, width)
     target = mean_square(width)
-    gain = np.sqrt(target / max(float(np.mean(wave**2)), 1e-6))
+    gain = np.sqrt(target / max(float(np.mean(plain**2)), 1e-6))
     for _ in range(3):  # rounding changes the mean square a little: correct the gain twice
-        levels = np.floor(wave * gain + dither)
+        levels = np.floor(plain * gain + dither)
         gain *= np.sqrt(target / max(float(np.mean(levels**2)), 1e-6))
-    return np.sign(carrier) * levels
+    if carrier is None:
+        return np.sign(soft_chips(chips, height, width)) * levels
+    wave = carrier * shape * gain
+    return np.sign(wave) * np.floor(np.abs(wave) + dither)
+
+
+@cache
+def _dither(height: int, width: int) -> np.ndarray:
+    """The fixed dither to whole levels (drawn once per frame size)."""
+    dither = np.random.default_rng(PATTERN_SEED + 1).random((height, width), np.float32)
+    dither.flags.writeable = False
+    return dither
+
+
+def coded_sums(frame: np.ndarray) -> np.ndarray:
+    """What the reader sums for each coded bit on this one frame, at the tile's own period and place."""
+    acc = Accumulator()
+    acc.add(frame)
+    assert acc.total is not None
+    chips = chip_phases(fold(acc.total, acc.total.shape[1] / TILES_ACROSS))[0]
+    return np.einsum("gyx,yx->g", layout().groups, chips)
+
+
+def informed_gains(video_id: str, frame: np.ndarray, strength: np.ndarray) -> np.ndarray:
+    """A gain per coded bit that lifts the bits the picture itself works against (informed embedding).
+
+    A blind reader sees the picture's own detail as noise, and in a still picture that noise does not average
+    away over frames: some coded bits start with the picture pushing them the wrong way. Reading this frame as
+    the reader would, once unmarked and once marked, gives per bit the picture's push and the mark's pull;
+    each bit gets the gain (1 to `INFORMED_MAX`) that brings it to the typical bit's margin. A crop or rescale
+    moves picture and mark together, so the correction holds after them.
+    """
+    height, width = frame.shape[:2]
+    coded = encode(payload_bits(video_id)).astype(np.float32) * 2 - 1
+    host = coded_sums(frame) * coded
+    pattern = frame_pattern(video_id, height, width, strength)
+    marked = np.clip(frame.astype(np.int16) + pattern[..., None].astype(np.int16), 0, 255).astype(np.uint8)
+    pull = coded_sums(marked) * coded - host
+    target = float(np.median(pull))
+    return np.clip((target - host) / np.maximum(pull, 1e-3 * max(target, 1e-6)), 1.0, INFORMED_MAX).astype(
+        np.float32)
 
 
 class Watermark:
@@ -305,7 +371,9 @@ class Watermark:
     def apply(self, frame: np.ndarray) -> np.ndarray:
         """Mark the RGB uint8 ``frame`` in place (saturating adds) and return it."""
         if self.plus is None or self.minus is None:
-            pattern = frame_pattern(self.video_id, self.height, self.width, strength_map(frame))
+            strength = strength_map(frame)
+            gains = informed_gains(self.video_id, frame, strength) if INFORMED_MAX > 1 else None
+            pattern = frame_pattern(self.video_id, self.height, self.width, strength, gains)
             self.plus = np.repeat(np.clip(pattern, 0, 255).astype(np.uint8)[..., None], 3, axis=2)
             self.minus = np.repeat(np.clip(-pattern, 0, 255).astype(np.uint8)[..., None], 3, axis=2)
         cv2.add(frame, self.plus, dst=frame)
@@ -421,15 +489,24 @@ def candidate_periods(residual: np.ndarray, count: int = PERIOD_CANDIDATES) -> l
     a running mean over three chips is subtracted so that only spikes remain.
     """
     height, width = residual.shape
-    side = min(height, width)
-    low, high = round(side * PERIOD_MIN), round(side * PERIOD_MAX)
+    side, longest = min(height, width), max(height, width)
+    # the period is half the marked frame's width: in a wide frame that is more than the height allows
+    low, high = round(side * PERIOD_MIN), min(round(longest * PERIOD_MAX), longest - 2)
     if high <= low + 2:
         return []
     spectrum = np.fft.rfft2(residual - residual.mean(), s=(2 * height, 2 * width))
     auto = np.fft.irfft2(np.abs(spectrum) ** 2, s=(2 * height, 2 * width))
-    lags = np.arange(side)
-    score = (auto[0, lags] / (height * (width - lags)) + auto[lags, 0] / ((height - lags) * width)
-             + (auto[lags, lags] + auto[lags, -lags]) / ((height - lags) * (width - lags)))
+    lags = np.arange(longest)
+    total, terms = np.zeros(longest), np.zeros(longest)
+    along_x, along_y, diagonal = lags[lags < width], lags[lags < height], lags[lags < side]
+    total[along_x] += auto[0, along_x] / (height * (width - along_x))
+    total[along_y] += auto[along_y, 0] / ((height - along_y) * width)
+    total[diagonal] += (auto[diagonal, diagonal] + auto[diagonal, -diagonal]) / (
+        (height - diagonal) * (width - diagonal))
+    terms[along_x] += 1
+    terms[along_y] += 1
+    terms[diagonal] += 2
+    score = total / terms  # the mean of the directions a lag fits in (all four up to the shorter side)
     chip = side / (TILES_ACROSS * CHIPS)
     score = score - np.convolve(score, np.ones(3 * round(chip) + 1) / (3 * round(chip) + 1), mode="same")
     picks: list[int] = []
@@ -440,7 +517,7 @@ def candidate_periods(residual: np.ndarray, count: int = PERIOD_CANDIDATES) -> l
             break
     periods = []
     for lag in picks:
-        left, mid, right = score[lag - 1], score[lag], score[min(lag + 1, side - 1)]
+        left, mid, right = score[lag - 1], score[lag], score[min(lag + 1, longest - 1)]
         curve = left - 2 * mid + right
         offset = 0.5 * (left - right) / curve if curve < 0 else 0.0
         periods.append(lag + float(np.clip(offset, -0.5, 0.5)))

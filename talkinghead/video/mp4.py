@@ -62,6 +62,13 @@ def check_name_length(path: Path, what: str) -> None:
                                f"most {NAME_MAX}")
 
 
+# Adaptive quantisation that spends more bits on plain (and dark) areas: with x264's default, a still plain
+# backdrop loses its fine grain at crf 20 ("veryfast"), which reads as a faint smoothing pattern on walls
+# and skies (1.13 grey levels RMS of excess detail on the Obama dev portrait's plain areas; 0.87 with this,
+# for about 15% more bytes and no extra encoding time).
+X264_PARAMS = "aq-mode=3:aq-strength=1.5"
+
+
 class Mp4Writer:
     """Context manager: ``with Mp4Writer(...) as out: out.write(frame)``; renames into place on success.
 
@@ -108,7 +115,7 @@ class Mp4Writer:
         self.video = self.container.add_stream("libx264", rate=self.fps)
         self.video.width, self.video.height = (size, size) if isinstance(size, int) else size
         self.video.pix_fmt = "yuv420p"
-        self.video.options = {"crf": str(crf), "preset": preset}
+        self.video.options = {"crf": str(crf), "preset": preset, "x264-params": X264_PARAMS}
         # A fixed encoder thread count: x264's bitstream depends on it, and "auto" follows the machine's cores,
         # so the same render would give different bytes on machines of different sizes.
         self.video.codec_context.thread_count = X264_THREADS
