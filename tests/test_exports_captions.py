@@ -147,6 +147,42 @@ CUES_JSON_SCHEMA = {
 }
 
 
+# Rhubarb Lip Sync's XML output as its README documents it ("XML format"), as an XML Schema: the same metadata and
+# mouth cues as the JSON, each cue an element with start and end attributes in seconds and the shape as its text.
+RHUBARB_XML_SCHEMA = f"""<?xml version="1.0" encoding="utf-8"?>
+<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+  <xs:simpleType name="shape"><xs:restriction base="xs:string">
+    {"".join(f'<xs:enumeration value="{shape}"/>' for shape in sorted(RHUBARB_BASIC | RHUBARB_EXTENDED))}
+  </xs:restriction></xs:simpleType>
+  <xs:simpleType name="seconds"><xs:restriction base="xs:decimal"><xs:minInclusive value="0"/></xs:restriction>
+  </xs:simpleType>
+  <xs:element name="rhubarbResult"><xs:complexType><xs:sequence>
+    <xs:element name="metadata"><xs:complexType><xs:sequence>
+      <xs:element name="soundFile" type="xs:string"/>
+      <xs:element name="duration" type="seconds"/>
+    </xs:sequence></xs:complexType></xs:element>
+    <xs:element name="mouthCues"><xs:complexType><xs:sequence>
+      <xs:element name="mouthCue" maxOccurs="unbounded"><xs:complexType><xs:simpleContent>
+        <xs:extension base="shape">
+          <xs:attribute name="start" type="seconds" use="required"/>
+          <xs:attribute name="end" type="seconds" use="required"/>
+        </xs:extension>
+      </xs:simpleContent></xs:complexType></xs:element>
+    </xs:sequence></xs:complexType></xs:element>
+  </xs:sequence></xs:complexType></xs:element>
+</xs:schema>
+"""
+
+
+def test_rhubarb_xml_validates_against_its_schema() -> None:
+    import xmlschema
+
+    schema = xmlschema.XMLSchema(RHUBARB_XML_SCHEMA)
+    schema.validate(export_text("rhubarb-xml", _source()))
+    with pytest.raises(xmlschema.XMLSchemaValidationError):  # the schema is strict enough to see a wrong shape
+        schema.validate(export_text("rhubarb-xml", _source()).replace(">X<", ">Z<"))
+
+
 @pytest.mark.parametrize(("name", "schema"), [("rhubarb-json", RHUBARB_JSON_SCHEMA),
                                                ("oculus-json", OCULUS_JSON_SCHEMA), ("json", CUES_JSON_SCHEMA)])
 def test_json_exports_validate_against_their_schemas(name: str, schema: dict) -> None:
