@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from talkinghead.errors import TalkingHeadError
-from talkinghead.face import build_rig, topology
+from talkinghead.face import build_rig, mesh, topology
 from talkinghead.face.image import MAX_SIDE, check_image
 
 
@@ -81,3 +81,35 @@ def test_head_distance_scales_the_face_exactly(portrait: Path) -> None:
         heights[distance] = np.linalg.norm(rig.landmarks[topology.CHIN, :2] - rig.landmarks[topology.FOREHEAD_TOP, :2])
     assert heights[0.8] / heights[1.0] == pytest.approx(1 / 0.8, rel=0.05)
     assert heights[1.6] / heights[1.0] == pytest.approx(1 / 1.6, rel=0.05)
+
+
+def test_smoothed_depth_evens_out_only_the_chosen_vertices() -> None:
+    # a strip of triangles over vertices 0..9: the first eight are surface, the last two a deeper ring
+    triangles = np.array([[i, i + 1, i + 2] for i in range(8)], dtype=np.int32)
+    depth = np.array([0.0, 30.0, -30.0, 30.0, -30.0, 30.0, -30.0, 0.0, 500.0, 500.0])
+    where = np.zeros(10, bool)
+    where[1:7] = True
+    smooth = mesh.smoothed_depth(depth, triangles, where, among=np.arange(10) < 8)
+    assert np.array_equal(smooth[~where], depth[~where])  # the rest hold their depth
+    assert np.abs(np.diff(smooth[:8])).max() < 0.2 * np.abs(np.diff(depth[:8])).max()
+    assert np.abs(smooth[:8]).max() < 30.0  # the deep ring outside the surface did not pull it back
+
+
+def _outline_roughness(rig, yaw: float) -> float:
+    """How unevenly a head turn moves neighbouring outline points sideways, in face widths (a sawtooth)."""
+    from talkinghead.render import Renderer
+
+    oval = list(topology.FACE_OVAL)
+    shift = Renderer(rig).deform({"head_yaw": yaw})[oval, 0] - rig.mesh.vertices[oval, 0]
+    shift = np.r_[shift, shift[:2]]
+    return float(np.abs(shift[:-2] - 2 * shift[1:-1] + shift[2:]).max() / np.ptp(rig.mesh.vertices[oval, 0]))
+
+
+def test_a_head_turn_moves_the_outline_evenly(portrait: Path, monkeypatch) -> None:
+    """The landmarker's depth is noisy along the silhouette; the rig smooths it there, so a turn keeps the
+    outline one curve instead of breaking the far cheek's edge into a sawtooth."""
+    smooth = build_rig(portrait, 256)
+    monkeypatch.setattr(mesh, "OUTLINE_SMOOTHING_PASSES", 0)
+    raw = build_rig(portrait, 256)
+    for yaw in (-8.0, 8.0):
+        assert _outline_roughness(smooth, yaw) < 0.85 * _outline_roughness(raw, yaw)

@@ -17,7 +17,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.spatial import Delaunay
+from scipy import sparse
+from scipy.spatial import Delaunay, cKDTree
 
 from talkinghead.face import topology as topo
 
@@ -26,6 +27,8 @@ RINGS = ((1.25, 0.9), (1.6, 0.6), (2.1, 0.3), (2.8, 0.1))
 BACKGROUND_FOLLOW = 0.3  # share of its ring weight a background point keeps (from the second ring out; the
 #                         first ring always moves with the face, so the face outline never folds over it)
 RING_DEPTH = 0.6  # how much deeper each ring lies than the face outline, per unit of scale, in face widths
+OUTLINE_BAND = 0.15  # face points this near the outline (in face widths) get a smoothed depth
+OUTLINE_SMOOTHING_PASSES = 20
 BORDER_STEPS = 8
 MIN_SPACING = 6.0
 FRAME_MARGIN = 0.15  # share of the frame's shorter side over which motion fades out towards the frame border
@@ -86,8 +89,38 @@ def build_mesh(landmarks: np.ndarray, shape: tuple[int, int], person: np.ndarray
         weight[on_ring] *= BACKGROUND_FOLLOW + (1 - BACKGROUND_FOLLOW) * person[rows, cols]
     weight *= border_freedom(vertices[:, :2], shape)
     triangles = Delaunay(vertices[:, :2]).simplices.astype(np.int32)
+    near_outline = (ring == 0) & (_distance_to(vertices[:, :2], oval[:, :2]) < OUTLINE_BAND * face_width)
+    vertices[:, 2] = smoothed_depth(vertices[:, 2], triangles, near_outline, ring == 0, OUTLINE_SMOOTHING_PASSES)
     teeth_line = np.arange(topo.MESH_POINTS, topo.MESH_POINTS + len(teeth))
     return Mesh(vertices, triangles, weight, ring, teeth_line)
+
+
+def smoothed_depth(depth: np.ndarray, triangles: np.ndarray, where: np.ndarray, among: np.ndarray,
+                   passes: int = OUTLINE_SMOOTHING_PASSES) -> np.ndarray:
+    """``depth`` with the vertices ``where`` repeatedly set to the mean of their mesh neighbours that are
+    ``among`` (the face surface: the deeper rings outside it must not pull its outline back); the other
+    vertices hold theirs.
+
+    Why: the landmarker's depth along the face's silhouette is noisy (neighbouring outline points differ by
+    tens of pixels). A head turn moves each point sideways in proportion to its depth, so neighbours moved
+    by different amounts, the near edge-on triangles of the far cheek flipped, and the cheek's outline
+    against the background became a sawtooth. With a smooth depth there it stays one smooth curve.
+    """
+    n = len(depth)
+    a, b = triangles[:, [0, 1, 2]].ravel(), triangles[:, [1, 2, 0]].ravel()
+    a, b = a[among[a] & among[b]], b[among[a] & among[b]]
+    neighbours = sparse.csr_matrix((np.ones(2 * a.size), (np.r_[a, b], np.r_[b, a])), shape=(n, n))
+    neighbours.data[:] = 1.0  # an edge shared by two triangles counts once
+    degree = np.maximum(np.asarray(neighbours.sum(axis=1)).ravel(), 1.0)
+    out = depth.astype(np.float64)
+    for _ in range(passes):
+        out[where] = (neighbours @ out / degree)[where]
+    return out.astype(depth.dtype)
+
+
+def _distance_to(points: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Each point's distance to the nearest of ``targets``."""
+    return cKDTree(targets).query(points)[0]
 
 
 def border_freedom(xy: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
