@@ -195,25 +195,25 @@ def run_pool(jobs: list[Job], out_dir: str, workers: int, max_attempts: int,
 
 def report_progress(done: int, total: int) -> None:
     """Inside a pool worker: tell the pool how far the current job is (at most every half second)."""
-    global _last_progress
-    now = time.monotonic()
-    if _conn is None or (now - _last_progress < PROGRESS_EVERY_S and done < total):
-        return
-    _last_progress = now
-    with contextlib.suppress(OSError):
-        _conn.send((PROGRESS, done, total))
+    _send_throttled(PROGRESS, done, total)
 
 
 def report_analysis(done_s: float, total_s: float) -> None:
     """Inside a pool worker: tell the pool how much of the speech is analysed (whole seconds, at most every
     half second); `render_job` routes `talkinghead.progress.analysed` here."""
+    _send_throttled(ANALYSIS, round(done_s), round(total_s), finished=done_s >= total_s)
+
+
+def _send_throttled(kind: str, done: int, total: int, finished: bool | None = None) -> None:
+    """Send (kind, done, total) to the pool, at most every `PROGRESS_EVERY_S` unless the work is finished."""
     global _last_progress
     now = time.monotonic()
-    if _conn is None or (now - _last_progress < PROGRESS_EVERY_S and done_s < total_s):
+    finished = done >= total if finished is None else finished
+    if _conn is None or (now - _last_progress < PROGRESS_EVERY_S and not finished):
         return
     _last_progress = now
     with contextlib.suppress(OSError):
-        _conn.send((ANALYSIS, round(done_s), round(total_s)))
+        _conn.send((kind, done, total))
 
 
 _conn: Connection | None = None  # set in a worker process: its pipe to the pool
