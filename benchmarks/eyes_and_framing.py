@@ -12,8 +12,10 @@ Without portraits: the bundled one plus ../shared/data/dev/portraits when presen
 - silhouette (`talkinghead.eval.silhouette`): over a sweep of head turns up to the motion limits (default motion
   and --motion-scale 2), the share of pixels in the band around the face outline that show the photo mirrored
   (folded_share), how much more the sharpest corner of the outline or the rings of cheek, ear and hair edge
-  bends than at rest (outline_kink_deg; a zig-zag fold bends them by tens of degrees), folds_ok when both stay
-  within their limits, and the 99th percentile of the local stretch there (ratio of the warp's singular values).
+  bends than at rest (outline_kink_deg; a zig-zag fold bends them by tens of degrees), how far the face's
+  visible edge strays from a smooth curve (outline_roughness_px; a sawtooth shows as its amplitude), folds_ok
+  when all three stay within their limits, and the 99th percentile of the local stretch there (ratio of the
+  warp's singular values).
 dlib is an independent model (not the renderer's MediaPipe); it is for evaluation only.
 """
 

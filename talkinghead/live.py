@@ -215,7 +215,7 @@ class LiveSession:
         speech = speech_from_audio(self._audio[start:], self.rate)
         if self._visemes is not None:
             speech.phones = self._window_phones(self._origin + start / self.rate, speech.duration)
-        return generate_motion(speech, self._window_controls)
+        return generate_motion(speech, self._window_controls, from_photo_pose=False)
 
     def _hear(self, samples: np.ndarray) -> None:
         """Feed the streaming viseme model (at its 16 kHz) with the newest chunk."""
@@ -280,7 +280,7 @@ class LiveSession:
         seconds = STEADY_BLOCK_S + 2 * STEADY_FADE_S
         silence = speech_from_audio(np.zeros(round(seconds * self.rate), np.float32), self.rate)
         seed = (self.controls.seed * 1_000_003 + block) % (2**32)
-        track = generate_motion(silence, replace(self._window_controls, seed=seed))
+        track = generate_motion(silence, replace(self._window_controls, seed=seed), from_photo_pose=False)
         need = round(STEADY_BLOCK_S * self.fps) + 2 * fade
         for name in STATEFUL_CHANNELS:
             track.channels[name] = _take(track.channels[name], slice(0, need))

@@ -4,6 +4,7 @@ Blinks are measured with dlib's eye landmarks (a different model than the render
 checked against the photo itself.
 """
 
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -161,3 +162,30 @@ def test_the_fold_check_passes_our_head_turns_and_fails_a_folding_warp(renderer:
     assert ours["folds_ok"], ours
     folding = silhouette_check(renderer, scales=(2.0,), fold=zigzag_outline(renderer))
     assert not folding["folds_ok"] and folding["outline_kink_deg"] > 2 * ours["outline_kink_deg"], folding
+
+
+def test_the_fold_check_sees_a_sawtooth_edge_that_bends_no_outline_corner(portrait: Path) -> None:
+    rig = build_rig(portrait, size=512)
+    mesh = rig.mesh
+    oval = mesh.vertices[list(topology.FACE_OVAL), :2]
+    to_oval = np.linalg.norm(mesh.vertices[:, None, :2] - oval[None], axis=2).min(axis=1)
+    inner = (mesh.ring == 0) & (to_oval > 0) & (to_oval < 0.15 * rig.face_width)
+    smooth = silhouette_check(Renderer(rig), scales=(2.0,))
+    # the landmarker's noisy depth just inside the outline (tens of pixels), as before depth smoothing
+    mesh.vertices[inner, 2] += np.random.default_rng(0).normal(0, 0.2 * rig.face_width, inner.sum())
+    noisy = silhouette_check(Renderer(rig), scales=(2.0,))
+    assert smooth["folds_ok"], smooth
+    assert noisy["outline_kink_deg"] == smooth["outline_kink_deg"]  # the outline's own corners do not see it
+    assert not noisy["folds_ok"] and noisy["outline_roughness_px"] > 2 * smooth["outline_roughness_px"], noisy
+
+
+def test_a_face_cut_by_the_photos_edge_turns_less_and_does_not_crease(portrait: Path) -> None:
+    rig = build_rig(_edge_photo(portrait), size=256)
+    assert 0 < rig.head_room < 0.5
+    assert len([note for note in rig.notes if "head moves" in note]) == 1
+    renderer = Renderer(rig)
+    assert silhouette_check(renderer, scales=(2.0,))["folds_ok"]
+    full = {**rig.neutral, "head_yaw": 15.0}
+    assert np.allclose(renderer.deform(full), Renderer(replace(rig, head_room=1.0)).deform(
+        {**rig.neutral, "head_yaw": 15.0 * rig.head_room}))
+    assert build_rig(portrait, size=256).head_room == 1.0

@@ -7,6 +7,7 @@ from talkinghead.audio import load_speech
 from talkinghead.controls import Controls
 from talkinghead.errors import TalkingHeadError
 from talkinghead.motion import CHANNELS, MotionTrack, generate_motion
+from talkinghead.motion.head import START_EASE_S
 
 
 def test_track_length_and_channels(speech_then_silence: Path) -> None:
@@ -52,6 +53,18 @@ def test_motion_scale_zero_keeps_the_head_still(speech_wav: Path) -> None:
     track = generate_motion(load_speech(speech_wav), Controls(motion_scale=0))
     for name in ("head_yaw", "head_pitch", "head_roll", "head_x", "head_y"):
         assert not track.channels[name].any()
+
+
+def test_a_video_opens_on_the_photos_pose_and_eases_into_motion(speech_wav: Path) -> None:
+    speech = load_speech(speech_wav)
+    track = generate_motion(speech, Controls(emotion="sad"))  # sad also lowers the head's resting pitch
+    live_window = generate_motion(speech, Controls(emotion="sad"), from_photo_pose=False)
+    for name in ("head_yaw", "head_pitch", "head_roll", "head_x", "head_y", "head_scale"):
+        assert track.channels[name][0] == 0.0, name
+        assert np.abs(np.diff(track.channels[name][:20])).max() < 0.2 * np.abs(live_window.channels[name]).max()
+        later = slice(round(START_EASE_S * track.fps) + 1, None)
+        assert np.array_equal(track.channels[name][later], live_window.channels[name][later]), name
+    assert np.abs(live_window.channels["head_pitch"][0]) > 0.5  # without the ease, the posture is there at once
 
 
 def test_blinks_at_human_rate() -> None:

@@ -2,9 +2,9 @@
 
 A head turning away foreshortens its far cheek and hides what passes behind its outline (the depth test); it
 must never fold: show the photo mirrored, or bend the outline of the face (and the rings of cheek, ear and
-hair edge around it) back and forth into zig-zags. `silhouette_check` sweeps head turns up to the motion limits
-and reports both, with the limits a frame may reach; `zigzag_outline` is a deliberately folding warp that the
-check must catch.
+hair edge around it) back and forth into zig-zags, or break the face's visible edge into a sawtooth.
+`silhouette_check` sweeps head turns up to the motion limits and reports all three, with the limits a frame may
+reach; `zigzag_outline` is a deliberately folding warp that the check must catch.
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ def silhouette_band(renderer: Renderer) -> np.ndarray:
 FOLD_JUMP = 2.5  # source pixels per output pixel above which the map is torn (an occlusion edge), not folded
 FOLD_BAND = 0.08  # half-width of the band around the face outline checked for folds, in face widths
 FOLD_LIMIT = 0.002  # share of the band's pixels that may show folded (mirrored) photo before the check fails
+ROUGHNESS_LIMIT_PX = 0.4  # most the visible face outline may stray from a smooth curve, mean pixels
+ROUGHNESS_SMOOTHING = 0.03  # the smooth curve: the face's visible area blurred by this many face widths
 KINK_LIMIT_DEG = 40.0  # most a corner of the face outline (or the rings around it) may bend more than at rest
 EDGE_MARGIN = 0.05  # outline corners this close to the frame's edge (face widths) are held by it, not checked
 
@@ -62,6 +64,30 @@ def folded_pixels(renderer: Renderer, deformed: np.ndarray, every: MeshWarper) -
     cv2.polylines(band, [outline], True, 1, thickness)
     in_band = band > 0
     return int((in_band & (determinant < 0) & ~torn).sum()), int(in_band.sum())
+
+
+def outline_roughness(renderer: Renderer, deformed: np.ndarray, every: MeshWarper) -> float:
+    """How far (mean pixels) the face's visible outline in one frame strays from a smooth curve.
+
+    The face is the part of the frame whose source lies inside the photo's face outline; its edge against
+    hair, ears and background is compared with the same area blurred (`ROUGHNESS_SMOOTHING` face widths)
+    and thresholded: the pixels where the two differ, per pixel of outline. Pixel steps of a smooth curve
+    give ~0.1-0.3; a sawtooth (neighbouring outline points moving by different amounts) gives its amplitude.
+    This sees what the eye sees even where no triangle flips and no outline corner bends much.
+    """
+    rig = renderer.rig
+    map_x, map_y = np.meshgrid(np.arange(rig.width, dtype=np.float32), np.arange(rig.height, dtype=np.float32))
+    found = every.source_map(deformed)
+    if found is not None:
+        (x0, y0), box_x, box_y, _ = found
+        map_x[y0:y0 + box_x.shape[0], x0:x0 + box_x.shape[1]] = box_x
+        map_y[y0:y0 + box_y.shape[0], x0:x0 + box_y.shape[1]] = box_y
+    face = np.zeros((rig.height, rig.width), np.float32)
+    cv2.fillPoly(face, [np.round(renderer.rest[list(topo.FACE_OVAL)]).astype(np.int32)], 1.0)
+    visible = cv2.remap(face, map_x, map_y, cv2.INTER_LINEAR) > 0.5
+    smooth = cv2.GaussianBlur(visible.astype(np.float32), (0, 0), ROUGHNESS_SMOOTHING * rig.face_width) > 0.5
+    outline = cv2.Canny(smooth.astype(np.uint8) * 255, 50, 150) > 0
+    return float((visible ^ smooth).sum() / max(outline.sum(), 1))
 
 
 def _turns(points: np.ndarray) -> np.ndarray:
@@ -105,14 +131,14 @@ def silhouette_poses(scale: float) -> list[dict[str, float]]:
 def silhouette_check(renderer: Renderer, scales: tuple[float, ...] = (1.0, 2.0),
                      fold: Callable[[np.ndarray], np.ndarray] | None = None) -> dict[str, float | bool]:
     """Folds at the silhouette over head turns: the worst frame's share of folded (mirrored) pixels in the
-    outline band and the sharpest extra bend of the outline or its rings (``folds_ok`` when both stay under
-    their limits), and the p99 local stretch of the band's triangles.
+    outline band, the sharpest extra bend of the outline or its rings and the roughest visible face outline
+    (``folds_ok`` when all three stay under their limits), and the p99 local stretch of the band's triangles.
     ``fold`` (for testing the check) distorts each frame's deformed mesh before it is measured."""
     rig = renderer.rig
     triangles = rig.mesh.triangles
     band = silhouette_band(renderer)
     every = MeshWarper(rig.image, renderer.rest + 0.05, triangles)
-    worst, kink, stretch = 0.0, 0.0, 1.0
+    worst, kink, rough, stretch = 0.0, 0.0, 0.0, 1.0
     for scale in scales:
         for pose in silhouette_poses(scale):
             deformed = renderer.deform({**rig.neutral, **pose})
@@ -121,12 +147,14 @@ def silhouette_check(renderer: Renderer, scales: tuple[float, ...] = (1.0, 2.0),
             folded, total = folded_pixels(renderer, deformed, every)
             worst = max(worst, folded / max(total, 1))
             kink = max(kink, outline_kink(renderer, deformed))
+            rough = max(rough, outline_roughness(renderer, deformed, every))
             rest_areas = _triangle_areas(renderer.rest, triangles[band])
             kept = np.sign(_triangle_areas(deformed, triangles[band])) == np.sign(rest_areas)
             ratios = _stretches(renderer.rest[triangles[band]], deformed[triangles[band], :2])[kept]
             stretch = max(stretch, float(np.nanpercentile(ratios, 99)))
     return {"folded_share": round(worst, 5), "outline_kink_deg": round(kink, 1),
-            "folds_ok": worst <= FOLD_LIMIT and kink <= KINK_LIMIT_DEG, "p99_stretch": round(stretch, 2)}
+            "outline_roughness_px": round(rough, 3), "p99_stretch": round(stretch, 2),
+            "folds_ok": worst <= FOLD_LIMIT and kink <= KINK_LIMIT_DEG and rough <= ROUGHNESS_LIMIT_PX}
 
 
 def zigzag_outline(renderer: Renderer, amplitude: float = 0.03) -> Callable[[np.ndarray], np.ndarray]:

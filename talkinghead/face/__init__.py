@@ -7,11 +7,12 @@ from pathlib import Path
 
 import numpy as np
 
+from talkinghead.face import topology as topo
 from talkinghead.face.bases import build_bases, build_closing, face_frame, neutral_pose
 from talkinghead.face.framing import Crop, apply_crop, face_crop, full_crop, softness_note
 from talkinghead.face.image import check_image, load_image
 from talkinghead.face.landmarks import find_face
-from talkinghead.face.mesh import Mesh, border_freedom, build_mesh
+from talkinghead.face.mesh import Mesh, border_freedom, build_mesh, head_room
 from talkinghead.face.segment import person_mask
 
 
@@ -30,6 +31,7 @@ class FaceRig:
         closing: (V x 2) displacement that closes the photo's own parted lips (zeros if closed).
         face_width: cheek-to-cheek width in output pixels (motion amplitudes scale with it).
         notes: things the user should be told (several faces, upscaled small face, ...).
+        head_room: the share of its motion the head keeps (1; less when the frame's border cuts the face).
     """
 
     image: np.ndarray
@@ -41,6 +43,7 @@ class FaceRig:
     closing: np.ndarray
     face_width: float
     notes: list[str] = field(default_factory=list)
+    head_room: float = 1.0
 
     @property
     def width(self) -> int:
@@ -73,6 +76,9 @@ def build_rig(portrait: str | Path | np.ndarray, size: int | None = None, head_d
     image, landmarks = apply_crop(photo, points, frame)
     mesh = build_mesh(landmarks, image.shape[:2], person_mask(image))
     freedom = border_freedom(mesh.vertices[:, :2], image.shape[:2])[:, None]  # nothing moves at the frame's edge
+    room = head_room(landmarks[list(topo.FACE_OVAL), :2], image.shape[:2])
+    room_notes = [] if room == 1.0 else [f"the face reaches the edge of the frame: the head moves {room:.0%} as "
+                                         "much, so the still border does not crease it"]
     bases = {name: basis * freedom for name, basis in
              build_bases(mesh.vertices, mesh.ring, mesh.teeth_line, landmarks).items()}
     return FaceRig(
@@ -84,7 +90,8 @@ def build_rig(portrait: str | Path | np.ndarray, size: int | None = None, head_d
         neutral=neutral_pose(landmarks, bases),
         closing=build_closing(mesh.vertices, mesh.ring, mesh.teeth_line, landmarks) * freedom,
         face_width=face_frame(landmarks)[2],
-        notes=notes + face_notes + framing_notes + softness_note(frame, name, size),
+        notes=notes + face_notes + framing_notes + room_notes + softness_note(frame, name, size),
+        head_room=room,
     )
 
 

@@ -33,6 +33,7 @@ BORDER_STEPS = 8
 MIN_SPACING = 6.0
 FRAME_MARGIN = 0.15  # share of the frame's shorter side over which motion fades out towards the frame border
 FRAME_STILL = 0.03  # ... and the band along the border where nothing moves at all
+MIN_HEAD_ROOM = 0.25  # the least share of its motion a head keeps when the photo's edge cuts its face
 OPEN_MOUTH_GAP = 0.03  # inner-lip gap (share of face width) above which the photo's mouth counts as open
 TEETH_LINE_HEIGHT = 0.15  # teeth line position: share of the gap above the lower lip
 
@@ -136,6 +137,17 @@ def border_freedom(xy: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     side = min(height, width)
     t = np.clip((inside - FRAME_STILL * side) / ((FRAME_MARGIN - FRAME_STILL) * side), 0.0, 1.0)
     return t * t * (3 - 2 * t)
+
+
+def head_room(oval: np.ndarray, shape: tuple[int, int]) -> float:
+    """How far the head may turn and shift (0..1, a factor on its pose): the least `border_freedom` along the
+    face outline ``oval`` (N x 2), at least `MIN_HEAD_ROOM`; 1 for a face clear of the frame's border.
+
+    Why: the frame's border never moves, so a face the photo's edge cuts would be torn where its free part
+    meets its held part (a crease down the cheek as the head turns). Turning such a head less keeps that
+    strain below what shows; `MIN_HEAD_ROOM` keeps a little life in it.
+    """
+    return float(max(MIN_HEAD_ROOM, border_freedom(oval, shape).min()))
 
 
 def _teeth_line(landmarks: np.ndarray) -> np.ndarray:

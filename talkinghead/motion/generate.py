@@ -15,14 +15,17 @@ from talkinghead.audio.prosody import analyse_prosody
 from talkinghead.controls import Controls
 from talkinghead.motion.expression import emotion_curves, expression_channels, load_emotion_schedule
 from talkinghead.motion.eyes import eye_channels
-from talkinghead.motion.head import head_channels
+from talkinghead.motion.head import ease_in_from_photo, head_channels
 from talkinghead.motion.mouth import mouth_channels
 from talkinghead.motion.timing import n_frames_for
 from talkinghead.motion.track import MotionTrack
 
 
-def generate_motion(speech: Speech, controls: Controls) -> MotionTrack:
-    """The full track for ``speech``; same speech and controls (seed included) give the same track."""
+def generate_motion(speech: Speech, controls: Controls, from_photo_pose: bool = True) -> MotionTrack:
+    """The full track for ``speech``; same speech and controls (seed included) give the same track.
+
+    ``from_photo_pose``: the head starts at the photo's pose and eases into motion (a whole video); the live
+    mode, which stitches many windows into one stream, asks for the motion as it is."""
     n = n_frames_for(speech.duration, controls.fps)
     fps = controls.fps
     head_rng, eye_rng, face_rng = (np.random.default_rng([controls.seed, stream]) for stream in (1, 2, 3))
@@ -31,6 +34,8 @@ def generate_motion(speech: Speech, controls: Controls) -> MotionTrack:
     emotion = emotion_curves(controls.emotion, controls.intensity, schedule, fps, n)
     head = head_channels(prosody, head_rng, fps, n, controls.motion_scale * emotion.head_energy,
                          emotion.head_pitch)
+    if from_photo_pose:
+        head = ease_in_from_photo(head, fps)
     track = MotionTrack.still(fps, n)
     for channels in (
         mouth_channels(speech, fps, n, controls.language),

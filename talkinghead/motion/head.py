@@ -28,6 +28,7 @@ NOD_DEG = (4.0, 8.0)     # nod size range on a full-strength accent (before the 
 TILT_DEG = (0.8, 2.5)    # roll and yaw on an accent, random side
 NOD_RISE_S = 0.14
 NOD_LEAD_S = 0.1         # gestures start this long before the accented syllable's peak
+START_EASE_S = 0.6       # a file's video opens on the photo's own pose and eases into motion over this
 
 
 def head_channels(prosody: Prosody, rng: np.random.Generator, fps: float, n: int,
@@ -53,6 +54,24 @@ def head_channels(prosody: Prosody, rng: np.random.Generator, fps: float, n: int
             value = value + pitch_offset
         channels[name] = soft_limit(value, LIMIT[name]).astype(np.float32)
     return channels
+
+
+def ease_in_from_photo(channels: dict[str, np.ndarray], fps: float) -> dict[str, np.ndarray]:
+    """The head channels with the pose eased in from rest over `START_EASE_S` (smoothstep).
+
+    Why: the video's first frame is then the photo itself (a faithful poster frame, and a first frame a viewer
+    can compare with the photo), and the head sets off from where the photo has it instead of appearing
+    already turned.
+
+    >>> ease_in_from_photo({"head_yaw": np.ones(40, np.float32)}, fps=25.0)["head_yaw"][[0, 5, 15, 39]]
+    array([0.        , 0.25925925, 1.        , 1.        ], dtype=float32)
+    """
+    if not channels:
+        return channels
+    n = len(next(iter(channels.values())))
+    ramp = np.clip(np.arange(n) / (START_EASE_S * fps), 0.0, 1.0)
+    ramp = (ramp * ramp * (3.0 - 2.0 * ramp)).astype(np.float32)
+    return {name: (values * ramp).astype(np.float32) for name, values in channels.items()}
 
 
 def _drive(prosody: Prosody, fps: float, n: int) -> np.ndarray:

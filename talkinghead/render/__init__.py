@@ -91,6 +91,17 @@ class Renderer:
         Each channel moves the mesh by (value - the photo's value) x its basis, except that closing a
         mouth the photo shows open follows the rig's closing field (shaped by the photo's own lip gap).
         """
+        return self._deform(self.within_head_room(values))
+
+    def within_head_room(self, values: dict[str, float]) -> dict[str, float]:
+        """``values`` with the head's pose scaled by the rig's `head_room` (a face the photo's edge cuts
+        turns less, so the still frame border does not tear it)."""
+        room = self.rig.head_room
+        if room == 1.0:
+            return values
+        return {**values, **{name: values[name] * room for name in HEAD_CHANNELS if name in values}}
+
+    def _deform(self, values: dict[str, float]) -> np.ndarray:
         rig, mesh = self.rig, self.rig.mesh
         points = self.rest.copy()
         values = sealed_rounding(self.with_photo_expression(values))
@@ -177,7 +188,8 @@ class Renderer:
 
     def draw(self, values: dict[str, float]) -> np.ndarray:
         """The RGB uint8 frame for one frame's channel values (absent channels rest at 0)."""
-        deformed = self.deform(values)
+        values = self.within_head_room(values)
+        deformed = self._deform(values)
         source = self.gaze.apply(self.rig.image, values.get("gaze_yaw", 0.0), values.get("gaze_pitch", 0.0))
         source = self.lids.apply(source, values, copy=source is self.rig.image)
         frame = self.warper.warp(deformed, source)
