@@ -13,6 +13,7 @@ from talkinghead.face import topology as topo
 FACE_SHARE = 0.42  # face height (forehead to chin) as a share of the frame height at head_distance 1
 SOFT_UPSCALE = 1.5
 AUTO_MAX_SIZE = 512  # the default output side: the crop's own resolution, at most this
+MACROBLOCK = 16  # ... in whole H.264 macroblocks
 OFF_CENTRE_NOTE = 0.1  # moving the frame by more than this share of its side is worth a note
 
 
@@ -37,10 +38,18 @@ class Crop:
 
 def output_side(crop_side: float, size: int | None) -> int:
     """The output's side in pixels: ``size`` when given, else the crop's own resolution (no upscaling, no
-    needless downscaling), even, within `MIN_SIZE` .. `AUTO_MAX_SIZE`."""
+    needless downscaling) rounded down to whole `MACROBLOCK`s, within `MIN_SIZE` .. `AUTO_MAX_SIZE`.
+
+    Whole macroblocks: H.264 codes 16x16 blocks, so a side that is not a multiple of 16 is padded inside the
+    encoder (bits spent on pixels nobody sees, and a blurrier last row of blocks), and decoders hand such
+    frames out with padded rows that some tools read wrongly. Rounding down costs at most 15 px of photo.
+
+    >>> output_side(486.7, None), output_side(300, 200), output_side(90, None), output_side(2000, None)
+    (480, 200, 128, 512)
+    """
     if size is not None:
         return size
-    return int(np.clip(2 * int(crop_side / 2), MIN_SIZE, AUTO_MAX_SIZE))
+    return int(np.clip(MACROBLOCK * int(crop_side / MACROBLOCK), MIN_SIZE, AUTO_MAX_SIZE))
 
 
 def full_crop(image_shape: tuple[int, ...], size: int | None) -> Crop:
