@@ -89,15 +89,17 @@ def eye_tiles(renderer: Renderer) -> list[np.ndarray]:
 
 
 def silhouette_tiles(renderer: Renderer) -> list[np.ndarray]:
-    marks = renderer.rig.landmarks
+    rest = renderer.rig.landmarks[:, :2]
     tiles = []
     for values in TURNS[::2]:
         frame = renderer.draw({**renderer.rig.neutral, **values})
-        far = topo.CHEEK_LEFT if values["head_yaw"] > 0 else topo.CHEEK_RIGHT
-        near = topo.CHEEK_RIGHT if values["head_yaw"] > 0 else topo.CHEEK_LEFT
+        moved = renderer.deform({**renderer.rig.neutral, **values})[:, :2]
+        # the far cheek is the one the turn brings closer to the nose (foreshortened)
+        cheeks = sorted((topo.CHEEK_LEFT, topo.CHEEK_RIGHT), key=lambda index: abs(moved[index, 0] - moved[1, 0])
+                        / max(abs(rest[index, 0] - rest[1, 0]), 1e-6))
         half = 0.3 * renderer.rig.face_width  # about a 2x zoom at 512 px
-        for label, index in (("far", far), ("near", near)):
-            tiles.append(_zoom(frame, marks[index, :2], half, f"yaw {values['head_yaw']:+.0f} {label}"))
+        for label, index in zip(("far", "near"), cheeks, strict=True):
+            tiles.append(_zoom(frame, moved[index], half, f"yaw {values['head_yaw']:+.0f} {label}"))
     return tiles
 
 
