@@ -23,8 +23,8 @@ from talkinghead.face import topology as topo
 from talkinghead.face.bases import face_frame
 from talkinghead.render.eyes import IRIS_TRAVEL
 
-LOWER_RISE = 0.15  # the lower lid rises this share of the opening to meet the upper one
-OVERLAP = 0.1  # ... which reaches this share of the opening past the meeting line (its lashes cover it)
+LOWER_RISE = 0.3  # the lower lid rises this share of the opening to meet the upper one
+OVERLAP = 0.15  # ... which reaches this share of the opening past the meeting line (its lashes cover it)
 LOWER_REACH = 0.8  # the lower lid's skin stretches from this many openings below its margin
 CORNER_FADE = 0.3  # the closure fades out where the eye is narrower than this share of its middle opening
 TONE_SIGMA = 0.35  # the scale (share of the opening) of the skin shading a shut lid takes from around it
@@ -35,16 +35,17 @@ STREAKS_SPAN = 2.5  # detail up for the skin's grain, all of it when stretched t
 GRAIN_SIGMA = (1.2, 0.5)  # the grain laid on stretched skin: noise this fine across and down (pixels),
 #                           like the lid's fine folds
 CORNER_REACH = 0.15  # the closure fades in over this share of the eye's width from each corner
-TAUT = 1.0  # share of its own shading (crease, lit bulge) a shut lid gives up for the shading around it
+TAUT = 0.7  # share of its own shading (crease, lit bulge) a shut lid gives up for the shading around it
 LASH_LIFT = 0.15  # the slid lash line is the photo's lid from this share of the opening above its margin landmark
 MAX_LASH_BAND = 0.6  # the photo's dark lash line above the margin is at most this high (share of the opening)
 LASH_DARKNESS = 0.35  # ... and ends where the lid is lighter than this share of the way from lashes to skin
 MIN_LASH_PX = 1.5
 CEILING_PERCENTILE = 5  # the skin ends, for the whole eye, where it ends lowest over its columns (nearly)
 FRAME_DARKNESS = 0.15  # above the lid's skin, only what is about as dark as the lashes (a frame, the brow) stops it
-SHUT_LASH = 0.07  # a shut lid's lash line is one thin curve, this share of the eye's width high
+SHUT_LASH = 0.1  # a shut lid's lash line is one curve, this share of the eye's width high (the lashes
+#                   of both lids meet and point down over the lower lid)
 LASH_DARKEN = 0.5  # ... and this much darker in its middle
-LID_SHADOW = 0.2
+LID_SHADOW = 0.35  # the shut lid's skin darkens by this much towards the lashes (its edge curves away)
 FRINGE = 0.5
 SKIN_REACH = 0.8  # the stretching lid skin is anchored this many openings above the lash line
 BROW_CLEAR = 0.4  # ... and at least this many openings below the brow's lower edge
