@@ -174,6 +174,19 @@ def test_lips_seal_on_a_photo_taken_with_an_open_mouth(renderer: Renderer) -> No
         assert measured is not None and measured[0] <= 0.03, (values, measured and measured[0])
 
 
+def test_a_grinning_photo_closed_at_rest_stays_the_same_person(renderer: Renderer) -> None:
+    """The astronaut's grin released as ``neutral`` does and her lips closed over her teeth (a pause): the lips
+    cover the teeth without the chin rising with them (her teeth nearly meet), so dlib still sees her: identity
+    distance to the photo <= 0.30 (two photos of one person: ~0.3-0.4), where raising the chin too gave ~0.34."""
+    from talkinghead.eval.face_metrics import face_embedding
+    from talkinghead.motion.expression import NEUTRAL_KEEPS_PHOTO
+
+    photo = face_embedding(renderer.rig.image)
+    frame = renderer.draw({"photo_expression": NEUTRAL_KEEPS_PHOTO})
+    assert _dlib_mouth(frame)[0] <= 0.03
+    assert float(np.linalg.norm(face_embedding(frame) - photo)) <= 0.30
+
+
 def test_synthesised_teeth_are_no_whiter_than_the_eye_whites(tmp_path, renderer: Renderer) -> None:
     """A closed-mouth photo opened wide: the teeth's 95th-percentile luminance inside dlib's inner-lip outline
     stays within 1.6x the photo's eye whites (real teeth in a mouth's shade: 1.1-1.7), and the opening shows

@@ -75,14 +75,16 @@ def build_rig(portrait: str | Path | np.ndarray, size: int | None = None, head_d
     freedom = border_freedom(mesh.vertices[:, :2], image.shape[:2])[:, None]  # nothing moves at the frame's edge
     bases = {name: basis * freedom for name, basis in
              build_bases(mesh.vertices, mesh.ring, mesh.teeth_line, landmarks).items()}
+    neutral = neutral_pose(landmarks, bases)
+    closing = build_closing(mesh.vertices, mesh.ring, mesh.teeth_line, landmarks, neutral.get("smile", 0.0))
     return FaceRig(
         image=image,
         landmarks=landmarks,
         crop=frame,
         mesh=mesh,
         bases=bases,
-        neutral=neutral_pose(landmarks, bases),
-        closing=build_closing(mesh.vertices, mesh.ring, mesh.teeth_line, landmarks) * freedom,
+        neutral=neutral,
+        closing=closing * freedom,
         face_width=face_frame(landmarks)[2],
         notes=notes + face_notes + framing_notes + softness_note(frame, name, size),
     )
