@@ -264,6 +264,25 @@ def test_rounded_lips_show_a_small_dark_opening(tmp_path, renderer: Renderer) ->
     assert (mouth < 0.5 * eye_whites).mean() > 0.6 and np.percentile(mouth, 95) <= 1.6 * eye_whites
 
 
+def test_rounded_lips_shade_a_photo_s_own_teeth(renderer: Renderer) -> None:
+    """OO on the astronaut, whose photo shows her teeth: the opening (inside dlib's inner-lip outline) is
+    mostly dark, its median luminance under 0.6 of her photo's lit teeth (the teeth recede into the shade of
+    the rounded lips, as synthesised teeth do), while an open E keeps them lit."""
+    import cv2
+
+    def inner_median(frame: np.ndarray) -> float:
+        _, points = _dlib_mouth(frame)
+        inside = np.zeros(frame.shape[:2], np.uint8)
+        cv2.fillPoly(inside, [np.round(points[60:68]).astype(np.int32)], 1)
+        assert inside.sum() > 20
+        return float(np.median(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)[inside > 0]))
+
+    photo = inner_median(renderer.rig.image)
+    rounded = inner_median(renderer.draw({"jaw_open": 0.3, "lips_open": 0.25, "lip_pucker": 0.9, "lip_width": -0.8}))
+    assert rounded < 0.6 * photo
+    assert inner_median(renderer.draw({"jaw_open": 0.5, "lips_open": 0.5})) > 0.75 * photo
+
+
 def test_a_spoken_sentence_never_flaps_the_mouth(renderer: Renderer) -> None:
     """Frames drawn from speech (espeak-ng's, with its exact phones), measured by dlib: no frame's lip gap sits
     above or below both neighbours by more than 40% of the wide (95th percentile) opening (real articulators
