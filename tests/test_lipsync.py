@@ -259,6 +259,28 @@ def test_lips_shut_where_the_sound_stops_not_where_an_early_boundary_says() -> N
     assert closures_where_sound_stops(tiny, level, 100) == tiny
 
 
+def test_a_closure_the_viseme_model_is_sure_of_is_added_where_the_words_have_none(monkeypatch) -> None:
+    """Whisper's words lost a /b/ ("new" for "blue"): where the model gives closed lips >= 0.8 for 20 ms or
+    more and no aligned p/b/m is near, a /p/ is added; a sure closure next to an aligned one, a one-frame
+    blip and an unsure stretch add nothing; the phones stay contiguous."""
+    from talkinghead.audio import phonetics
+    from talkinghead.audio.viseme_model import VISEMES
+
+    closed = np.full((100, len(VISEMES)), np.log(0.05))
+    closed[40:46, VISEMES.index("PP")] = np.log(0.9)  # sure, no aligned closure near: added
+    closed[70:74, VISEMES.index("PP")] = np.log(0.95)  # sure, but the aligned /m/ at 0.72 is that one
+    closed[85, VISEMES.index("PP")] = np.log(0.99)  # one frame: noise
+    closed[90:95, VISEMES.index("PP")] = np.log(0.6)  # unsure
+    monkeypatch.setattr(phonetics, "viseme_posteriors", lambda samples: closed)
+    phones = [Phone("N", 0.0, 0.5), Phone("UW", 0.5, 0.7), Phone("M", 0.7, 0.76), Phone("AA", 0.76, 1.0)]
+    out = phonetics.with_heard_closures(phones, np.zeros(16000, np.float32))
+    assert [p for p in out if p.label == "P"] == [Phone("P", 0.4, 0.46)]
+    assert [p.label for p in out] == ["N", "P", "N", "UW", "M", "AA"]
+    assert all(a.end == b.start for a, b in itertools.pairwise(out)) and out[-1].end == 1.0
+    closed[40:46, VISEMES.index("PP")] = np.log(0.05)
+    assert phonetics.with_heard_closures(phones, np.zeros(16000, np.float32)) == phones
+
+
 def test_loud_speech_opens_the_jaw_more_but_keeps_lip_shape() -> None:
     phones = _phones(("SIL", 0.2), ("AA", 0.3), ("SIL", 0.2))
     soft = articulation(phones, 25.0, 17, np.full(70, 0.2, np.float32))
