@@ -16,7 +16,7 @@ from talkinghead.audio.sphinx import align_decoder
 from talkinghead.audio.tts import synthesize, text_speech
 from talkinghead.errors import TalkingHeadError
 from talkinghead.exports.oculus import OCULUS_VISEMES
-from talkinghead.motion.mouth import acoustic_channels, loudness_cues, mouth_channels
+from talkinghead.motion.mouth import acoustic_channels, closures_where_sound_stops, loudness_cues, mouth_channels
 from talkinghead.motion.visemes import LONG_PAUSE_S, VISEMES, Cue, articulation, cues, viseme_of
 
 from .media import write_audio
@@ -241,6 +241,44 @@ def test_the_mouth_rests_in_every_pause_of_100_ms_and_talks_through_shorter_gaps
     short = _phones(("SIL", 0.2), ("AA", 0.3), ("SIL", 0.06), ("AA", 0.3), ("SIL", 0.3))
     channels = articulation(short, fps, 30)
     assert channels["jaw_open"][int(0.53 * fps)] > 0.3
+
+
+def test_lips_shut_where_the_sound_stops_not_where_an_early_boundary_says() -> None:
+    """A vowel fading into a /p/'s silence at 0.50 s, the aligner's boundary at 0.44 s (its usual error): the
+    closure starts at the fall of the level; a /p/ after a pause, an /m/ without a steep fall, and hostile
+    timings (a fall at the very end of the level, phones shorter than the search) stay as they were."""
+    level = np.full(100, -20.0, np.float32)
+    level[50:60] = -60.0
+    phones = [Phone("AA", 0.1, 0.44), Phone("P", 0.44, 0.6), Phone("AA", 0.6, 1.0)]
+    moved = closures_where_sound_stops(phones, level, 100)
+    assert abs(moved[1].start - 0.495) <= 0.011 and moved[0].end == moved[1].start and moved[1].end == 0.6
+    assert closures_where_sound_stops(phones, np.full(100, -20.0, np.float32), 100) == phones
+    after_pause = [Phone(SILENCE, 0.0, 0.44), Phone("P", 0.44, 0.6)]
+    assert closures_where_sound_stops(after_pause, level, 100) == after_pause
+    tiny = [Phone("AA", 0.0, 0.995), Phone("M", 0.995, 1.0)]
+    assert closures_where_sound_stops(tiny, level, 100) == tiny
+
+
+def test_a_closure_the_viseme_model_is_sure_of_is_added_where_the_words_have_none(monkeypatch) -> None:
+    """Whisper's words lost a /b/ ("new" for "blue"): where the model gives closed lips >= 0.8 for 20 ms or
+    more and no aligned p/b/m is near, a /p/ is added; a sure closure next to an aligned one, a one-frame
+    blip and an unsure stretch add nothing; the phones stay contiguous."""
+    from talkinghead.audio import phonetics
+    from talkinghead.audio.viseme_model import VISEMES
+
+    closed = np.full((100, len(VISEMES)), np.log(0.05))
+    closed[40:46, VISEMES.index("PP")] = np.log(0.9)  # sure, no aligned closure near: added
+    closed[70:74, VISEMES.index("PP")] = np.log(0.95)  # sure, but the aligned /m/ at 0.72 is that one
+    closed[85, VISEMES.index("PP")] = np.log(0.99)  # one frame: noise
+    closed[90:95, VISEMES.index("PP")] = np.log(0.6)  # unsure
+    monkeypatch.setattr(phonetics, "viseme_posteriors", lambda samples: closed)
+    phones = [Phone("N", 0.0, 0.5), Phone("UW", 0.5, 0.7), Phone("M", 0.7, 0.76), Phone("AA", 0.76, 1.0)]
+    out = phonetics.with_heard_closures(phones, np.zeros(16000, np.float32))
+    assert [p for p in out if p.label == "P"] == [Phone("P", 0.4, 0.46)]
+    assert [p.label for p in out] == ["N", "P", "N", "UW", "M", "AA"]
+    assert all(a.end == b.start for a, b in itertools.pairwise(out)) and out[-1].end == 1.0
+    closed[40:46, VISEMES.index("PP")] = np.log(0.05)
+    assert phonetics.with_heard_closures(phones, np.zeros(16000, np.float32)) == phones
 
 
 def test_loud_speech_opens_the_jaw_more_but_keeps_lip_shape() -> None:

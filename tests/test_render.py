@@ -174,6 +174,26 @@ def test_lips_seal_on_a_photo_taken_with_an_open_mouth(renderer: Renderer) -> No
         assert measured is not None and measured[0] <= 0.03, (values, measured and measured[0])
 
 
+def test_a_grinning_photo_closed_at_rest_stays_the_same_person(renderer: Renderer, monkeypatch) -> None:
+    """The astronaut's grin released as ``neutral`` does and her lips closed over her teeth (a pause): the lips
+    cover the teeth without the chin rising all the way with them (her teeth nearly meet), so dlib sees her
+    closer to her photo than when the chin rises as for a mouth opened by the jaw (measured: 0.30 vs 0.36;
+    two photos of one person are ~0.3-0.4 apart)."""
+    from talkinghead.eval.face_metrics import face_embedding
+    from talkinghead.face import bases, build_rig
+    from talkinghead.motion.expression import NEUTRAL_KEEPS_PHOTO
+
+    photo = face_embedding(renderer.rig.image)
+    at_rest = {"photo_expression": NEUTRAL_KEEPS_PHOTO}
+    frame = renderer.draw(at_rest)
+    assert _dlib_mouth(frame)[0] <= 0.03
+    distance = float(np.linalg.norm(face_embedding(frame) - photo))
+    monkeypatch.setattr(bases, "GRIN_LIPS_SHARE", 0.0)  # the chin follows the lower lip all the way
+    chin_up = Renderer(build_rig(renderer.rig.image, size=256)).draw(at_rest)
+    assert _dlib_mouth(chin_up)[0] <= 0.03
+    assert distance <= 0.32 and distance < float(np.linalg.norm(face_embedding(chin_up) - photo)) - 0.03
+
+
 def test_synthesised_teeth_are_no_whiter_than_the_eye_whites(tmp_path, renderer: Renderer) -> None:
     """A closed-mouth photo opened wide: the teeth's 95th-percentile luminance inside dlib's inner-lip outline
     stays within 1.6x the photo's eye whites (real teeth in a mouth's shade: 1.1-1.7), and the opening shows
@@ -249,6 +269,25 @@ def test_rounded_lips_show_a_small_dark_opening(tmp_path, renderer: Renderer) ->
     assert inside.sum() > 20
     assert np.median(mouth) < 0.35 * eye_whites  # mostly dark cavity (before: 0.44, the teeth's grey)
     assert (mouth < 0.5 * eye_whites).mean() > 0.6 and np.percentile(mouth, 95) <= 1.6 * eye_whites
+
+
+def test_rounded_lips_shade_a_photo_s_own_teeth(renderer: Renderer) -> None:
+    """OO on the astronaut, whose photo shows her teeth: the opening (inside dlib's inner-lip outline) is
+    mostly dark, its median luminance under 0.6 of her photo's lit teeth (the teeth recede into the shade of
+    the rounded lips, as synthesised teeth do), while an open E keeps them lit."""
+    import cv2
+
+    def inner_median(frame: np.ndarray) -> float:
+        _, points = _dlib_mouth(frame)
+        inside = np.zeros(frame.shape[:2], np.uint8)
+        cv2.fillPoly(inside, [np.round(points[60:68]).astype(np.int32)], 1)
+        assert inside.sum() > 20
+        return float(np.median(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)[inside > 0]))
+
+    photo = inner_median(renderer.rig.image)
+    rounded = inner_median(renderer.draw({"jaw_open": 0.3, "lips_open": 0.25, "lip_pucker": 0.9, "lip_width": -0.8}))
+    assert rounded < 0.6 * photo
+    assert inner_median(renderer.draw({"jaw_open": 0.5, "lips_open": 0.5})) > 0.75 * photo
 
 
 def test_a_spoken_sentence_never_flaps_the_mouth(renderer: Renderer) -> None:

@@ -81,14 +81,16 @@ def build_rig(portrait: str | Path | np.ndarray, size: int | None = None, head_d
                                          "much, so the still border does not crease it"]
     bases = {name: basis * freedom for name, basis in
              build_bases(mesh.vertices, mesh.ring, mesh.teeth_line, landmarks).items()}
+    neutral = neutral_pose(landmarks, bases)
+    closing = build_closing(mesh.vertices, mesh.ring, mesh.teeth_line, landmarks, neutral.get("smile", 0.0))
     return FaceRig(
         image=image,
         landmarks=landmarks,
         crop=frame,
         mesh=mesh,
         bases=bases,
-        neutral=neutral_pose(landmarks, bases),
-        closing=build_closing(mesh.vertices, mesh.ring, mesh.teeth_line, landmarks) * freedom,
+        neutral=neutral,
+        closing=closing * freedom,
         face_width=face_frame(landmarks)[2],
         notes=notes + face_notes + framing_notes + room_notes + softness_note(frame, name, size),
         head_room=room,

@@ -38,6 +38,7 @@ SKIN_RISE_SLOPE = 0.8  # closing: skin under the lip rises at most this many pix
 CLOSE_MEET = 0.2  # closing an open photo's mouth: where the lips meet, as a share of the gap from the top (the upper
 # lip hangs from the skull and moves little; the jaw closes the rest. Nearer the top keeps the face more itself:
 # dlib identity distance at rest 0.36 -> 0.25 on an open-mouth photo)
+GRIN_LIPS_SHARE = 0.5  # share of a grinning photo's lip gap that is its lips drawn back, not its jaw dropped
 # How far the jaw's pull reaches past the face oval, per ring level.
 RING_JAW_FOLLOW = np.array([1.0, 0.6, 0.25, 0.0, 0.0, 0.0])
 
@@ -158,12 +159,13 @@ def _jaw_weight(geo: _FaceGeometry) -> np.ndarray:
 
 
 def build_closing(vertices: np.ndarray, ring: np.ndarray, teeth_line: np.ndarray,
-                  landmarks: np.ndarray) -> np.ndarray:
+                  landmarks: np.ndarray, photo_smile_units: float = 0.0) -> np.ndarray:
     """(V x 2) displacement that brings the photo's own parted lips together (zeros for a closed mouth).
 
     Each upper inner-lip point and its lower partner meet at a point a third of the way down their gap; the
     outer lip contours move with their inner edges, and the chin and lower face follow the lower lip's rise
-    by their jaw weight. Shaped by the photo's actual gap, so lips never cross on the way.
+    by their jaw weight (less on a grinning photo: `chin_share_of_closing`). Shaped by the photo's actual gap,
+    so lips never cross on the way.
     """
     geo = _geometry(vertices, ring, teeth_line, landmarks)
     field = np.zeros((geo.count, 2))
@@ -177,7 +179,8 @@ def build_closing(vertices: np.ndarray, ring: np.ndarray, teeth_line: np.ndarray
         for axis in (0, 1):
             field[list(outer[1:-1]), axis] = np.interp(geo.s[list(outer[1:-1])], inner_s[order],
                                                       field[inner, axis][order])
-    centre_rise = float(gaps[len(gaps) // 2]) * (1 - CLOSE_MEET)
+    lip_rise = float(gaps[len(gaps) // 2]) * (1 - CLOSE_MEET)
+    centre_rise = lip_rise * chin_share_of_closing(photo_smile_units)
     skin = np.setdiff1d(np.arange(geo.count), LOWER_LIP + UPPER_LIP + list(topo.MOUTH_CORNERS))
     skin = np.setdiff1d(skin, teeth_line)
     # right under the lower lip the skin rises as the lip above it does (less towards the corners, so it never
@@ -195,6 +198,14 @@ def build_closing(vertices: np.ndarray, ring: np.ndarray, teeth_line: np.ndarray
     rise = np.minimum(rise, local + SKIN_RISE_SLOPE * np.maximum(below_lip, 0.0) * geo.width)
     field[skin] = np.outer(-_jaw_weight(geo)[skin] * rise, geo.v)
     return lips_move_whole(field, geo)
+
+
+def chin_share_of_closing(photo_smile_units: float) -> float:
+    """How much of the lower lip's rise the chin follows when a photo's parted lips are closed: all of it for a
+    mouth opened by the jaw, less for a grin (``photo_smile_units`` of the smile basis, `photo_smile`), whose
+    lips are drawn back off teeth that nearly meet, so covering them is the lips' work. Raising the chin there
+    shortens the face: dlib's identity distance to a grinning photo at rest grows by ~0.08."""
+    return 1.0 - GRIN_LIPS_SHARE * min(max(photo_smile_units, 0.0), 1.0)
 
 
 def _teeth_line_along(field: np.ndarray, geo: _FaceGeometry) -> np.ndarray:

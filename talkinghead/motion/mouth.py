@@ -11,15 +11,17 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
-from talkinghead.audio import Speech
+from talkinghead.audio import Phone, Speech
 from talkinghead.audio.phonetics import find_phones
 from talkinghead.audio.spectrum import rounding_cue
 from talkinghead.audio.viseme_model import model_phones
 from talkinghead.motion.articulators import at_frames, closure_intervals, fine_times, move_articulators
 from talkinghead.motion.timing import resample_to_frames
-from talkinghead.motion.visemes import Cue, articulation
+from talkinghead.motion.visemes import Cue, articulation, viseme_of
 
 OPEN_CUE = 0.45  # loudness openness above which the baseline's cue is an open vowel
+CLOSURE_SEARCH_S = (0.04, 0.06)  # the lips of a p/b/m may shut this long before / after its aligned start
+CLOSURE_DROP_DB = 6.0  # a fall of the level at least this steep (dB per 20 ms) is where the lips shut
 
 
 def mouth_channels(speech: Speech, fps: float, n: int, language: str = "en") -> dict[str, np.ndarray]:
@@ -28,7 +30,37 @@ def mouth_channels(speech: Speech, fps: float, n: int, language: str = "en") -> 
     phones = find_phones(speech) if language.lower()[:2] == "en" else speech.phones or model_phones(speech)
     if phones is None:
         return acoustic_channels(speech, fps, n)
+    phones = closures_where_sound_stops(phones, speech.energy_db, speech.feature_rate)
     return articulation(phones, fps, n, speech_loudness(speech), speech.feature_rate)
+
+
+def closures_where_sound_stops(phones: list[Phone], energy_db: np.ndarray, rate: float) -> list[Phone]:
+    """``phones`` with each p/b/m after a sound starting where the level falls most steeply near its start.
+
+    Sealed lips stop the sound (silence in a /p/, the quieter nasal murmur in an /m/), so that fall is when
+    they shut. Forced alignment puts the boundary up to ~60 ms early (the vowel's fading tail goes to the
+    stop), and a mouth shut while the vowel still sounds looks dubbed. Searched within `CLOSURE_SEARCH_S` of
+    the aligned start (and the phone's first 60%, so the fall at the end of a final /m/ is never taken); a fall
+    under `CLOSURE_DROP_DB` leaves the phone as it was."""
+    out = list(phones)
+    fall = np.zeros_like(energy_db)
+    fall[1:-1] = energy_db[:-2] - energy_db[2:]  # dB lost over the 20 ms around each frame
+    for k in range(1, len(out)):
+        phone, before = out[k], out[k - 1]
+        if viseme_of(phone.label) != "PP" or viseme_of(before.label) in ("sil", "PP"):
+            continue
+        lo = max(round((phone.start - CLOSURE_SEARCH_S[0]) * rate), 1)
+        hi = min(round((phone.start + min(CLOSURE_SEARCH_S[1], 0.6 * phone.duration)) * rate), fall.size - 1)
+        if hi <= lo:
+            continue
+        steepest = lo + int(np.argmax(fall[lo:hi]))
+        if fall[steepest] < CLOSURE_DROP_DB:
+            continue
+        start = float(np.clip(steepest / rate, before.start + 0.02, phone.end - 0.02))
+        if before.start + 0.02 < start < phone.end - 0.02:
+            out[k - 1] = Phone(before.label, before.start, start)
+            out[k] = Phone(phone.label, start, phone.end)
+    return out
 
 
 def acoustic_channels(speech: Speech, fps: float, n: int) -> dict[str, np.ndarray]:

@@ -137,6 +137,8 @@ class MouthPainter:
         places the synthesised teeth (skull and jaw), when the photo has none to show."""
         if self.photo_teeth and closing > 0.0:
             self._seal(frame, deformed, closing)
+        if self.photo_teeth and bite is not None and bite.rounding > 0.0:
+            self._shade_rounded(frame, deformed, bite.rounding)
         strength = np.clip((self._gap(deformed) - self.rest_gap) / (FULL_DARK_AT * self.face_width), 0.0, 1.0)
         if strength <= 0.0:
             return
@@ -165,6 +167,24 @@ class MouthPainter:
                                   LOWER_ARCH_SHARE, light)
         region = frame[y0:y1, x0:x1].astype(np.float32)
         frame[y0:y1, x0:x1] = np.clip(region + alpha * (colour - region), 0, 255).astype(np.uint8)
+
+    def _shade_rounded(self, frame: np.ndarray, deformed: np.ndarray, rounding: float) -> None:
+        """A photo's own open mouth under rounded lips: the lips push forward and the teeth and mouth behind
+        them fall into the shade they do on synthesised teeth (`ROUND_TEETH_SHADE` at full rounding), so an
+        oo or w shows a dark opening, not the photo's lit teeth. Feathered at the lips' inner edge."""
+        polygon = deformed[np.array(INNER_UPPER + INNER_LOWER[-2:0:-1])]
+        height, width = frame.shape[:2]
+        x0, y0 = np.maximum(np.floor(polygon.min(axis=0)).astype(int) - 2, 0)
+        x1, y1 = np.minimum(np.ceil(polygon.max(axis=0)).astype(int) + 3, (width, height))
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            return
+        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        cv2.fillPoly(mask, [np.round((polygon - (x0, y0)) * 16).astype(np.int32)], 255, cv2.LINE_AA, shift=4)
+        inside = cv2.GaussianBlur(mask, (3, 3), 0).astype(np.float32)[..., None] / 255.0
+        shade = 1.0 - (1.0 - ROUND_TEETH_SHADE) * min(rounding, 1.0)
+        region = frame[y0:y1, x0:x1].astype(np.float32)
+        shaded = region * shade + (1.0 - shade) * 0.5 * self.throat  # towards the throat's colour, not grey
+        frame[y0:y1, x0:x1] = np.clip(region + inside * (shaded - region), 0, 255).astype(np.uint8)
 
     def _bitten(self, colour: np.ndarray, xs: np.ndarray, ys: np.ndarray, bite: Bite, opening: float) -> np.ndarray:
         """Upper teeth hanging from the skull's incisal edge, lower teeth standing on the jaw's, the upper in
