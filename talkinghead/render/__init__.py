@@ -162,7 +162,7 @@ class Renderer:
             amount = values.get(name, 0.0) - photo_value
             if amount < 0 and photo_value > 0:
                 closing += share * min(-amount / photo_value, 1.0)
-        if len(self.rig.mesh.teeth_line):  # a photo with its mouth open
+        if self.mouth.shows_teeth:  # a photo with its mouth open, or a sliver of teeth between its lips
             closing += lip_seal(values.get("lips_open", 0.0)) * (1.0 - closing)
         return closing
 

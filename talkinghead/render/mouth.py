@@ -43,6 +43,11 @@ IVORY = np.array([1.0, 0.95, 0.84], np.float32)  # the hue of real teeth (not pa
 CORNER_LIP_SHARE = 0.45  # where the opening is thinner than this share of its widest, the lips' inner side shows
 INNER_LIP_SHADE = 0.55  # the lips' inner side in the mouth's shade
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+TEETH_SHEEN = 1.3  # a pixel between the lips this much brighter than the lips' median, and less saturated, is teeth
+TEETH_GREY = 0.6  # ... and at most this share of their saturation (lip shine keeps the lip's hue)
+SEEN_TEETH_SHARE = 0.02  # share of such pixels along the lips' middle above which a shut-looking mouth shows teeth
+TEETH_SEARCH = (0.01, 0.025)  # searched above the upper / below the lower inner lip (face widths): landmarks of a
+# barely parted mouth sit on the teeth's upper edge, so a sliver below them is missed
 
 
 def _teeth_for(image: np.ndarray, rest: np.ndarray, lip_colour: np.ndarray, face_width: float) -> np.ndarray:
@@ -108,6 +113,49 @@ class Bite:
     rounding: float = 0.0
 
 
+def lips_mask(image_shape: tuple[int, ...], rest: np.ndarray) -> np.ndarray:
+    """uint8 mask (255) of the lips between their outer and inner contours."""
+    lips = np.zeros(image_shape[:2], np.uint8)
+    cv2.fillPoly(lips, [np.round(rest[OUTER_LIPS]).astype(np.int32)], 255)
+    inner = np.array(INNER_UPPER + INNER_LOWER[-2:0:-1])
+    cv2.fillPoly(lips, [np.round(rest[inner]).astype(np.int32)], 0)
+    return lips
+
+
+def teeth_between_lips(image: np.ndarray, rest: np.ndarray, face_width: float) -> tuple[float, float]:
+    """How much of the photo's own teeth shows between lips its landmarks call (nearly) shut: the share of
+    pixels along the middle 60% of the mouth, from just above the upper inner lip to a little below the lower
+    one, that are brighter and greyer than the lips (teeth, not lip shine, which is as red as the lip); and how
+    far the lowest of them lies below the lips' mid-line (pixels). Landmarks of a small face often put both
+    inner lips on the teeth's upper edge, so the rig would see nothing to close while a sliver of teeth shows."""
+    upper, lower = rest[INNER_UPPER], rest[INNER_LOWER]
+    left, right = float(upper[:, 0].min()), float(upper[:, 0].max())
+    height, width = image.shape[:2]
+    xs = np.arange(np.ceil(left + 0.2 * (right - left)), np.floor(right - 0.2 * (right - left)), dtype=np.float32)
+    xs = xs[(xs >= 0) & (xs < width)]
+    lips = lips_mask(image.shape, rest)
+    if len(xs) < 3 or not lips.any():
+        return 0.0, 0.0
+    top = _contour_at(upper, xs) - TEETH_SEARCH[0] * face_width
+    bottom = _contour_at(lower, xs) + TEETH_SEARCH[1] * face_width
+    middle = 0.5 * (_contour_at(upper, xs) + _contour_at(lower, xs))
+    y0, y1 = max(int(np.floor(top.min())), 0), min(int(np.ceil(bottom.max())) + 1, height)
+    if y1 - y0 < 1:
+        return 0.0, 0.0
+    saturation = cv2.cvtColor(image, cv2.COLOR_RGB2HSV)[..., 1].astype(np.float32)
+    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    lip_luma, lip_saturation = float(np.median(gray[lips > 0])), float(np.median(saturation[lips > 0]))
+    rows = np.arange(y0, y1, dtype=np.float32)[:, None]
+    band = (rows >= top[None, :]) & (rows <= bottom[None, :])
+    columns = xs.astype(int)
+    teeth = (gray[y0:y1, columns] > TEETH_SHEEN * lip_luma) & (saturation[y0:y1, columns] < TEETH_GREY * lip_saturation)
+    teeth &= band
+    if not band.any() or not teeth.any():
+        return 0.0, 0.0
+    depth = float(((rows - middle[None, :]) * teeth).max())
+    return float(teeth.sum() / band.sum()), max(depth, 0.0)
+
+
 class MouthPainter:
     """Paints the cavity for one portrait; colours come from the person's lips, once."""
 
@@ -120,10 +168,13 @@ class MouthPainter:
         self.top_middle = int(top[len(top) // 2])
         self.cavity = np.array([INNER_LOWER[0], *top, INNER_LOWER[-1], *INNER_LOWER[-2:0:-1]])
         self.rest_gap = self._gap(rest)
-        lips = np.zeros(image.shape[:2], np.uint8)
-        cv2.fillPoly(lips, [np.round(rest[OUTER_LIPS]).astype(np.int32)], 255)
-        inner = np.array(INNER_UPPER + INNER_LOWER[-2:0:-1])
-        cv2.fillPoly(lips, [np.round(rest[inner]).astype(np.int32)], 0)
+        share, depth = teeth_between_lips(image, rest, face_width)
+        # the photo shows teeth between its lips (open mouth, or a sliver the landmarks miss): shut lips repaint
+        # the seam, reaching down over the lowest of those teeth
+        self.shows_teeth = self.photo_teeth or share > SEEN_TEETH_SHARE
+        self.seal_reach = 0.0 if self.photo_teeth or not self.shows_teeth else depth  # an open mouth's closing
+        # squeezes its teeth away; a sliver's lies below lips that barely move
+        lips = lips_mask(image.shape, rest)
         lip_colour = np.array(cv2.mean(image, mask=lips)[:3]) if lips.any() else np.array([150.0, 80, 80])
         self.throat = (lip_colour * 0.28).astype(np.float32)
         self.inner_lip = (lip_colour * INNER_LIP_SHADE).astype(np.float32)
@@ -135,7 +186,7 @@ class MouthPainter:
         """Paint the cavity into ``frame`` in place, for the mesh vertices ``deformed`` (V x 2); ``closing``
         (0..1) is how far a photo's own open mouth is being shut, where the lips' seam is painted; ``bite``
         places the synthesised teeth (skull and jaw), when the photo has none to show."""
-        if self.photo_teeth and closing > 0.0:
+        if self.shows_teeth and closing > 0.0:
             self._seal(frame, deformed, closing)
         if self.photo_teeth and bite is not None and bite.rounding > 0.0:
             self._shade_rounded(frame, deformed, bite.rounding)
@@ -248,7 +299,7 @@ class MouthPainter:
         upper, lower = deformed[INNER_UPPER], deformed[INNER_LOWER]
         corners = deformed[[OUTER_LIPS[0], topo.LIPS_OUTER_UPPER[-1]]]
         left, right = sorted((float(corners[0, 0]), float(corners[1, 0])))
-        half = max(SEAL_HALF_HEIGHT * self.face_width, 1.5)
+        half = max(SEAL_HALF_HEIGHT * self.face_width, 1.5, self.seal_reach + 1.0)
         ys_all = np.concatenate([upper[:, 1], lower[:, 1]])
         height, width = frame.shape[:2]
         x0, x1 = max(int(np.floor(left)) - 1, 0), min(int(np.ceil(right)) + 2, width)
