@@ -174,6 +174,54 @@ def test_lips_seal_on_a_photo_taken_with_an_open_mouth(renderer: Renderer) -> No
         assert measured is not None and measured[0] <= 0.03, (values, measured and measured[0])
 
 
+def _with_a_strip_between_the_lips(portrait, colour: tuple[int, int, int]) -> np.ndarray:
+    """The astronaut with her lips shut (drawn at rest), then a strip ``colour`` painted just under the lips'
+    mid-line across the middle of the mouth, 0.025 face widths tall: as a small face's photo shows a sliver of
+    teeth between lips its landmarks still call shut."""
+    import cv2
+
+    from talkinghead.face import build_rig
+    from talkinghead.render.mouth import _contour_at
+
+    closed = Renderer(build_rig(portrait, size=384)).draw({})
+    rig = build_rig(closed, size=384)
+    points, width = rig.landmarks[:, :2], rig.face_width
+    upper, lower = points[list(topology.LIPS_INNER_UPPER)], points[list(topology.LIPS_INNER_LOWER)]
+    left, right = upper[:, 0].min(), upper[:, 0].max()
+    xs = np.arange(left + 0.3 * (right - left), right - 0.3 * (right - left))
+    middle = 0.5 * (_contour_at(upper, xs) + _contour_at(lower, xs))
+    strip = np.concatenate([np.stack([xs, middle], 1), np.stack([xs, middle + 0.025 * width], 1)[::-1]])
+    cv2.fillPoly(closed, [np.round(strip * 16).astype(np.int32)], colour, cv2.LINE_AA, shift=4)
+    return closed
+
+
+def test_lips_seal_over_a_sliver_of_teeth_the_landmarks_miss(portrait) -> None:
+    """A sliver of teeth (bright, grey) shows between lips the landmarks call shut, so the rig has no open mouth
+    to close: p/b/m and silence still cover it, and dlib reads the lips sealed (<= 0.03 of the inter-ocular
+    distance) where it reads the photo open."""
+    from talkinghead.face import build_rig
+
+    photo = _with_a_strip_between_the_lips(portrait, (235, 232, 222))
+    rig = build_rig(photo, size=384)
+    assert len(rig.mesh.teeth_line) == 0 and _dlib_mouth(photo)[0] > 0.03
+    sliver = Renderer(rig)
+    for values in ({}, {"jaw_open": 0.15}, {"jaw_open": 0.2, "lip_width": 0.2}):
+        measured = _dlib_mouth(sliver.draw(values))
+        assert measured is not None and measured[0] <= 0.03, (values, measured and measured[0])
+
+
+def test_lip_shine_between_the_lips_is_not_taken_for_teeth(portrait) -> None:
+    """The same strip in the lips' own hue, only brighter (shine on a closed mouth), is not teeth: the photo's
+    closed lips are never repainted."""
+    from talkinghead.face import build_rig
+    from talkinghead.render.mouth import SEEN_TEETH_SHARE, teeth_between_lips
+
+    photo = _with_a_strip_between_the_lips(portrait, (250, 170, 160))
+    rig = build_rig(photo, size=384)
+    share, _ = teeth_between_lips(rig.image, rig.mesh.vertices[:, :2], rig.face_width)
+    assert share <= SEEN_TEETH_SHARE and not Renderer(rig).mouth.shows_teeth
+
+
 def test_a_grinning_photo_closed_at_rest_stays_the_same_person(renderer: Renderer, monkeypatch) -> None:
     """The astronaut's grin released as ``neutral`` does and her lips closed over her teeth (a pause): the lips
     cover the teeth without the chin rising all the way with them (her teeth nearly meet), so dlib sees her
