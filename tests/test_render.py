@@ -165,11 +165,12 @@ def _dlib_mouth(frame: np.ndarray) -> tuple[float, np.ndarray] | None:
 
 def test_lips_seal_on_a_photo_taken_with_an_open_mouth(renderer: Renderer) -> None:
     """The astronaut grins with her teeth showing; p/b/m (lips_open 0, the jaw a little open) and silence
-    shut her lips: dlib's inner-lip gap <= 0.03 of the inter-ocular distance, as on real closed lips."""
+    shut her lips, sad ones too: dlib's inner-lip gap <= 0.03 of the inter-ocular distance, as on real closed lips."""
     photo_gap, _ = _dlib_mouth(renderer.rig.image)
     assert photo_gap > 0.1
     for values in ({}, {"jaw_open": 0.15}, {"jaw_open": 0.2, "lip_width": 0.2},
-                   {"jaw_open": 0.2, "lip_pucker": 0.8, "lip_width": -0.5}):  # an /m/ before /u/: rounded, shut
+                   {"jaw_open": 0.2, "lip_pucker": 0.8, "lip_width": -0.5},  # an /m/ before /u/: rounded, shut
+                   {"jaw_open": 0.15, "smile": -0.8}):  # sad: the corners down arch the seam
         measured = _dlib_mouth(renderer.draw(values))
         assert measured is not None and measured[0] <= 0.03, (values, measured and measured[0])
 

@@ -37,7 +37,6 @@ ROUND_TEETH_HIDE = 0.03  # and cover them: rounded lips hide this much more of e
 SEAL_HALF_HEIGHT = 0.012  # closed lips of an open-mouth photo: half-height of the repainted seam, face widths
 UPPER_LIP_REPAINT = 0.55  # closed lips: share of the upper lip's thickness above the seam that is repainted
 SEAM_DARKEN, SEAM_WIDTH_PX = 0.18, 1.2  # the darker line where closed lips meet
-UNDER_SEAM_SHADE = 0.16  # the lower lip's top edge, in the upper lip's shade: darker by this much at the seam
 SEAM_STEP_PX = 1.5  # the upper lip's colour gives way to the lower lip's over this many pixels at the seam
 TEETH_WARMTH = 0.3  # share of the lip's hue in the teeth's, so they sit in the person's light
 IVORY = np.array([1.0, 0.95, 0.84], np.float32)  # the hue of real teeth (not paper white)
@@ -327,8 +326,6 @@ class MouthPainter:
         mix = np.clip(0.5 + offset / SEAM_STEP_PX, 0.0, 1.0)  # the lip colour changes at the seam, not above it
         lips = above[None] + mix[..., None] * (below - above)[None]
         line = 1.0 - SEAM_DARKEN * np.exp(-((offset / SEAM_WIDTH_PX) ** 2))
-        # the upper lip overhangs the lower one and shades its top edge: no pale strip right under the seam
-        line = line - UNDER_SEAM_SHADE * (offset > 0) * np.exp(-np.maximum(offset, 0.0) / half)
         lips *= line[..., None]
         along = np.clip(np.minimum(xs - left, right - xs) / max(0.06 * (right - left), 1.0), 0.0, 1.0)
         edge = np.where(offset < 0, -offset / reach_up, offset / half)
