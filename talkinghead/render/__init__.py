@@ -155,7 +155,8 @@ class Renderer:
 
     def closing(self, values: dict[str, float]) -> float:
         """How far (0..1) the photo's own parted lips are brought together: the jaw and the lips each close
-        their share of the photo's gap, and lips commanded shut seal the rest (0 for a closed-mouth photo)."""
+        their share of the photo's gap, and lips commanded shut seal the rest where the photo shows teeth
+        between its lips (open, or a sliver its landmarks miss)."""
         closing = 0.0
         for name, share in PHOTO_GAP_SHARES.items():
             photo_value = self.rig.neutral.get(name, 0.0)
