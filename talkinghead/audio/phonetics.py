@@ -29,7 +29,6 @@ from talkinghead.audio.sphinx import available
 from talkinghead.audio.viseme_model import (
     FRAME_S,
     VISEMES,
-    frame_visemes,
     streamed_phones,
     viseme_posteriors,
     visemes_to_phones,
@@ -160,12 +159,14 @@ def _shape_probabilities(log_posteriors: np.ndarray) -> np.ndarray:
 
 def with_model_where_misheard(phones: list[Phone], spans: list[tuple[float, float]],
                               log_posteriors: np.ndarray) -> list[Phone]:
-    """``phones`` with the viseme model's own phones (its decoded path, as the live mode shows it) inside
-    each of ``spans``."""
+    """``phones`` with the viseme model's own phones inside each of ``spans``: its most likely viseme per
+    frame, without the live mode's bonus for closed lips (`viseme_model.CLOSURE_BONUS`). Inside a word that
+    bonus closes the lips on vowels ("sells" got a /p/ in its /l/); sure closures are added afterwards by
+    `with_heard_closures` anyway."""
     if not spans:
         return phones
     cut = [Phone(SILENCE, start, end) for start, end in spans]
-    heard = visemes_to_phones(frame_visemes(log_posteriors))
+    heard = visemes_to_phones([VISEMES[k] for k in np.argmax(log_posteriors, axis=1)])
     inside = [Phone(p.label, max(p.start, s.start), min(p.end, s.end)) for p in heard for s in cut
               if p.start < s.end and s.start < p.end]
     duration = phones[-1].end if phones else 0.0
