@@ -308,6 +308,7 @@ def test_a_misheard_word_takes_the_viseme_models_shapes_and_an_agreeing_or_sure_
     assert all(a.end == pytest.approx(b.start) for a, b in itertools.pairwise(out)) and out[-1].end == 1.0
     assert replaced([0.3, 0.95]) == phones  # Whisper was sure: its word stands
     assert phonetics.misheard_spans(phones, words, [0.2, 0.95], log_posteriors) == []  # "ah" agrees
+    assert phonetics.misheard_spans(phones, words, [0.2, 0.2], log_posteriors[:0]) == []  # no audio, no verdict
 
 
 def test_whisper_word_probabilities_follow_the_aligned_words() -> None:

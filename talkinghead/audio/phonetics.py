@@ -152,6 +152,8 @@ def _shape_probabilities(log_posteriors: np.ndarray) -> np.ndarray:
     for k, viseme in enumerate(VISEMES):
         pool[k, SHAPE_OF_VISEME[viseme]] = 1.0
     shapes = np.exp(log_posteriors) @ pool
+    if shapes.shape[0] == 0:  # no audio: nothing to compare
+        return shapes
     kernel = np.ones(2 * SMOOTH_FRAMES + 1, np.float32) / (2 * SMOOTH_FRAMES + 1)
     padded = np.pad(shapes, ((SMOOTH_FRAMES, SMOOTH_FRAMES), (0, 0)), mode="edge")
     return np.stack([np.convolve(padded[:, j], kernel, mode="valid") for j in range(shapes.shape[1])], axis=1)
