@@ -15,7 +15,7 @@ and the caller falls back to phone recognition, which still rests the mouth wher
 
 A phrase can be right as a whole and one word wrong ("new ocean" for "blue ocean"). Each written word keeps
 Whisper's own probability (its least likely token's), so the caller can tell a confident word from a guess:
-on the dev clips every misheard word scored below 0.5, and most right ones 0.8 or more.
+on the dev clips the misheard words that change the mouth scored below 0.5, most right ones 0.8 or more.
 """
 
 from __future__ import annotations
