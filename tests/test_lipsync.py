@@ -281,6 +281,49 @@ def test_a_closure_the_viseme_model_is_sure_of_is_added_where_the_words_have_non
     assert phonetics.with_heard_closures(phones, np.zeros(16000, np.float32)) == phones
 
 
+def test_a_misheard_word_takes_the_viseme_models_shapes_and_an_agreeing_or_sure_one_is_kept() -> None:
+    """Whisper wrote "new" (N UW) where the model is sure of closed lips then an open vowel (/b/ + /a/):
+    unsure (p 0.3) and contradicted, the word is replaced by the model's phones. The same contradiction
+    from a word Whisper was sure of (p 0.95), or an unsure word whose shapes the model agrees with, is kept."""
+    from talkinghead.audio import phonetics
+    from talkinghead.audio.viseme_model import VISEMES
+    from talkinghead.audio.words import Word
+
+    posteriors = np.full((100, len(VISEMES)), 0.01 / (len(VISEMES) - 1))
+    posteriors[0:30, VISEMES.index("aa")] = 0.99  # "ah": the aligned AA agrees
+    posteriors[30:45, VISEMES.index("PP")] = 0.99  # "b": aligned as N
+    posteriors[45:70, VISEMES.index("aa")] = 0.99  # "a": aligned as UW
+    posteriors[70:100, VISEMES.index("sil")] = 0.99
+    log_posteriors = np.log(posteriors)
+    phones = [Phone("AA", 0.0, 0.3), Phone("N", 0.3, 0.45), Phone("UW", 0.45, 0.7), Phone(SILENCE, 0.7, 1.0)]
+    words = [Word("ah", 0.0, 0.3), Word("new", 0.3, 0.7)]
+
+    def replaced(probs: list[float]) -> list[Phone]:
+        spans = phonetics.misheard_spans(phones, words, probs, log_posteriors)
+        return phonetics.with_model_where_misheard(phones, spans, log_posteriors)
+
+    out = replaced([0.3, 0.3])
+    assert [p.label for p in out] == ["AA", "P", "AA", SILENCE]
+    assert out[1].start == pytest.approx(0.3) and out[1].end == pytest.approx(0.45)
+    assert all(a.end == pytest.approx(b.start) for a, b in itertools.pairwise(out)) and out[-1].end == 1.0
+    assert replaced([0.3, 0.95]) == phones  # Whisper was sure: its word stands
+    assert phonetics.misheard_spans(phones, words, [0.2, 0.95], log_posteriors) == []  # "ah" agrees
+    assert phonetics.misheard_spans(phones, words, [0.2, 0.2], log_posteriors[:0]) == []  # no audio, no verdict
+
+
+def test_whisper_word_probabilities_follow_the_aligned_words() -> None:
+    from talkinghead.audio.phonetics import matched_probabilities
+    from talkinghead.audio.transcribe import token_probs, word_probabilities
+    from talkinghead.audio.words import Word
+
+    logits = np.log(np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]], np.float32))
+    assert token_probs(logits, [0, 1]) == pytest.approx([0.7, 0.1])
+    heard = word_probabilities([(" Wow", 0.2), (",", 0.6), (" b", 0.2), ("ick", 0.4), (" led", 0.9)])
+    assert heard == (("Wow,", 0.2), ("bick", 0.2), ("led", 0.9))
+    words = [Word("Wow,", 0, 1), Word("bick", 1, 2), Word("unknown", 2, 3), Word("led", 3, 4)]
+    assert matched_probabilities(words, heard) == [0.2, 0.2, 1.0, 0.9]
+
+
 def test_loud_speech_opens_the_jaw_more_but_keeps_lip_shape() -> None:
     phones = _phones(("SIL", 0.2), ("AA", 0.3), ("SIL", 0.2))
     soft = articulation(phones, 25.0, 17, np.full(70, 0.2, np.float32))

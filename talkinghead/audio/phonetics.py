@@ -6,6 +6,15 @@ get the streaming viseme model's phones (or, without its weights, what a phone r
 phrases when Whisper is not installed). Where Whisper's words have no p/b/m but the viseme model is sure it
 hears closed lips, a closure is added (`with_heard_closures`): a misheard word must not leave the lips open
 through a /b/. Without PocketSphinx there are none, and the mouth falls back to loudness.
+
+Misheard words. Whisper's mistakes sound like what was said, but not always like it looks: "films" for
+"sells", "new" for "blue", "one" for "van" move the lips wrongly for the whole word. Such a word is caught
+by two independent witnesses that must agree (`misheard_spans`): Whisper itself was unsure of it (its
+probability below `UNSURE_WORD`), and the viseme model, which hears the mouth shapes directly, finds the
+aligned shapes much less likely than its own best ones there (`MISHEARD_GAP`). Only then do the model's
+visemes replace the word's phones. Neither witness alone will do: Whisper is unsure of many right words
+("peppers", "Wow"), and the model, trained on synthetic speech, disagrees with many right words of real
+speech (gaps of 1-2 nats on "how", "them" in the LibriVox clips, where Whisper is sure of them).
 """
 
 from __future__ import annotations
@@ -15,15 +24,34 @@ from pathlib import Path
 import numpy as np
 
 from talkinghead.audio import Speech, transcribe, viseme_model
-from talkinghead.audio.phonemes import Phone, contiguous
+from talkinghead.audio.phonemes import SILENCE, Phone, contiguous
 from talkinghead.audio.sphinx import available
-from talkinghead.audio.viseme_model import FRAME_S, VISEMES, streamed_phones, viseme_posteriors
+from talkinghead.audio.viseme_model import (
+    FRAME_S,
+    VISEMES,
+    streamed_phones,
+    viseme_posteriors,
+    visemes_to_phones,
+)
 from talkinghead.audio.words import Word, shifted
 from talkinghead.input_files import TRANSCRIPT_BYTES, read_text
+from talkinghead.motion.visemes import viseme_of
 
 SURE_CLOSURE = 0.8  # the viseme model's closed-lips probability above which a missing p/b/m is added
 CLOSURE_LABELS = frozenset({"P", "B", "M"})
 NEAR_CLOSURE_S = 0.06  # a heard closure this close to an aligned p/b/m is that one
+UNSURE_WORD = 0.5  # Whisper's probability of a word below which it may be misheard (see the module docstring)
+# Mean log-likelihood per frame (nats) by which the model's best mouth shapes must beat the aligned ones for an
+# unsure word to be called misheard. On the dev clips clearly misheard words score 1.0-1.5 ("films", "new",
+# "one"), near-misses 0.3-0.8 ("album", "meds"), unsure right words mostly under 0.6; of 0.5, 0.7, 0.9 and 1.2,
+# 0.9 scored best. The one right word above it, "Wow", opens a clip: the model's level normalisation is unsettled.
+MISHEARD_GAP = 0.9
+SMOOTH_FRAMES = 3  # posteriors are averaged over +-30 ms: alignment and model may disagree on edges by that much
+FLOOR = 1e-3  # a shape's probability is never taken as below this (one odd frame must not decide a word)
+# Visemes the viewer cannot tell apart, pooled before comparing: the tongue's place does not show on the lips.
+MOUTH_SHAPES = (("sil",), ("PP",), ("FF",), ("TH", "DD", "kk", "nn", "SS"), ("CH",), ("RR", "O", "U"),
+                ("aa", "E"), ("I",))
+SHAPE_OF_VISEME = {v: k for k, shapes in enumerate(MOUTH_SHAPES) for v in shapes}
 
 
 def find_phones(speech: Speech) -> list[Phone] | None:
@@ -51,6 +79,7 @@ def _transcribed_phones(speech: Speech) -> list[Phone]:
     rate, per_s = speech.rate, speech.feature_rate
     phones: list[Phone] = []
     words: list[Word] = []
+    word_probs: list[float] = []
     for phrase in transcribe.transcribe(speech.samples, speech.activity, per_s):
         samples = speech.samples[round(phrase.start * rate):round(phrase.end * rate)]
         activity = speech.activity[round(phrase.start * per_s):round(phrase.end * per_s)]
@@ -61,18 +90,100 @@ def _transcribed_phones(speech: Speech) -> list[Phone]:
             aligned = align(samples, activity, per_s, phrase.text)
             found = aligned.phones
             words.extend(shifted(aligned.words, phrase.start))
+            word_probs.extend(matched_probabilities(aligned.words, phrase.word_probs))
         phones.extend(Phone(p.label, p.start + phrase.start, p.end + phrase.start) for p in found)
     speech.words = words or None
     phones = contiguous(phones, speech.duration)
-    return with_heard_closures(phones, speech.samples) if viseme_model.available() else phones
+    if not viseme_model.available():
+        return phones
+    log_posteriors = viseme_posteriors(speech.samples)
+    phones = with_model_where_misheard(phones, misheard_spans(phones, words, word_probs, log_posteriors),
+                                       log_posteriors)
+    return with_heard_closures(phones, speech.samples, log_posteriors)
 
 
-def with_heard_closures(phones: list[Phone], samples: np.ndarray) -> list[Phone]:
+def matched_probabilities(words: list[Word], heard: tuple[tuple[str, float], ...]) -> list[float]:
+    """Whisper's probability for each aligned word (the least of the written words it is made of), matched
+    in order by text; a word that matches nothing counts as sure (1.0), so it is never replaced.
+
+    >>> matched_probabilities([Word("Hello, --", 0, 1), Word("world!", 1, 2)], (("Hello,", 0.9), ("world!", 0.2)))
+    [0.9, 0.2]
+    """
+    out, cursor = [], 0
+    for word in words:
+        probs = []
+        for token in word.text.split():
+            found = next((k for k in range(cursor, min(cursor + 4, len(heard))) if heard[k][0] == token), None)
+            if found is not None:
+                probs.append(heard[found][1])
+                cursor = found + 1
+        out.append(min(probs, default=1.0))
+    return out
+
+
+def misheard_spans(phones: list[Phone], words: list[Word], word_probs: list[float],
+                   log_posteriors: np.ndarray) -> list[tuple[float, float]]:
+    """The (start, end) of every word Whisper was unsure of (probability below `UNSURE_WORD`) whose aligned
+    mouth shapes the viseme model finds far less likely than its own best ones: per 10 ms frame, the log of
+    the (smoothed, `MOUTH_SHAPES`-pooled) probability of the model's most likely shape minus that of the
+    aligned phone's shape, averaged over the word, at least `MISHEARD_GAP`."""
+    shapes = _shape_probabilities(log_posteriors)
+    n = shapes.shape[0]
+    aligned = np.zeros(n, int)
+    for phone in phones:
+        shape = SHAPE_OF_VISEME[viseme_of(phone.label)]
+        aligned[max(0, round(phone.start / FRAME_S)):round(phone.end / FRAME_S)] = shape
+    spans = []
+    for word, prob in zip(words, word_probs, strict=True):
+        a, b = max(0, round(word.start / FRAME_S)), min(n, round(word.end / FRAME_S))
+        if prob >= UNSURE_WORD or b <= a:
+            continue
+        best = np.log(np.maximum(shapes[a:b].max(axis=1), FLOOR))
+        said = np.log(np.maximum(shapes[np.arange(a, b), aligned[a:b]], FLOOR))
+        if float(np.mean(best - said)) >= MISHEARD_GAP:
+            spans.append((word.start, word.end))
+    return spans
+
+
+def _shape_probabilities(log_posteriors: np.ndarray) -> np.ndarray:
+    """(frames, len(MOUTH_SHAPES)) probabilities: the model's visemes pooled per shape, averaged over
+    +-`SMOOTH_FRAMES` frames."""
+    pool = np.zeros((len(VISEMES), len(MOUTH_SHAPES)), np.float32)
+    for k, viseme in enumerate(VISEMES):
+        pool[k, SHAPE_OF_VISEME[viseme]] = 1.0
+    shapes = np.exp(log_posteriors) @ pool
+    if shapes.shape[0] == 0:  # no audio: nothing to compare
+        return shapes
+    kernel = np.ones(2 * SMOOTH_FRAMES + 1, np.float32) / (2 * SMOOTH_FRAMES + 1)
+    padded = np.pad(shapes, ((SMOOTH_FRAMES, SMOOTH_FRAMES), (0, 0)), mode="edge")
+    return np.stack([np.convolve(padded[:, j], kernel, mode="valid") for j in range(shapes.shape[1])], axis=1)
+
+
+def with_model_where_misheard(phones: list[Phone], spans: list[tuple[float, float]],
+                              log_posteriors: np.ndarray) -> list[Phone]:
+    """``phones`` with the viseme model's own phones inside each of ``spans``: its most likely viseme per
+    frame, without the live mode's bonus for closed lips (`viseme_model.CLOSURE_BONUS`). Inside a word that
+    bonus closes the lips on vowels ("sells" got a /p/ in its /l/); sure closures are added afterwards by
+    `with_heard_closures` anyway."""
+    if not spans:
+        return phones
+    cut = [Phone(SILENCE, start, end) for start, end in spans]
+    heard = visemes_to_phones([VISEMES[k] for k in np.argmax(log_posteriors, axis=1)])
+    inside = [Phone(p.label, max(p.start, s.start), min(p.end, s.end)) for p in heard for s in cut
+              if p.start < s.end and s.start < p.end]
+    duration = phones[-1].end if phones else 0.0
+    return contiguous([piece for p in phones for piece in _outside(p, cut)] + inside, duration)
+
+
+def with_heard_closures(phones: list[Phone], samples: np.ndarray,
+                        log_posteriors: np.ndarray | None = None) -> list[Phone]:
     """``phones`` plus a /p/ wherever the viseme model gives closed lips a probability of `SURE_CLOSURE` or
     more for two frames or longer and no aligned p/b/m is within `NEAR_CLOSURE_S` (a recognised word that
     lost its /b/: "new" for "blue", a final "book" cut short). On the dev clips this adds one true closure and
-    no false one; the model is too unsure of some true closures (0.1-0.2) to remove any."""
-    sure = viseme_posteriors(samples)[:, VISEMES.index("PP")] >= np.log(SURE_CLOSURE)
+    no false one; the model is too unsure of some true closures (0.1-0.2) to remove any. ``log_posteriors``
+    are the model's for ``samples`` when already computed."""
+    log_posteriors = viseme_posteriors(samples) if log_posteriors is None else log_posteriors
+    sure = log_posteriors[:, VISEMES.index("PP")] >= np.log(SURE_CLOSURE)
     edges = np.flatnonzero(np.diff(np.concatenate([[0], sure.astype(np.int8), [0]])))
     closures = [p for p in phones if p.label in CLOSURE_LABELS]
     added = []
