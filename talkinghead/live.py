@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from talkinghead.audio import ANALYSIS_RATE, speech_from_audio, to_analysis_rate, viseme_model
-from talkinghead.audio.phonemes import Phone
+from talkinghead.audio.phonemes import SILENCE, Phone
 from talkinghead.controls import Controls
 from talkinghead.errors import TalkingHeadError
 from talkinghead.face import FaceRig, build_rig
@@ -279,6 +279,9 @@ class LiveSession:
         fade = round(STEADY_FADE_S * self.fps)
         seconds = STEADY_BLOCK_S + 2 * STEADY_FADE_S
         silence = speech_from_audio(np.zeros(round(seconds * self.rate), np.float32), self.rate)
+        # Known to be silent: no phone model runs over it (on a background thread, a model stepping through
+        # 30 s frame by frame would hold the interpreter from the live frames for most of a second).
+        silence.phones = [Phone(SILENCE, 0.0, silence.duration)]
         seed = (self.controls.seed * 1_000_003 + block) % (2**32)
         track = generate_motion(silence, replace(self._window_controls, seed=seed))
         need = round(STEADY_BLOCK_S * self.fps) + 2 * fade
