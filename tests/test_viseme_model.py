@@ -169,3 +169,38 @@ def test_training_labels_from_flite_follow_its_phones() -> None:
     assert {"sil", "PP", "aa"} <= visemes and labels[0] == VISEMES.index("sil")
     again = train_visemes.flite_labelled(np.random.default_rng(3), "Bob bought a map.", 1.0)
     assert np.array_equal(samples, again[0]) and np.array_equal(labels, again[1])
+
+
+def test_training_crops_are_masked_in_runs_and_reproducibly() -> None:
+    """SpecAugment-style masks: whole bands and whole frames at the running mean (0), nothing else changed,
+    the same masks from the same random stream, and the cached speech reused only for its own seed."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    import train_visemes
+
+    crop = np.random.default_rng(0).uniform(1.0, 2.0, (300, 80)).astype(np.float32)
+    out = train_visemes.masked(np.random.default_rng(5), crop)
+    zero = out == 0.0
+    bands, frames = zero.all(axis=0), zero.all(axis=1)
+    assert np.array_equal(zero, bands[None, :] | frames[:, None])  # only whole bands and frames
+    assert bands.sum() <= train_visemes.FREQ_MASKS * train_visemes.FREQ_MASK_BANDS
+    assert frames.sum() <= train_visemes.TIME_MASKS * train_visemes.TIME_MASK_FRAMES
+    assert np.array_equal(out[~zero], crop[~zero]) and crop.min() > 0.0  # the input is left as it was
+    assert np.array_equal(out, train_visemes.masked(np.random.default_rng(5), crop))
+
+
+def test_cached_training_speech_is_reused_only_for_its_own_seed_length_and_voices(tmp_path, monkeypatch) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    import train_visemes
+
+    spoken = [(np.ones(480, np.float32), np.array([0, 1, 2])), (np.zeros(320, np.float32), np.array([3, 4]))]
+    made = []
+    monkeypatch.setattr(train_visemes, "build_speech", lambda *args: made.append(args) or spoken)
+    cache = tmp_path / "speech.npz"
+    train_visemes.load_or_build_speech(cache, 7, 60.0, 1, 0.4)
+    again = train_visemes.load_or_build_speech(cache, 7, 60.0, 1, 0.4)
+    assert len(made) == 1 and all(np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+                                  for a, b in zip(again, spoken, strict=True))
+    train_visemes.load_or_build_speech(cache, 8, 60.0, 1, 0.4)
+    train_visemes.load_or_build_speech(cache, 8, 90.0, 1, 0.4)
+    train_visemes.load_or_build_speech(cache, 8, 90.0, 1, 0.5)
+    assert len(made) == 4
