@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -18,9 +19,11 @@ from talkinghead.audio.viseme_model import (
     Weights,
     espeak_viseme,
     frame_visemes,
+    load_weights,
     streamed_phones,
     viseme_posteriors,
     visemes_to_phones,
+    weights_file,
 )
 
 
@@ -49,6 +52,30 @@ def test_chunking_never_changes_the_frames(chunk: int) -> None:
     pieces = [stream.feed(samples[i:i + chunk]) for i in range(0, samples.size, chunk)] + [stream.finish()]
     chunked = np.concatenate(pieces)[: whole.shape[0]]
     np.testing.assert_allclose(chunked, whole, atol=1e-5)
+
+
+def test_an_ensemble_averages_its_networks_probabilities_and_streams_alike(tmp_path) -> None:
+    """The shipped model is several networks over the same features: their posteriors (not log-odds) are
+    averaged, chunking still changes nothing, and the weights file round-trips through `load_weights`."""
+    members, samples = [_random_weights(1), _random_weights(2, channels=5, hidden=4)], _speech_like()
+    each = [viseme_posteriors(samples, w) for w in members]
+    both = viseme_posteriors(samples, members)
+    np.testing.assert_allclose(np.exp(both), (np.exp(each[0]) + np.exp(each[1])) / 2, atol=1e-5)
+    stream = VisemeStream(members)
+    pieces = [stream.feed(samples[i:i + 333]) for i in range(0, samples.size, 333)] + [stream.finish()]
+    np.testing.assert_allclose(np.concatenate(pieces)[: both.shape[0]], both, atol=1e-5)
+    path = tmp_path / "weights.npz"
+    np.savez(path, **weights_file([vars(w) for w in members]))
+    loaded = load_weights(path)
+    assert len(loaded) == 2 and np.array_equal(loaded[1].gru_hidden, members[1].gru_hidden)
+
+
+def test_huge_gate_inputs_give_no_overflow_warning() -> None:
+    weights = _random_weights()
+    weights.gru_input_bias[:] = -500.0  # gates pushed far past saturation
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isfinite(viseme_posteriors(_speech_like(0.3), weights)).all()
 
 
 def test_one_row_per_10_ms_and_the_lookahead_is_bounded() -> None:

@@ -9,7 +9,10 @@ phoneme timings are exact, heavily augmented (noise, reverberation, telephone ba
 
 Architecture: two causal convolutions (kernel 3, dilations 1 and 2) then a GRU and a linear layer, so the
 whole model is a recurrence: `VisemeStream` feeds it chunk by chunk and gives exactly what one call over the
-whole recording gives. Inference is numpy only (the weights are ``assets/visemes.npz``, a few hundred kB).
+whole recording gives. Two such networks, trained on differently mixed voices, read the same features and
+their posteriors are averaged: the one that heard more real-speaker voices reads real recordings better, the
+other held-out synthetic voices, noise and other languages, and the average keeps most of both. Inference is
+numpy only (the weights are ``assets/visemes.npz``, about 0.3 MB).
 
 The spectrum is made causal: each frame is the `N_FFT` samples ending at its hop's end, and the level is
 normalised by a running mean per mel band (the mean of everything heard so far, then a ~3 s memory), so
@@ -223,10 +226,11 @@ def _causal_conv(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, dilation: 
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
+    """Logistic function; below -80 it is 0 to float32 anyway, and exp would overflow (a warning per chunk)."""
+    return 1.0 / (1.0 + np.exp(-np.maximum(x, -80.0)))
 
 
-def viseme_posteriors(samples: np.ndarray, weights: Weights | None = None) -> np.ndarray:
+def viseme_posteriors(samples: np.ndarray, weights: Weights | Sequence[Weights] | None = None) -> np.ndarray:
     """(frames, 15) log-posteriors of 16 kHz ``samples``, one row per 10 ms frame (as the stream gives)."""
     stream = VisemeStream(weights)
     out = np.concatenate([stream.feed(samples), stream.finish()])
