@@ -8,9 +8,10 @@ is numpy (`talkinghead.audio.viseme_model`). No GPU. The same seed gives the sam
 utterance is spoken from its own random stream, and espeak-ng, whose output depends on what it said before,
 starts fresh for every group of 8; each is then augmented from a second stream of its own) and, training on
 one thread, the same weights. ``--cache`` keeps the synthesised speech (the slow part) for reruns with the same
-seed, length and voices; augmentation, features and training are redone every run. On the shared 2-core
-machine each network's speech took 1.5-3.5 min to synthesise (2 processes), its augmentation and features
-0.5-2 min and its training 3.5-6 min (1600-2400 steps on one thread), depending on the load.
+seed, length and voices; augmentation, features and training are redone every run. From a clean checkout on
+the shared 2-core machine (load 4-10) a run took 18 min and gave the shipped file byte for byte (seed 19): per
+network 3.7 / 2.7 min of synthesis (2 processes), 0.9 / 0.6 min of augmentation and features, 7 / 3 min of
+training (2400 / 1600 steps on one thread); peak memory 1.7 GB.
 
 Data: espeak-ng (`talkinghead.audio.tts.synthesize`) speaks random English word sequences (CMUdict words) and
 pseudo-words in many languages, with many voice variants and rates, and reports where every phoneme starts;
