@@ -25,7 +25,9 @@ controls and seed give the same frames.
 
 from __future__ import annotations
 
+import gc
 import math
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -33,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from talkinghead.audio import ANALYSIS_RATE, speech_from_audio, to_analysis_rate, viseme_model
-from talkinghead.audio.phonemes import Phone
+from talkinghead.audio.phonemes import SILENCE, Phone
 from talkinghead.controls import Controls
 from talkinghead.errors import TalkingHeadError
 from talkinghead.face import FaceRig, build_rig
@@ -50,6 +52,30 @@ STEADY_FADE_S = 1.0  # and consecutive blocks cross-fade over this long
 SPEAKING_TIME_CONSTANT_S = 0.6  # how fast the head's liveliness follows speech
 MIN_RATE, MAX_RATE = 8000, 96000
 LOOKAHEAD_S = viseme_model.DELAY_FRAMES * viseme_model.FRAME_S  # when a frame's mouth is decided
+_open_sessions = 0
+_open_sessions_lock = threading.Lock()
+
+
+def _hold_still_for_streaming() -> None:
+    """Move everything alive now (the libraries, the rig, the renderer) out of the garbage collector's sight
+    while a session streams. A full collection scans every object tracked: with the stack loaded that takes
+    ~90 ms, over two frames' time at 25 fps, and one came every 30-60 s of streaming, a late frame each time.
+    What a stream allocates afterwards is short-lived and cheap to scan."""
+    global _open_sessions
+    with _open_sessions_lock:
+        _open_sessions += 1
+        gc.collect()
+        gc.freeze()
+
+
+def _release_after_streaming() -> None:
+    """Give the frozen objects back to the collector once no session streams (so a closed session's cycles
+    are collected as usual)."""
+    global _open_sessions
+    with _open_sessions_lock:
+        _open_sessions -= 1
+        if _open_sessions == 0:
+            gc.unfreeze()
 
 
 @dataclass
@@ -123,6 +149,7 @@ class LiveSession:
         self._visemes = viseme_model.VisemeStream() if viseme_model.available() else None
         self._viseme_labels: list[str] = []  # the model's viseme per 10 ms of stream time
         self._labels_first = 0  # the stream frame (10 ms) of self._viseme_labels[0]
+        _hold_still_for_streaming()
 
     @property
     def size(self) -> tuple[int, int]:
@@ -170,6 +197,8 @@ class LiveSession:
         return frames
 
     def close(self) -> None:
+        if not self._closed:
+            _release_after_streaming()
         self._closed = True
         self._background.shutdown(wait=False, cancel_futures=True)
 
@@ -279,6 +308,9 @@ class LiveSession:
         fade = round(STEADY_FADE_S * self.fps)
         seconds = STEADY_BLOCK_S + 2 * STEADY_FADE_S
         silence = speech_from_audio(np.zeros(round(seconds * self.rate), np.float32), self.rate)
+        # Known to be silent: no phone model runs over it (on a background thread, a model stepping through
+        # 30 s frame by frame would hold the interpreter from the live frames for most of a second).
+        silence.phones = [Phone(SILENCE, 0.0, silence.duration)]
         seed = (self.controls.seed * 1_000_003 + block) % (2**32)
         track = generate_motion(silence, replace(self._window_controls, seed=seed), from_photo_pose=False)
         need = round(STEADY_BLOCK_S * self.fps) + 2 * fade

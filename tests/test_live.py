@@ -58,6 +58,7 @@ def test_the_mouth_moves_with_speech_and_rests_in_silence(rig_256, speech_clip) 
         session.feed(audio)
         made = session.frames_made  # the channels of the last second of frames drawn
         jaw.append(session._motion(made - 25, made)["jaw_open"])
+    session.close()
     assert float(np.max(jaw[0])) < 0.05 and float(np.max(jaw[1])) > 0.2
 
 
@@ -66,6 +67,7 @@ def test_head_and_blinks_are_continuous_and_alive_when_idle(rig_256) -> None:
     frames = session.idle(8.0)  # no speech at all
     assert len(frames) == 199  # every frame whose middle is 60 ms (the look-ahead) before the 8 s
     steady = session._steady_values(0, 2000)  # 80 s: crosses two 30 s block boundaries
+    session.close()
     for name in HEAD_CHANNELS[:3]:
         assert np.abs(np.diff(steady[name])).max() < 0.6  # degrees per frame: no jump at block joins
         assert steady[name].std() > 0.2  # and the head does move
@@ -81,6 +83,7 @@ def test_bad_audio_is_refused(rig_256) -> None:
     session = LiveSession(rig=rig_256, controls=Controls(size=256), sample_rate=16000)
     with pytest.raises(TalkingHeadError, match="NaN"):
         session.feed(np.array([0.0, np.nan], np.float32))
+    session.close()
     with pytest.raises(TalkingHeadError, match="sample rate"):
         LiveSession(rig=rig_256, sample_rate=300)
 
@@ -95,3 +98,18 @@ def test_window_speech_matches_the_file_path(speech_clip, tmp_path) -> None:
     n = min(len(fast.energy_db), len(slow.energy_db))
     assert np.abs(fast.energy_db[:n] - slow.energy_db[:n]).mean() < 1.0  # dB
     assert np.abs(fast.activity[:n] - slow.activity[:n]).mean() < 0.05
+
+
+def test_a_full_collection_mid_stream_skips_the_session(rig_256) -> None:
+    """A full garbage collection scanning the rig, renderer and libraries takes ~90 ms (a late frame at 25 fps);
+    while a session streams they are frozen out of the collector's sight, and given back when it closes."""
+    import gc
+
+    from talkinghead import live
+
+    with LiveSession(rig=rig_256, controls=Controls(size=256), sample_rate=16000) as session:
+        open_now = live._open_sessions
+        assert gc.get_freeze_count() > 50_000
+        session.idle(1.0)
+        assert len(gc.get_objects()) < 20_000  # what a full collection still scans: what the stream made
+    assert live._open_sessions == open_now - 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -18,9 +19,11 @@ from talkinghead.audio.viseme_model import (
     Weights,
     espeak_viseme,
     frame_visemes,
+    load_weights,
     streamed_phones,
     viseme_posteriors,
     visemes_to_phones,
+    weights_file,
 )
 
 
@@ -49,6 +52,30 @@ def test_chunking_never_changes_the_frames(chunk: int) -> None:
     pieces = [stream.feed(samples[i:i + chunk]) for i in range(0, samples.size, chunk)] + [stream.finish()]
     chunked = np.concatenate(pieces)[: whole.shape[0]]
     np.testing.assert_allclose(chunked, whole, atol=1e-5)
+
+
+def test_an_ensemble_averages_its_networks_probabilities_and_streams_alike(tmp_path) -> None:
+    """The shipped model is several networks over the same features: their posteriors (not log-odds) are
+    averaged, chunking still changes nothing, and the weights file round-trips through `load_weights`."""
+    members, samples = [_random_weights(1), _random_weights(2, channels=5, hidden=4)], _speech_like()
+    each = [viseme_posteriors(samples, w) for w in members]
+    both = viseme_posteriors(samples, members)
+    np.testing.assert_allclose(np.exp(both), (np.exp(each[0]) + np.exp(each[1])) / 2, atol=1e-5)
+    stream = VisemeStream(members)
+    pieces = [stream.feed(samples[i:i + 333]) for i in range(0, samples.size, 333)] + [stream.finish()]
+    np.testing.assert_allclose(np.concatenate(pieces)[: both.shape[0]], both, atol=1e-5)
+    path = tmp_path / "weights.npz"
+    np.savez(path, **weights_file([vars(w) for w in members]))
+    loaded = load_weights(path)
+    assert len(loaded) == 2 and np.array_equal(loaded[1].gru_hidden, members[1].gru_hidden)
+
+
+def test_huge_gate_inputs_give_no_overflow_warning() -> None:
+    weights = _random_weights()
+    weights.gru_input_bias[:] = -500.0  # gates pushed far past saturation
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isfinite(viseme_posteriors(_speech_like(0.3), weights)).all()
 
 
 def test_one_row_per_10_ms_and_the_lookahead_is_bounded() -> None:
@@ -169,3 +196,38 @@ def test_training_labels_from_flite_follow_its_phones() -> None:
     assert {"sil", "PP", "aa"} <= visemes and labels[0] == VISEMES.index("sil")
     again = train_visemes.flite_labelled(np.random.default_rng(3), "Bob bought a map.", 1.0)
     assert np.array_equal(samples, again[0]) and np.array_equal(labels, again[1])
+
+
+def test_training_crops_are_masked_in_runs_and_reproducibly() -> None:
+    """SpecAugment-style masks: whole bands and whole frames at the running mean (0), nothing else changed,
+    the same masks from the same random stream, and the cached speech reused only for its own seed."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    import train_visemes
+
+    crop = np.random.default_rng(0).uniform(1.0, 2.0, (300, 80)).astype(np.float32)
+    out = train_visemes.masked(np.random.default_rng(5), crop)
+    zero = out == 0.0
+    bands, frames = zero.all(axis=0), zero.all(axis=1)
+    assert np.array_equal(zero, bands[None, :] | frames[:, None])  # only whole bands and frames
+    assert bands.sum() <= train_visemes.FREQ_MASKS * train_visemes.FREQ_MASK_BANDS
+    assert frames.sum() <= train_visemes.TIME_MASKS * train_visemes.TIME_MASK_FRAMES
+    assert np.array_equal(out[~zero], crop[~zero]) and crop.min() > 0.0  # the input is left as it was
+    assert np.array_equal(out, train_visemes.masked(np.random.default_rng(5), crop))
+
+
+def test_cached_training_speech_is_reused_only_for_its_own_seed_length_and_voices(tmp_path, monkeypatch) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    import train_visemes
+
+    spoken = [(np.ones(480, np.float32), np.array([0, 1, 2])), (np.zeros(320, np.float32), np.array([3, 4]))]
+    made = []
+    monkeypatch.setattr(train_visemes, "build_speech", lambda *args: made.append(args) or spoken)
+    cache = tmp_path / "speech.npz"
+    train_visemes.load_or_build_speech(cache, 7, 60.0, 1, 0.4)
+    again = train_visemes.load_or_build_speech(cache, 7, 60.0, 1, 0.4)
+    assert len(made) == 1 and all(np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+                                  for a, b in zip(again, spoken, strict=True))
+    train_visemes.load_or_build_speech(cache, 8, 60.0, 1, 0.4)
+    train_visemes.load_or_build_speech(cache, 8, 90.0, 1, 0.4)
+    train_visemes.load_or_build_speech(cache, 8, 90.0, 1, 0.5)
+    assert len(made) == 4

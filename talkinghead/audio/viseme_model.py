@@ -9,7 +9,10 @@ phoneme timings are exact, heavily augmented (noise, reverberation, telephone ba
 
 Architecture: two causal convolutions (kernel 3, dilations 1 and 2) then a GRU and a linear layer, so the
 whole model is a recurrence: `VisemeStream` feeds it chunk by chunk and gives exactly what one call over the
-whole recording gives. Inference is numpy only (the weights are ``assets/visemes.npz``, a few hundred kB).
+whole recording gives. Two such networks, trained on differently mixed voices, read the same features and
+their posteriors are averaged: the one that heard more real-speaker voices reads real recordings better, the
+other held-out synthetic voices, noise and other languages, and the average keeps most of both. Inference is
+numpy only (the weights are ``assets/visemes.npz``, about 0.3 MB).
 
 The spectrum is made causal: each frame is the `N_FFT` samples ending at its hop's end, and the level is
 normalised by a running mean per mel band (the mean of everything heard so far, then a ~3 s memory), so
@@ -97,10 +100,17 @@ class Weights:
 
 
 @cache
-def load_weights(path: Path = WEIGHTS) -> Weights:
-    """The shipped weights (loaded once)."""
+def load_weights(path: Path = WEIGHTS) -> tuple[Weights, ...]:
+    """The shipped networks (loaded once): member ``k``'s parameters are stored as ``m{k}_NAME``."""
     with np.load(path) as data:
-        return Weights(**{name: data[name].astype(np.float32) for name in Weights.__dataclass_fields__})
+        count = len({key.split("_", 1)[0] for key in data.files})
+        return tuple(Weights(**{name: data[f"m{k}_{name}"].astype(np.float32)
+                                for name in Weights.__dataclass_fields__}) for k in range(count))
+
+
+def weights_file(members: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """The arrays of `load_weights`'s file for ``members`` (each a dict of `Weights`' fields)."""
+    return {f"m{k}_{name}": value for k, member in enumerate(members) for name, value in member.items()}
 
 
 def available() -> bool:
@@ -133,18 +143,52 @@ class StreamingSpectrum:
         return out
 
 
+class _Network:
+    """One trained network's state as a stream: its convolutions' last inputs and the GRU's hidden state."""
+
+    def __init__(self, w: Weights) -> None:
+        self.w = w
+        self._conv1_in = np.zeros((2, w.conv1.shape[1]), np.float32)
+        self._conv2_in = np.zeros((4, w.conv2.shape[1]), np.float32)
+        self._state = np.zeros(w.gru_hidden.shape[1], np.float32)
+
+    def log_posteriors(self, features: np.ndarray) -> np.ndarray:
+        """(frames, 15) log-posteriors of the next ``features`` (frames, N_MELS), the network's delay included."""
+        w = self.w
+        x1 = np.concatenate([self._conv1_in, features])
+        self._conv1_in = x1[-2:]
+        h1 = _causal_conv(x1, w.conv1, w.conv1_bias, 1)
+        x2 = np.concatenate([self._conv2_in, h1])
+        self._conv2_in = x2[-4:]
+        h2 = _causal_conv(x2, w.conv2, w.conv2_bias, 2)
+        gates_in = h2 @ w.gru_input.T + w.gru_input_bias
+        hidden = w.gru_hidden.shape[1]
+        outputs = np.empty((features.shape[0], hidden), np.float32)
+        state = self._state
+        for t in range(features.shape[0]):
+            gh = w.gru_hidden @ state + w.gru_hidden_bias
+            gi = gates_in[t]
+            reset = _sigmoid(gi[:hidden] + gh[:hidden])
+            update = _sigmoid(gi[hidden:2 * hidden] + gh[hidden:2 * hidden])
+            new = np.tanh(gi[2 * hidden:] + reset * gh[2 * hidden:])
+            state = (1.0 - update) * new + update * state
+            outputs[t] = state
+        self._state = state
+        logits = outputs @ w.out.T + w.out_bias
+        logits -= logits.max(axis=1, keepdims=True)
+        return logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+
+
 class VisemeStream:
     """The model fed audio chunk by chunk (16 kHz mono float32); returns the log-posteriors of the frames it
     has decided, oldest first. Chunking never changes the result: feeding a recording whole or in pieces
-    gives the same frames."""
+    gives the same frames. The shipped model is a small ensemble: its networks read the same features and
+    their posteriors are averaged."""
 
-    def __init__(self, weights: Weights | None = None) -> None:
-        self.w = weights or load_weights()
-        hidden = self.w.gru_hidden.shape[1]
+    def __init__(self, weights: Weights | Sequence[Weights] | None = None) -> None:
+        members = load_weights() if weights is None else weights
+        self._networks = [_Network(w) for w in ([members] if isinstance(members, Weights) else members)]
         self._spectrum = StreamingSpectrum()
-        self._conv1_in = np.zeros((2, self.w.conv1.shape[1]), np.float32)
-        self._conv2_in = np.zeros((4, self.w.conv2.shape[1]), np.float32)
-        self._state = np.zeros(hidden, np.float32)
         self._emitted = 0
         self._produced = 0
 
@@ -162,32 +206,11 @@ class VisemeStream:
         return self.feed(np.zeros(DELAY_FRAMES * HOP, np.float32))
 
     def _decide(self, features: np.ndarray) -> np.ndarray:
-        w = self.w
         n = features.shape[0]
         if n == 0:
             return np.zeros((0, len(VISEMES)), np.float32)
-        x1 = np.concatenate([self._conv1_in, features])
-        self._conv1_in = x1[-2:]
-        h1 = _causal_conv(x1, w.conv1, w.conv1_bias, 1)
-        x2 = np.concatenate([self._conv2_in, h1])
-        self._conv2_in = x2[-4:]
-        h2 = _causal_conv(x2, w.conv2, w.conv2_bias, 2)
-        gates_in = h2 @ w.gru_input.T + w.gru_input_bias
-        hidden = w.gru_hidden.shape[1]
-        outputs = np.empty((n, hidden), np.float32)
-        state = self._state
-        for t in range(n):
-            gh = w.gru_hidden @ state + w.gru_hidden_bias
-            gi = gates_in[t]
-            reset = _sigmoid(gi[:hidden] + gh[:hidden])
-            update = _sigmoid(gi[hidden:2 * hidden] + gh[hidden:2 * hidden])
-            new = np.tanh(gi[2 * hidden:] + reset * gh[2 * hidden:])
-            state = (1.0 - update) * new + update * state
-            outputs[t] = state
-        self._state = state
-        logits = outputs @ w.out.T + w.out_bias
-        logits -= logits.max(axis=1, keepdims=True)
-        log_post = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+        each = [network.log_posteriors(features) for network in self._networks]
+        log_post = each[0] if len(each) == 1 else np.log(np.mean(np.exp(each), axis=0))
         warm_up = min(n, max(0, DELAY_FRAMES - self._produced))  # outputs for frames before the start
         self._produced += n
         decided = log_post[warm_up:]
@@ -203,10 +226,11 @@ def _causal_conv(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, dilation: 
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
+    """Logistic function; below -80 it is 0 to float32 anyway, and exp would overflow (a warning per chunk)."""
+    return 1.0 / (1.0 + np.exp(-np.maximum(x, -80.0)))
 
 
-def viseme_posteriors(samples: np.ndarray, weights: Weights | None = None) -> np.ndarray:
+def viseme_posteriors(samples: np.ndarray, weights: Weights | Sequence[Weights] | None = None) -> np.ndarray:
     """(frames, 15) log-posteriors of 16 kHz ``samples``, one row per 10 ms frame (as the stream gives)."""
     stream = VisemeStream(weights)
     out = np.concatenate([stream.feed(samples), stream.finish()])

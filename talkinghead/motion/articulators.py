@@ -22,6 +22,7 @@ phone lasts ``LONG_CLOSURE_S`` or more), and the lips never snap from shut to wi
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from itertools import pairwise
 
 import numpy as np
@@ -47,10 +48,19 @@ def critically_damped(values: np.ndarray, tau_s: float, step_s: float) -> np.nda
         return values.astype(np.float32)
     pole = float(np.exp(-step_s / tau_s))
     b, a = [(1.0 - pole) ** 2], [1.0, -2.0 * pole, pole * pole]
-    state = lfilter_zi(b, a)
+    state = _rest_state(pole)
     forward = lfilter(b, a, values, zi=state * values[0])[0]
     backward = lfilter(b, a, forward[::-1], zi=state * forward[-1])[0]
     return backward[::-1].astype(np.float32)
+
+
+@cache
+def _rest_state(pole: float) -> np.ndarray:
+    """The filter's state at rest on 1 (`lfilter_zi`), once per pole: the live mode smooths every channel of
+    every frame's window, and scipy's solver behind `lfilter_zi` tries a failing import on each call."""
+    state = lfilter_zi([(1.0 - pole) ** 2], [1.0, -2.0 * pole, pole * pole])
+    state.flags.writeable = False
+    return state
 
 
 def smooth_channels(channels: dict[str, np.ndarray], step_s: float) -> dict[str, np.ndarray]:
