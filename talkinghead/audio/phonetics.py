@@ -171,8 +171,7 @@ def with_model_where_misheard(phones: list[Phone], spans: list[tuple[float, floa
     heard = visemes_to_phones([VISEMES[k] for k in np.argmax(log_posteriors, axis=1)])
     inside = [Phone(p.label, max(p.start, s.start), min(p.end, s.end)) for p in heard for s in cut
               if p.start < s.end and s.start < p.end]
-    duration = phones[-1].end if phones else 0.0
-    return contiguous([piece for p in phones for piece in _outside(p, cut)] + inside, duration)
+    return _spliced(phones, cut, inside)
 
 
 def with_heard_closures(phones: list[Phone], samples: np.ndarray,
@@ -191,10 +190,13 @@ def with_heard_closures(phones: list[Phone], samples: np.ndarray,
         start, end = a * FRAME_S, b * FRAME_S
         if b - a >= 2 and not any(p.start - NEAR_CLOSURE_S < end and start < p.end + NEAR_CLOSURE_S for p in closures):
             added.append(Phone("P", start, end))
-    if not added:
-        return phones
+    return _spliced(phones, added, added) if added else phones
+
+
+def _spliced(phones: list[Phone], cut: list[Phone], inserted: list[Phone]) -> list[Phone]:
+    """``phones`` with the spans of ``cut`` taken out and ``inserted`` put in, over the same duration."""
     duration = phones[-1].end if phones else 0.0
-    return contiguous([piece for p in phones for piece in _outside(p, added)] + added, duration)
+    return contiguous([piece for p in phones for piece in _outside(p, cut)] + inserted, duration)
 
 
 def _outside(phone: Phone, spans: list[Phone]) -> list[Phone]:
