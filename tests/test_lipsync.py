@@ -260,9 +260,9 @@ def test_lips_shut_where_the_sound_stops_not_where_an_early_boundary_says() -> N
 
 
 def test_a_closure_the_viseme_model_is_sure_of_is_added_where_the_words_have_none(monkeypatch) -> None:
-    """Whisper's words lost a /b/ ("new" for "blue"): where the model gives closed lips >= 0.8 for 20 ms or
-    more and no aligned p/b/m is near, a /p/ is added; a sure closure next to an aligned one, a one-frame
-    blip and an unsure stretch add nothing; the phones stay contiguous."""
+    """Whisper's words lost a /b/ ("new" for "blue"): where the model gives closed lips `SURE_CLOSURE` or more
+    for 20 ms or more and no aligned p/b/m is near, a /p/ is added; a sure closure next to an aligned one, a
+    one-frame blip and an unsure stretch add nothing; the phones stay contiguous."""
     from talkinghead.audio import phonetics
     from talkinghead.audio.viseme_model import VISEMES
 
@@ -270,7 +270,7 @@ def test_a_closure_the_viseme_model_is_sure_of_is_added_where_the_words_have_non
     closed[40:46, VISEMES.index("PP")] = np.log(0.9)  # sure, no aligned closure near: added
     closed[70:74, VISEMES.index("PP")] = np.log(0.95)  # sure, but the aligned /m/ at 0.72 is that one
     closed[85, VISEMES.index("PP")] = np.log(0.99)  # one frame: noise
-    closed[90:95, VISEMES.index("PP")] = np.log(0.6)  # unsure
+    closed[90:95, VISEMES.index("PP")] = np.log(phonetics.SURE_CLOSURE - 0.05)  # unsure
     monkeypatch.setattr(phonetics, "viseme_posteriors", lambda samples: closed)
     phones = [Phone("N", 0.0, 0.5), Phone("UW", 0.5, 0.7), Phone("M", 0.7, 0.76), Phone("AA", 0.76, 1.0)]
     out = phonetics.with_heard_closures(phones, np.zeros(16000, np.float32))
