@@ -156,6 +156,20 @@ def teeth_between_lips(image: np.ndarray, rest: np.ndarray, face_width: float) -
     return float(teeth.sum() / band.sum()), max(depth, 0.0)
 
 
+def _feathered(polygon: np.ndarray, shape: tuple[int, ...]) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+    """The box (x0, y0, x1, y1) around ``polygon`` (K x 2, frame pixels) with a small margin, inside a frame of
+    ``shape``, and the polygon's anti-aliased, slightly feathered coverage over it (h x w x 1, 0..1); None
+    when the box is too small to paint."""
+    height, width = shape[:2]
+    x0, y0 = np.maximum(np.floor(polygon.min(axis=0)).astype(int) - 2, 0)
+    x1, y1 = np.minimum(np.ceil(polygon.max(axis=0)).astype(int) + 3, (width, height))
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return None
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.fillPoly(mask, [np.round((polygon - (x0, y0)) * 16).astype(np.int32)], 255, cv2.LINE_AA, shift=4)
+    return (int(x0), int(y0), int(x1), int(y1)), cv2.GaussianBlur(mask, (3, 3), 0).astype(np.float32)[..., None] / 255.0
+
+
 class MouthPainter:
     """Paints the cavity for one portrait; colours come from the person's lips, once."""
 
@@ -194,14 +208,11 @@ class MouthPainter:
         if strength <= 0.0:
             return
         polygon = deformed[self.cavity]
-        height, width = frame.shape[:2]
-        x0, y0 = np.maximum(np.floor(polygon.min(axis=0)).astype(int) - 2, 0)
-        x1, y1 = np.minimum(np.ceil(polygon.max(axis=0)).astype(int) + 3, (width, height))
-        if x1 - x0 < 2 or y1 - y0 < 2:
+        found = _feathered(polygon, frame.shape)
+        if found is None:
             return
-        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
-        cv2.fillPoly(mask, [np.round((polygon - (x0, y0)) * 16).astype(np.int32)], 255, cv2.LINE_AA, shift=4)
-        alpha = cv2.GaussianBlur(mask, (3, 3), 0).astype(np.float32)[..., None] * (strength / 255.0)
+        (x0, y0, x1, y1), inside = found
+        alpha = inside * strength
         xs = np.arange(x0, x1, dtype=np.float32)
         ys = np.arange(y0, y1, dtype=np.float32)[:, None]
         upper = _contour_at(deformed[INNER_UPPER], xs)
@@ -223,15 +234,10 @@ class MouthPainter:
         """A photo's own open mouth under rounded lips: the lips push forward and the teeth and mouth behind
         them fall into the shade they do on synthesised teeth (`ROUND_TEETH_SHADE` at full rounding), so an
         oo or w shows a dark opening, not the photo's lit teeth. Feathered at the lips' inner edge."""
-        polygon = deformed[np.array(INNER_UPPER + INNER_LOWER[-2:0:-1])]
-        height, width = frame.shape[:2]
-        x0, y0 = np.maximum(np.floor(polygon.min(axis=0)).astype(int) - 2, 0)
-        x1, y1 = np.minimum(np.ceil(polygon.max(axis=0)).astype(int) + 3, (width, height))
-        if x1 - x0 < 2 or y1 - y0 < 2:
+        found = _feathered(deformed[np.array(INNER_UPPER + INNER_LOWER[-2:0:-1])], frame.shape)
+        if found is None:
             return
-        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
-        cv2.fillPoly(mask, [np.round((polygon - (x0, y0)) * 16).astype(np.int32)], 255, cv2.LINE_AA, shift=4)
-        inside = cv2.GaussianBlur(mask, (3, 3), 0).astype(np.float32)[..., None] / 255.0
+        (x0, y0, x1, y1), inside = found
         shade = 1.0 - (1.0 - ROUND_TEETH_SHADE) * min(rounding, 1.0)
         region = frame[y0:y1, x0:x1].astype(np.float32)
         shaded = region * shade + (1.0 - shade) * 0.5 * self.throat  # towards the throat's colour, not grey
