@@ -34,8 +34,9 @@ from pathlib import Path
 
 import numpy as np
 
-from talkinghead.audio import ANALYSIS_RATE, speech_from_audio, to_analysis_rate, viseme_model
+from talkinghead.audio import ANALYSIS_RATE, FEATURE_RATE, speech_from_audio, to_analysis_rate, viseme_model
 from talkinghead.audio.phonemes import SILENCE, Phone
+from talkinghead.audio.prosody import RunningPitch
 from talkinghead.controls import Controls
 from talkinghead.errors import TalkingHeadError
 from talkinghead.face import FaceRig, build_rig
@@ -149,6 +150,7 @@ class LiveSession:
         self._visemes = viseme_model.VisemeStream() if viseme_model.available() else None
         self._viseme_labels: list[str] = []  # the model's viseme per 10 ms of stream time
         self._labels_first = 0  # the stream frame (10 ms) of self._viseme_labels[0]
+        self._pitch = RunningPitch(ANALYSIS_RATE, FEATURE_RATE)
         _hold_still_for_streaming()
 
     @property
@@ -242,6 +244,8 @@ class LiveSession:
         """The motion stage's track for the audio window starting at frame ``window_first``."""
         start = max(0, round((window_first / self.fps - self._origin) * self.rate))
         speech = speech_from_audio(self._audio[start:], self.rate)
+        first = round((self._origin + start / self.rate) * speech.feature_rate)
+        speech.f0_hz = self._pitch.track(speech.samples, first, len(speech.activity))
         if self._visemes is not None:
             speech.phones = self._window_phones(self._origin + start / self.rate, speech.duration)
         return generate_motion(speech, self._window_controls, from_photo_pose=False)

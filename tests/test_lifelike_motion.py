@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from talkinghead.audio import load_speech
-from talkinghead.audio.prosody import Prosody, analyse_prosody
+from talkinghead.audio import prosody as prosody_module
+from talkinghead.audio.prosody import Prosody, RunningPitch, analyse_prosody, pitch_track
 from talkinghead.controls import Controls
 from talkinghead.errors import TalkingHeadError
 from talkinghead.motion import MotionTrack, generate_motion
@@ -54,6 +55,31 @@ def test_prosody_finds_pitch_voicing_pause_and_accents(speech, prosody: Prosody)
     accents = prosody.accent_times
     assert len(accents) >= 3 and np.all(accents < end_of_speech + 0.2)
     assert np.all(np.diff(accents) >= 0.3)
+
+
+def test_a_stream_tracks_each_pitch_frame_about_once_and_agrees_with_whole_windows(speech, monkeypatch) -> None:
+    """Live windows of 2 s every 40 ms: the running tracker analyses each 10 ms a few times, not 50 times,
+    and finds the same voiced pitch as tracking each whole window."""
+    analysed = []
+    whole_window = pitch_track
+
+    def counted(samples, *args, **kwargs):
+        analysed.append(samples.size)
+        return whole_window(samples, *args, **kwargs)
+
+    monkeypatch.setattr(prosody_module, "pitch_track", counted)
+    running, hop = RunningPitch(speech.rate, speech.feature_rate), speech.rate // speech.feature_rate
+    agree, ratio = [], []
+    for end in range(40, len(speech.activity), 4):
+        first = max(0, end - 200)
+        samples = speech.samples[first * hop:end * hop]
+        f0, reference = running.track(samples, first, end - first), whole_window(samples, speech.rate, 100, end - first)
+        agree.append(np.mean((f0 > 0) == (reference > 0)))
+        both = (f0 > 0) & (reference > 0)
+        ratio.extend(f0[both] / reference[both])
+    assert sum(analysed) < 15 * speech.samples.size  # whole windows: ~45 times
+    assert np.mean(agree) > 0.75
+    assert abs(np.median(ratio) - 1.0) < 0.01
 
 
 def test_head_moves_with_speech_and_settles_in_pauses(speech, prosody: Prosody) -> None:

@@ -28,6 +28,8 @@ class Speech:
         transcript: what is said, if known.
         phones: timed phones (ARPAbet) covering the recording, once known (see `audio.phonetics`).
         words: timed words as written, once known (for captions; see `audio.words`).
+        f0_hz: 100 Hz pitch, once known (a live window takes it from the windows before it; see
+            `audio.prosody.RunningPitch`); the motion stage tracks it itself when None.
     """
 
     samples: np.ndarray
@@ -39,6 +41,7 @@ class Speech:
     transcript: str | None = None
     phones: list[Phone] | None = None
     words: list[Word] | None = None
+    f0_hz: np.ndarray | None = None
 
     @property
     def duration(self) -> float:

