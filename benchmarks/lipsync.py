@@ -206,7 +206,10 @@ def main() -> int:
         align_decoder(), align_decoder(wide=True), phone_decoder(), recogniser()  # load outside the timings
     if args.cues:
         args.cues.mkdir(parents=True, exist_ok=True)
-    rows = [run_clip(*clip, cues_dir=args.cues, modes=modes) for clip in clips(args.folder)]
+    found = clips(args.folder)
+    if not found:
+        parser.error(f"no speech clips with timings in {args.folder}")
+    rows = [run_clip(*clip, cues_dir=args.cues, modes=modes) for clip in found]
     keys = (*modes, "energy_baseline")
     print(f"{'clip':22} {'sec':>5}" + "".join(f"  {'bal' + LETTER[k]:>6} {'bil' + LETTER[k]:>6}" for k in keys))
     for r in rows:

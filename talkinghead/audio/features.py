@@ -37,6 +37,18 @@ def speech_activity(energy_db: np.ndarray) -> np.ndarray:
     all silence (or digital zero) comes out all zeros.
     """
     floor = float(np.percentile(energy_db, 10))
-    if float(np.percentile(energy_db, 98)) - floor < 6.0:
+    if loudness_range_db(energy_db) < 6.0:
         return np.zeros_like(energy_db)
     return np.clip((energy_db - floor - 6.0) / 19.0, 0.0, 1.0).astype(np.float32)
+
+
+def loudness_range_db(energy_db: np.ndarray) -> float:
+    """How far the loudest frames (98th percentile) are above the recording's floor (10th percentile): what
+    noise leaves of the speech. Clean speech spans 23-48 dB here (a floor of quiet speech where a clip has no
+    pause); white noise 10 dB under the speech leaves 15-20.
+
+    >>> import numpy as np
+    >>> loudness_range_db(np.r_[np.full(50, -60.0), np.full(50, -20.0)])
+    40.0
+    """
+    return float(np.percentile(energy_db, 98) - np.percentile(energy_db, 10))
