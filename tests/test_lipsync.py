@@ -299,7 +299,7 @@ def test_a_misheard_word_takes_the_viseme_models_shapes_and_an_agreeing_or_sure_
     words = [Word("ah", 0.0, 0.3), Word("new", 0.3, 0.7)]
 
     def replaced(probs: list[float]) -> list[Phone]:
-        spans = phonetics.misheard_spans(words, probs, phonetics.MouthShapeGap(phones, log_posteriors))
+        spans = phonetics.misheard_spans(phones, words, probs, log_posteriors)
         return phonetics.with_model_where_misheard(phones, spans, log_posteriors)
 
     out = replaced([0.3, 0.3])
@@ -307,18 +307,15 @@ def test_a_misheard_word_takes_the_viseme_models_shapes_and_an_agreeing_or_sure_
     assert out[1].start == pytest.approx(0.3) and out[1].end == pytest.approx(0.45)
     assert all(a.end == pytest.approx(b.start) for a, b in itertools.pairwise(out)) and out[-1].end == 1.0
     assert replaced([0.3, 0.95]) == phones  # Whisper was sure: its word stands
-    gap = phonetics.MouthShapeGap(phones, log_posteriors)
-    assert phonetics.misheard_spans(words, [0.2, 0.95], gap) == []  # "ah" agrees
-    assert gap(0.0, 0.3) < 0.1 < phonetics.MISHEARD_GAP < gap(0.3, 0.7)
-    no_audio = phonetics.MouthShapeGap(phones, log_posteriors[:0])
-    assert phonetics.misheard_spans(words, [0.2, 0.2], no_audio) == []  # no audio, no verdict
+    assert phonetics.misheard_spans(phones, words, [0.2, 0.95], log_posteriors) == []  # "ah" agrees
+    assert phonetics.misheard_spans(phones, words, [0.2, 0.2], log_posteriors[:0]) == []  # no audio, no verdict
 
 
-def test_in_heavy_noise_the_viseme_model_gives_the_phones_and_whisper_only_the_words(monkeypatch) -> None:
+def test_in_heavy_noise_the_viseme_model_gives_the_phones_and_whisper_only_the_words() -> None:
     """Speech with white noise 10 dB under it: the aligner loses the phones before the viseme model does, so
     the model's phones are used throughout; the transcript's words are kept (for captions)."""
     from talkinghead.assets import DEMO_SPEECH
-    from talkinghead.audio import load_speech, phonetics, viseme_model
+    from talkinghead.audio import phonetics, viseme_model
     from talkinghead.audio.features import loudness_range_db
 
     clean = load_speech(DEMO_SPEECH)
@@ -326,7 +323,7 @@ def test_in_heavy_noise_the_viseme_model_gives_the_phones_and_whisper_only_the_w
     noise = np.random.default_rng(0).standard_normal(clean.samples.size) * np.sqrt(np.mean(loud**2) / 10)
     noisy = speech_from_audio((clean.samples + noise).astype(np.float32), clean.rate)
     assert loudness_range_db(noisy.energy_db) < phonetics.NOISY_RANGE_DB < loudness_range_db(clean.energy_db)
-    assert phonetics.find_phones(noisy) == viseme_model.streamed_phones(noisy.samples)
+    assert find_phones(noisy) == viseme_model.streamed_phones(noisy.samples)
     assert noisy.words
 
 

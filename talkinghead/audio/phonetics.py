@@ -14,9 +14,7 @@ probability below `UNSURE_WORD`), and the viseme model, which hears the mouth sh
 aligned shapes much less likely than its own best ones there (`MISHEARD_GAP`). Only then do the model's
 visemes replace the word's phones. Neither witness alone will do: Whisper is unsure of many right words
 ("peppers", "Wow"), and the model, trained on synthetic speech, disagrees with many right words of real
-speech (gaps of 1-2 nats on "how", "them" in the LibriVox clips, where Whisper is sure of them). Over a whole
-phrase, though, the model alone decides: a phrase whose aligned shapes are that unlikely throughout was
-aligned to words that are not there, or lost by the aligner in noise.
+speech (gaps of 1-2 nats on "how", "them" in the LibriVox clips, where Whisper is sure of them).
 
 Noise. In heavy noise (`NOISY_RANGE_DB`) the viseme model, trained with noise, gives every phone; Whisper's
 words are still aligned, for captions.
@@ -58,7 +56,7 @@ UNSURE_WORD = 0.5  # Whisper's probability of a word below which it may be mishe
 MISHEARD_GAP = 0.9
 # A recording whose loud frames are less than this far above its floor (white noise about 14 dB under the
 # speech) gets the viseme model's phones throughout: trained with noise, it loses less to it than the aligner
-# (dev LibriVox clips with noise 10 dB under the speech: 0.58 against 0.37 balanced accuracy).
+# (dev LibriVox clips with white noise 10 dB under the speech: 0.58 against 0.37 balanced accuracy).
 NOISY_RANGE_DB = 20.0
 SMOOTH_FRAMES = 3  # posteriors are averaged over +-30 ms: alignment and model may disagree on edges by that much
 FLOOR = 1e-3  # a shape's probability is never taken as below this (one odd frame must not decide a word)
@@ -94,7 +92,6 @@ def _transcribed_phones(speech: Speech) -> list[Phone]:
     phones: list[Phone] = []
     words: list[Word] = []
     word_probs: list[float] = []
-    aligned_phrases: list[tuple[float, float]] = []
     for phrase in transcribe.transcribe(speech.samples, speech.activity, per_s):
         samples = speech.samples[round(phrase.start * rate):round(phrase.end * rate)]
         activity = speech.activity[round(phrase.start * per_s):round(phrase.end * per_s)]
@@ -104,7 +101,6 @@ def _transcribed_phones(speech: Speech) -> list[Phone]:
         else:
             aligned = align(samples, activity, per_s, phrase.text)
             found = aligned.phones
-            aligned_phrases.append((phrase.start, phrase.end))
             words.extend(shifted(aligned.words, phrase.start))
             word_probs.extend(matched_probabilities(aligned.words, phrase.word_probs))
         phones.extend(Phone(p.label, p.start + phrase.start, p.end + phrase.start) for p in found)
@@ -115,9 +111,7 @@ def _transcribed_phones(speech: Speech) -> list[Phone]:
     if loudness_range_db(speech.energy_db) < NOISY_RANGE_DB:
         return streamed_phones(speech.samples)
     log_posteriors = viseme_posteriors(speech.samples)
-    gap = MouthShapeGap(phones, log_posteriors)
-    unlike = [span for span in aligned_phrases if gap(*span) >= MISHEARD_GAP]
-    phones = with_model_where_misheard(phones, sorted(unlike + misheard_spans(words, word_probs, gap)),
+    phones = with_model_where_misheard(phones, misheard_spans(phones, words, word_probs, log_posteriors),
                                        log_posteriors)
     return with_heard_closures(phones, speech.samples, log_posteriors)
 
@@ -141,36 +135,28 @@ def matched_probabilities(words: list[Word], heard: tuple[tuple[str, float], ...
     return out
 
 
-def misheard_spans(words: list[Word], word_probs: list[float], gap: MouthShapeGap) -> list[tuple[float, float]]:
+def misheard_spans(phones: list[Phone], words: list[Word], word_probs: list[float],
+                   log_posteriors: np.ndarray) -> list[tuple[float, float]]:
     """The (start, end) of every word Whisper was unsure of (probability below `UNSURE_WORD`) whose aligned
-    mouth shapes the viseme model finds far less likely than its own best ones (a ``gap`` of at least
-    `MISHEARD_GAP`)."""
-    return [(word.start, word.end) for word, prob in zip(words, word_probs, strict=True)
-            if prob < UNSURE_WORD and gap(word.start, word.end) >= MISHEARD_GAP]
-
-
-class MouthShapeGap:
-    """How much less likely the viseme model finds the mouth shapes of aligned phones than its own best ones,
-    over a stretch: per 10 ms frame, the log of the (smoothed, `MOUTH_SHAPES`-pooled) probability of the
-    model's most likely shape minus that of the phone's shape, averaged (0 for an empty stretch).
-
-    A whole phrase that far off was aligned to words that are not there, or in noise that lost the aligner
-    its phones: over a phrase, right words of clean real speech stay under half of `MISHEARD_GAP` (0.41-0.44
-    on the LibriVox clips), and the same clips with white noise 10 dB under the speech reach 1.05."""
-
-    def __init__(self, phones: list[Phone], log_posteriors: np.ndarray) -> None:
-        shapes = _shape_probabilities(log_posteriors)
-        aligned = np.zeros(shapes.shape[0], int)
-        for phone in phones:
-            aligned[max(0, round(phone.start / FRAME_S)):round(phone.end / FRAME_S)] = SHAPE_OF_VISEME[
-                viseme_of(phone.label)]
-        frames = np.arange(shapes.shape[0])
-        self._per_frame = (np.log(np.maximum(shapes.max(axis=1), FLOOR))
-                           - np.log(np.maximum(shapes[frames, aligned], FLOOR)))
-
-    def __call__(self, start: float, end: float) -> float:
-        a, b = max(0, round(start / FRAME_S)), min(self._per_frame.size, round(end / FRAME_S))
-        return float(np.mean(self._per_frame[a:b])) if b > a else 0.0
+    mouth shapes the viseme model finds far less likely than its own best ones: per 10 ms frame, the log of
+    the (smoothed, `MOUTH_SHAPES`-pooled) probability of the model's most likely shape minus that of the
+    aligned phone's shape, averaged over the word, at least `MISHEARD_GAP`."""
+    shapes = _shape_probabilities(log_posteriors)
+    n = shapes.shape[0]
+    aligned = np.zeros(n, int)
+    for phone in phones:
+        shape = SHAPE_OF_VISEME[viseme_of(phone.label)]
+        aligned[max(0, round(phone.start / FRAME_S)):round(phone.end / FRAME_S)] = shape
+    spans = []
+    for word, prob in zip(words, word_probs, strict=True):
+        a, b = max(0, round(word.start / FRAME_S)), min(n, round(word.end / FRAME_S))
+        if prob >= UNSURE_WORD or b <= a:
+            continue
+        best = np.log(np.maximum(shapes[a:b].max(axis=1), FLOOR))
+        said = np.log(np.maximum(shapes[np.arange(a, b), aligned[a:b]], FLOOR))
+        if float(np.mean(best - said)) >= MISHEARD_GAP:
+            spans.append((word.start, word.end))
+    return spans
 
 
 def _shape_probabilities(log_posteriors: np.ndarray) -> np.ndarray:
