@@ -94,7 +94,8 @@ def _zoom(frame: np.ndarray, centre: np.ndarray, half: float, label: str) -> np.
     patch = np.zeros((side, side, 3), np.uint8)
     sx0, sy0 = max(x0, 0), max(y0, 0)
     sx1, sy1 = min(x0 + side, frame.shape[1]), min(y0 + side, frame.shape[0])
-    patch[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = frame[sy0:sy1, sx0:sx1]
+    if sx1 > sx0 and sy1 > sy0:  # an eye may lie outside the frame (a face cut by the photo's edge)
+        patch[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = frame[sy0:sy1, sx0:sx1]
     tile = cv2.resize(patch, (TILE, TILE), interpolation=cv2.INTER_NEAREST)
     cv2.putText(tile, label, (5, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 0), 1, cv2.LINE_AA)
     return tile
