@@ -7,6 +7,11 @@ Without portraits: the bundled one plus ../shared/data/dev/portraits when presen
   silhouette (far cheek, ear, hair edge) at the largest head turns each way; the photo with the frame drawn on it,
   and the frame's four borders at the largest turn;
 - blink_ratio: dlib's eye aspect ratio with both eyes commanded shut / with them open (a real blink <= 0.3);
+  blink_turned: the same, the median over the rest pose and four head turns and tilts (a video blinks while
+  the head moves); open_ear / shut_ear: the aspect ratios themselves there. dlib reads real closed eyes at
+  ~0.11-0.15 (a real blink video: 0.47-0.52 of its open value), so on eyes narrow in the photo (open_ear
+  ~0.21) a lid shut like a real one cannot read much below ~0.5 of open; shut_ear says whether dlib reads
+  the drawn lid as shut as it reads real ones;
 - outside_px: how far (pixels) any output pixel's source lies outside the framed photo over the extreme poses
   (0 = every pixel is the photo's own), and whether the frame is a plain rectangle of the photo;
 - silhouette (`talkinghead.eval.silhouette`): over a sweep of head turns up to the motion limits (default motion
@@ -64,13 +69,33 @@ def blink_ratio(renderer: Renderer) -> float | None:
     return eye_aspect(shut) / eye_aspect(opened)
 
 
+BLINK_POSES = [{}, {"head_yaw": 6.0}, {"head_yaw": -6.0, "head_pitch": 3.0}, {"head_pitch": -4.0, "head_roll": 3.0}]
+
+
+def blink_turned(renderer: Renderer) -> dict[str, float | None]:
+    """Median shut/open eye aspect over head poses, and the median open and shut aspects themselves."""
+    neutral = renderer.rig.neutral
+    opened, shut = [], []
+    for pose in BLINK_POSES:
+        points = [landmarks68(renderer.draw({**neutral, **pose, **values})) for values in (EYE_POSES[0][1],
+                                                                                           EYE_POSES[2][1])]
+        if points[0] is not None and points[1] is not None:
+            opened.append(eye_aspect(points[0]))
+            shut.append(eye_aspect(points[1]))
+    if not opened:
+        return {"blink_turned": None, "open_ear": None, "shut_ear": None}
+    return {"blink_turned": round(float(np.median(np.divide(shut, opened))), 3),
+            "open_ear": round(float(np.median(opened)), 3), "shut_ear": round(float(np.median(shut)), 3)}
+
+
 def _zoom(frame: np.ndarray, centre: np.ndarray, half: float, label: str) -> np.ndarray:
     x0, y0 = np.round(centre - half).astype(int)
     side = max(2, round(2 * half))
     patch = np.zeros((side, side, 3), np.uint8)
     sx0, sy0 = max(x0, 0), max(y0, 0)
     sx1, sy1 = min(x0 + side, frame.shape[1]), min(y0 + side, frame.shape[0])
-    patch[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = frame[sy0:sy1, sx0:sx1]
+    if sx1 > sx0 and sy1 > sy0:  # an eye may lie outside the frame (a face cut by the photo's edge)
+        patch[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = frame[sy0:sy1, sx0:sx1]
     tile = cv2.resize(patch, (TILE, TILE), interpolation=cv2.INTER_NEAREST)
     cv2.putText(tile, label, (5, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 0), 1, cv2.LINE_AA)
     return tile
@@ -153,8 +178,8 @@ def review(portrait: Path, size: int | None, head_distance: float, out: Path) ->
     cv2.imwrite(str(path), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
     ratio = blink_ratio(renderer)
     return {"portrait": portrait.name, "size": rig.width, "blink_ratio": None if ratio is None else round(ratio, 3),
-            "outside_px": round(outside_px(renderer), 2), **silhouette_check(renderer), "notes": rig.notes,
-            "sheet": str(path)}
+            **blink_turned(renderer), "outside_px": round(outside_px(renderer), 2), **silhouette_check(renderer),
+            "notes": rig.notes, "sheet": str(path)}
 
 
 def main() -> None:

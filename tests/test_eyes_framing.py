@@ -53,6 +53,19 @@ def test_a_full_blink_closes_both_eyes_as_dlib_sees_them(renderer: Renderer) -> 
     assert (aspects["shut"] < aspects["half"]).all() and (aspects["half"] < 0.85 * aspects["open"]).all(), aspects
 
 
+@pytest.mark.parametrize("pose", [{"head_yaw": 8.0}, {"head_yaw": -8.0}, {"head_pitch": 5.0},
+                                  {"head_pitch": -5.0, "head_roll": 4.0}])
+def test_a_full_blink_closes_both_eyes_while_the_head_turns(renderer: Renderer, pose: dict[str, float]) -> None:
+    """A video blinks while the head moves: the lids are drawn on the photo before the warp, so a turned or
+    tilted head must still show them shut to dlib (measured against the same pose with the eyes open)."""
+    neutral = renderer.rig.neutral
+    opened = landmarks68(renderer.draw({**neutral, **pose}))
+    shut = landmarks68(renderer.draw({**neutral, **pose, **SHUT}))
+    assert opened is not None and shut is not None
+    ratio = _each_eye_aspect(shut) / _each_eye_aspect(opened)
+    assert (ratio <= 0.4).all(), ratio
+
+
 def test_a_full_blink_closes_large_eyes_as_dlib_sees_them(portrait: Path) -> None:
     """At 512 px the eyes are ~36 px wide, the size at which a thin shut lash line under a lighter lid read to
     dlib as a narrow open eye (0.41 of open on this portrait before the lids met lower with a fuller lash line)."""

@@ -45,6 +45,8 @@ FRAME_DARKNESS = 0.15  # above the lid's skin, only what is about as dark as the
 SHUT_LASH = 0.1  # a shut lid's lash line is one curve, this share of the eye's width high (the lashes
 #                   of both lids meet and point down over the lower lid)
 LASH_DARKEN = 0.5  # ... and this much darker in its middle
+LASH_FALL = 0.8  # the shut lashes hang this share of the shut line's height below the meeting line,
+LASH_FALL_DARKEN = 0.5  # ... darkening the lower lid there by up to this much (fading out at their tips)
 LID_SHADOW = 0.35  # the shut lid's skin darkens by this much towards the lashes (its edge curves away)
 FRINGE = 0.5
 SKIN_REACH = 0.8  # the stretching lid skin is anchored this many openings above the lash line
@@ -169,7 +171,8 @@ def _close_lids(out: np.ndarray, photo: np.ndarray, amount: float, t: np.ndarray
                 lower_stretch = (low_anchor - lid_bottom) / max(low_anchor - lower_margin, 1e-3)
                 lower = low_anchor - (low_anchor - here) * lower_stretch
             cover = min(max(margin - here + 0.5, 0.0), 1.0)
-            if cover == 0.0 and lower == here:
+            fall = min(max(1.0 - (here - margin) / max(LASH_FALL * lash, 1.0), 0.0), 1.0) if here > margin else 0.0
+            if cover == 0.0 and lower == here and fall == 0.0:
                 continue
             stretched_skin = on_skin and here > upper_anchor
             across = min(max((here - upper_anchor) / max(skin_end - upper_anchor, 1.0), 0.0), 1.0)
@@ -188,6 +191,7 @@ def _close_lids(out: np.ndarray, photo: np.ndarray, amount: float, t: np.ndarray
                         lid += closed * TAUT * (tone - _sample(shading, x, y, channel))
                         lid += smooth * (tone + grain[row, col, 0] - lid)
                     value += cover * (lid * darken - value)
+                value *= 1.0 - LASH_FALL_DARKEN * closed * fall
                 out[row, col, channel] = min(max(value + 0.5, 0.0), 255.0)
 
 
