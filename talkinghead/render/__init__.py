@@ -77,7 +77,8 @@ class Renderer:
         self.warper = MeshWarper(rig.image, self.rest, mesh.triangles)
         self.gaze = GazeShifter(rig.image, rig.landmarks)
         self.lids = EyelidCloser(rig.image, rig.landmarks)
-        self.mouth = MouthPainter(rig.image, self.rest, mesh.teeth_line, rig.face_width, face_frame(rig.landmarks)[1])
+        self.mouth = MouthPainter(rig.image, self.rest, mesh.teeth_line, rig.face_width, face_frame(rig.landmarks)[1],
+                                  rig.closing)
         oval = rig.landmarks[list(topo.FACE_OVAL)]
         self.pivot = np.array([oval[:, 0].mean(), oval[:, 1].mean() + 0.25 * rig.face_width,
                                oval[:, 2].mean() + 0.6 * rig.face_width])
