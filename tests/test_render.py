@@ -175,6 +175,25 @@ def test_lips_seal_on_a_photo_taken_with_an_open_mouth(renderer: Renderer) -> No
         assert measured is not None and measured[0] <= 0.03, (values, measured and measured[0])
 
 
+def test_lips_seal_on_a_face_cut_by_the_photo_s_edge(portrait) -> None:
+    """The grinning astronaut's photo cut through her cheek, just beside her mouth (enlarged x2 first, so dlib
+    sees her well): the frame's border, which never moves, lies near her mouth corner, yet shut lips close
+    there too (the closing fades out over a band sized to its own small move, not the head's): dlib's inner-lip
+    gap <= 0.03 of the inter-ocular distance (0.037 when the closing faded over the head's long ramp)."""
+    import cv2
+
+    from talkinghead.face import build_rig
+    from talkinghead.face.image import load_image
+
+    photo = cv2.resize(load_image(portrait)[0], None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+    cut = np.ascontiguousarray(photo[:, int(0.37 * photo.shape[1]):])
+    renderer = Renderer(build_rig(cut))
+    assert _dlib_mouth(renderer.rig.image)[0] > 0.1
+    for values in ({}, {"jaw_open": 0.15}):
+        measured = _dlib_mouth(renderer.draw(values))
+        assert measured is not None and measured[0] <= 0.03, (values, measured and measured[0])
+
+
 def _with_a_strip_between_the_lips(portrait, colour: tuple[int, int, int]) -> np.ndarray:
     """The astronaut with her lips shut (drawn at rest), then a strip ``colour`` painted just under the lips'
     mid-line across the middle of the mouth, 0.025 face widths tall: as a small face's photo shows a sliver of

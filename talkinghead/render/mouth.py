@@ -335,7 +335,13 @@ class MouthPainter:
         # pale inner side, stretched over that height, would read as a gap under the seam
         grown = min(closing, 1.0) * self.lower_lip_growth
         grown_at = _contour_at(np.column_stack([deformed[INNER_LOWER, 0], grown]), xs)
-        reach_down = half + grown_at
+        # where the lips could not be brought together (held by the frame's still border), the paint covers
+        # what remains between them, half above the seam and half below (a remainder within the seam's own
+        # half-height is already covered)
+        apart = 0.5 * np.maximum(_contour_at(lower, xs) - _contour_at(upper, xs), 0.0)
+        apart *= np.clip(apart / half - 1.0, 0.0, 1.0) * min(closing, 1.0)
+        reach_up = np.maximum(reach_up, apart[None, :] + 1.0)
+        reach_down = half + grown_at + apart
         above, below = self._colours_beside(frame, xs, seam - UPPER_LIP_REPAINT * thickness,
                                             seam + 1.6 * reach_down + 1.0)
         reach_down = reach_down[None, :]
