@@ -29,6 +29,8 @@ class FaceRig:
         neutral: the channel values that describe the photo itself (its open mouth, say): drawing
             them reproduces the photo exactly; channels not listed are 0 in the photo.
         closing: (V x 2) displacement that closes the photo's own parted lips (zeros if closed).
+        lip_relax: (V x 2) added to ``closing`` when the lips are pressed shut: a grin's lips relax fuller
+            (`build_closing`); None or zeros for other photos.
         face_width: cheek-to-cheek width in output pixels (motion amplitudes scale with it).
         notes: things the user should be told (several faces, upscaled small face, ...).
         head_room: the share of its motion the head keeps (1; less when the frame's border cuts the face).
@@ -44,6 +46,7 @@ class FaceRig:
     face_width: float
     notes: list[str] = field(default_factory=list)
     head_room: float = 1.0
+    lip_relax: np.ndarray | None = None
 
     @property
     def width(self) -> int:
@@ -81,7 +84,9 @@ def build_rig(portrait: str | Path | np.ndarray, size: int | None = None, head_d
     bases = {name: _held_at_border(basis, mesh, image.shape[:2]) for name, basis in
              build_bases(mesh.vertices, mesh.ring, mesh.teeth_line, landmarks).items()}
     neutral = neutral_pose(landmarks, bases)
-    closing = build_closing(mesh.vertices, mesh.ring, mesh.teeth_line, landmarks, neutral.get("smile", 0.0))
+    closing = build_closing(mesh.vertices, mesh.ring, mesh.teeth_line, landmarks, neutral.get("smile", 0.0),
+                            relax=False)
+    relaxed = build_closing(mesh.vertices, mesh.ring, mesh.teeth_line, landmarks, neutral.get("smile", 0.0))
     return FaceRig(
         image=image,
         landmarks=landmarks,
@@ -90,6 +95,7 @@ def build_rig(portrait: str | Path | np.ndarray, size: int | None = None, head_d
         bases=bases,
         neutral=neutral,
         closing=_held_at_border(closing, mesh, image.shape[:2]),
+        lip_relax=_held_at_border(relaxed, mesh, image.shape[:2]) - _held_at_border(closing, mesh, image.shape[:2]),
         face_width=face_frame(landmarks)[2],
         notes=notes + face_notes + framing_notes + room_notes + softness_note(frame, name, size),
         head_room=room,

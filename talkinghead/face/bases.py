@@ -159,7 +159,7 @@ def _jaw_weight(geo: _FaceGeometry) -> np.ndarray:
 
 
 def build_closing(vertices: np.ndarray, ring: np.ndarray, teeth_line: np.ndarray,
-                  landmarks: np.ndarray, photo_smile_units: float = 0.0) -> np.ndarray:
+                  landmarks: np.ndarray, photo_smile_units: float = 0.0, relax: bool = True) -> np.ndarray:
     """(V x 2) displacement that brings the photo's own parted lips together (zeros for a closed mouth).
 
     Each upper inner-lip point and its lower partner meet at a point `CLOSE_MEET` of the way down their gap.
@@ -178,13 +178,14 @@ def build_closing(vertices: np.ndarray, ring: np.ndarray, teeth_line: np.ndarray
     field[upper] = np.outer(CLOSE_MEET * gaps, geo.v)
     field[lower] = np.outer(-(1 - CLOSE_MEET) * gaps, geo.v)
     jaw_share = chin_share_of_closing(photo_smile_units)
+    outline_share = jaw_share if relax else 1.0  # ``relax=False``: the lips close whole (lips still parted)
     for outer, inner in ((topo.LIPS_OUTER_UPPER, upper), (topo.LIPS_OUTER_LOWER, lower)):
         inner_s = geo.s[inner]
         order = np.argsort(inner_s)
         for axis in (0, 1):
-            field[list(outer[1:-1]), axis] = jaw_share * np.interp(
+            field[list(outer[1:-1]), axis] = outline_share * np.interp(
                 geo.s[list(outer[1:-1])], inner_s[order], field[inner, axis][order])
-    gaps_below = jaw_share * (1 - CLOSE_MEET) * gaps  # how far the lower lip's outer outline rises
+    gaps_below = outline_share * (1 - CLOSE_MEET) * gaps  # how far the lower lip's outer outline rises
     lip_rise = float(gaps_below[len(gaps) // 2])
     centre_rise = lip_rise * jaw_share
     skin = np.setdiff1d(np.arange(geo.count), LOWER_LIP + UPPER_LIP + list(topo.MOUTH_CORNERS))

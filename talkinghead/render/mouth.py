@@ -200,12 +200,13 @@ class MouthPainter:
         self.teeth = _teeth_for(image, rest, lip_colour, face_width)
 
     def paint(self, frame: np.ndarray, deformed: np.ndarray, tongue_show: float = 0.0, closing: float = 0.0,
-              bite: Bite | None = None) -> None:
+              bite: Bite | None = None, relaxed: float | None = None) -> None:
         """Paint the cavity into ``frame`` in place, for the mesh vertices ``deformed`` (V x 2); ``closing``
-        (0..1) is how far a photo's own open mouth is being shut, where the lips' seam is painted; ``bite``
+        (0..1) is how far a photo's own open mouth is being shut, where the lips' seam is painted (``relaxed``:
+        how far a grin's lips have relaxed fuller as they shut, default ``closing``); ``bite``
         places the synthesised teeth (skull and jaw), when the photo has none to show."""
         if self.shows_teeth and closing > 0.0:
-            self._seal(frame, deformed, closing)
+            self._seal(frame, deformed, closing, closing if relaxed is None else relaxed)
         if self.photo_teeth and bite is not None and bite.rounding > 0.0:
             self._shade_rounded(frame, deformed, bite.rounding)
         strength = np.clip((self._gap(deformed) - self.rest_gap) / (FULL_DARK_AT * self.face_width), 0.0, 1.0)
@@ -301,7 +302,7 @@ class MouthPainter:
             colour = colour + tip * (self.tongue * 1.1 - colour)
         return colour
 
-    def _seal(self, frame: np.ndarray, deformed: np.ndarray, closing: float) -> None:
+    def _seal(self, frame: np.ndarray, deformed: np.ndarray, closing: float, relaxed: float) -> None:
         """Closed lips of a photo taken with its mouth open: the squeezed strip where its teeth were (and the
         dark corners of its smile, and the upper lip's dark inner edge) becomes lip, upper then lower, each in
         the colour of the drawn lip just outside the repainted band (so it continues the lip without an edge),
@@ -333,7 +334,7 @@ class MouthPainter:
         reach_up = (UPPER_LIP_REPAINT / 1.6) * thickness[None, :]
         # a lower lip that grew fuller as it closed (a grin's, `build_closing`) is repainted over all it grew: its
         # pale inner side, stretched over that height, would read as a gap under the seam
-        grown = min(closing, 1.0) * self.lower_lip_growth
+        grown = min(relaxed, 1.0) * self.lower_lip_growth
         grown_at = _contour_at(np.column_stack([deformed[INNER_LOWER, 0], grown]), xs)
         # where the lips could not be brought together (held by the frame's still border), the paint covers
         # what remains between them, half above the seam and half below (a remainder within the seam's own
