@@ -29,6 +29,8 @@ class FaceRig:
         neutral: the channel values that describe the photo itself (its open mouth, say): drawing
             them reproduces the photo exactly; channels not listed are 0 in the photo.
         closing: (V x 2) displacement that closes the photo's own parted lips (zeros if closed).
+        lip_relax: (V x 2) added to ``closing`` when the lips are pressed shut: a grin's lips relax fuller
+            (`build_closing`); None or zeros for other photos.
         face_width: cheek-to-cheek width in output pixels (motion amplitudes scale with it).
         notes: things the user should be told (several faces, upscaled small face, ...).
         head_room: the share of its motion the head keeps (1; less when the frame's border cuts the face).
@@ -44,6 +46,7 @@ class FaceRig:
     face_width: float
     notes: list[str] = field(default_factory=list)
     head_room: float = 1.0
+    lip_relax: np.ndarray | None = None
 
     @property
     def width(self) -> int:
@@ -75,14 +78,15 @@ def build_rig(portrait: str | Path | np.ndarray, size: int | None = None, head_d
         frame, framing_notes = face_crop(points, photo.shape, size, head_distance)
     image, landmarks = apply_crop(photo, points, frame)
     mesh = build_mesh(landmarks, image.shape[:2], person_mask(image))
-    freedom = border_freedom(mesh.vertices[:, :2], image.shape[:2])[:, None]  # nothing moves at the frame's edge
     room = head_room(landmarks[list(topo.FACE_OVAL), :2], image.shape[:2])
     room_notes = [] if room == 1.0 else [f"the face reaches the edge of the frame: the head moves {room:.0%} as "
                                          "much, so the still border does not crease it"]
-    bases = {name: basis * freedom for name, basis in
+    bases = {name: _held_at_border(basis, mesh, image.shape[:2]) for name, basis in
              build_bases(mesh.vertices, mesh.ring, mesh.teeth_line, landmarks).items()}
     neutral = neutral_pose(landmarks, bases)
-    closing = build_closing(mesh.vertices, mesh.ring, mesh.teeth_line, landmarks, neutral.get("smile", 0.0))
+    closing = build_closing(mesh.vertices, mesh.ring, mesh.teeth_line, landmarks, neutral.get("smile", 0.0),
+                            relax=False)
+    relaxed = build_closing(mesh.vertices, mesh.ring, mesh.teeth_line, landmarks, neutral.get("smile", 0.0))
     return FaceRig(
         image=image,
         landmarks=landmarks,
@@ -90,11 +94,19 @@ def build_rig(portrait: str | Path | np.ndarray, size: int | None = None, head_d
         mesh=mesh,
         bases=bases,
         neutral=neutral,
-        closing=closing * freedom,
+        closing=_held_at_border(closing, mesh, image.shape[:2]),
+        lip_relax=_held_at_border(relaxed, mesh, image.shape[:2]) - _held_at_border(closing, mesh, image.shape[:2]),
         face_width=face_frame(landmarks)[2],
         notes=notes + face_notes + framing_notes + room_notes + softness_note(frame, name, size),
         head_room=room,
     )
+
+
+def _held_at_border(field: np.ndarray, mesh: Mesh, shape: tuple[int, int]) -> np.ndarray:
+    """``field`` (V x 2) faded out towards the frame's border, which never moves, over a ramp sized to the
+    field's own largest move (`border_freedom`)."""
+    reach = float(np.linalg.norm(field, axis=1).max()) if len(field) else 0.0
+    return field * border_freedom(mesh.vertices[:, :2], shape, reach)[:, None]
 
 
 __all__ = ["Crop", "FaceRig", "Mesh", "build_rig"]

@@ -33,6 +33,7 @@ BORDER_STEPS = 8
 MIN_SPACING = 6.0
 FRAME_MARGIN = 0.15  # share of the frame's shorter side over which motion fades out towards the frame border
 FRAME_STILL = 0.03  # ... and the band along the border where nothing moves at all
+FOLD_FREE_RAMP = 2.0  # a motion fading out over twice its largest move slopes under 1 px per px: it cannot fold
 MIN_HEAD_ROOM = 0.25  # the least share of its motion a head keeps when the photo's edge cuts its face
 OPEN_MOUTH_GAP = 0.03  # inner-lip gap (share of face width) above which the photo's mouth counts as open
 TEETH_LINE_HEIGHT = 0.15  # teeth line position: share of the gap above the lower lip
@@ -124,18 +125,24 @@ def _distance_to(points: np.ndarray, targets: np.ndarray) -> np.ndarray:
     return cKDTree(targets).query(points)[0]
 
 
-def border_freedom(xy: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+def border_freedom(xy: np.ndarray, shape: tuple[int, int], reach: float | None = None) -> np.ndarray:
     """How freely each vertex may move (0..1): 0 outside the frame and in a `FRAME_STILL` band along its
     border, rising smoothly to 1 at `FRAME_MARGIN` inside it.
 
     Every motion is scaled by this, so the frame's edge always shows the photo's own edge pixels and a face
     cut by the frame (or by the photo's edge) never pulls pixels from beyond it into view. The ramp is long
-    enough that the largest head motion cannot fold the picture near the border.
+    enough that the largest head motion cannot fold the picture near the border. A motion known to move no
+    vertex more than ``reach`` pixels (a mouth channel) fades over ``FOLD_FREE_RAMP`` x ``reach`` instead
+    (never longer than the head's ramp): long enough not to fold, short enough that lips near the border
+    still close (a face cut by the photo's edge kept the lips apart on that side).
     """
     height, width = shape
     inside = np.minimum.reduce([xy[:, 0], xy[:, 1], width - 1 - xy[:, 0], height - 1 - xy[:, 1]])
     side = min(height, width)
-    t = np.clip((inside - FRAME_STILL * side) / ((FRAME_MARGIN - FRAME_STILL) * side), 0.0, 1.0)
+    ramp = (FRAME_MARGIN - FRAME_STILL) * side
+    if reach is not None:
+        ramp = float(np.clip(FOLD_FREE_RAMP * reach, 1.0, ramp))
+    t = np.clip((inside - FRAME_STILL * side) / ramp, 0.0, 1.0)
     return t * t * (3 - 2 * t)
 
 

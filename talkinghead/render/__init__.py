@@ -77,7 +77,10 @@ class Renderer:
         self.warper = MeshWarper(rig.image, self.rest, mesh.triangles)
         self.gaze = GazeShifter(rig.image, rig.landmarks)
         self.lids = EyelidCloser(rig.image, rig.landmarks)
-        self.mouth = MouthPainter(rig.image, self.rest, mesh.teeth_line, rig.face_width, face_frame(rig.landmarks)[1])
+        self.lip_relax = rig.lip_relax if rig.lip_relax is not None and rig.lip_relax.any() else None
+        relaxed = rig.closing if self.lip_relax is None else rig.closing + self.lip_relax
+        self.mouth = MouthPainter(rig.image, self.rest, mesh.teeth_line, rig.face_width, face_frame(rig.landmarks)[1],
+                                  relaxed)
         oval = rig.landmarks[list(topo.FACE_OVAL)]
         self.pivot = np.array([oval[:, 0].mean(), oval[:, 1].mean() + 0.25 * rig.face_width,
                                oval[:, 2].mean() + 0.6 * rig.face_width])
@@ -121,6 +124,8 @@ class Renderer:
         closing = self.closing(values)
         if closing:
             points += closing * rig.closing
+            if self.lip_relax is not None:  # lips pressed shut relax; parted for speech they keep the photo's
+                points += closing * seal * self.lip_relax
         self._keep_lips_from_crossing(points)
         if len(mesh.teeth_line):
             self._keep_teeth_line_between_lips(points)
@@ -194,8 +199,9 @@ class Renderer:
         source = self.gaze.apply(self.rig.image, values.get("gaze_yaw", 0.0), values.get("gaze_pitch", 0.0))
         source = self.lids.apply(source, values, copy=source is self.rig.image)
         frame = self.warper.warp(deformed, source)
-        self.mouth.paint(frame, deformed[:, :2], values.get("tongue_show", 0.0), self.closing(values),
-                         self._bite(values))
+        closing = self.closing(values)
+        self.mouth.paint(frame, deformed[:, :2], values.get("tongue_show", 0.0), closing, self._bite(values),
+                         closing * lip_seal(values.get("lips_open", 0.0)))
         return frame
 
     def frames(self, track: MotionTrack) -> Iterator[np.ndarray]:

@@ -37,6 +37,7 @@ ROUND_TEETH_HIDE = 0.03  # and cover them: rounded lips hide this much more of e
 SEAL_HALF_HEIGHT = 0.012  # closed lips of an open-mouth photo: half-height of the repainted seam, face widths
 UPPER_LIP_REPAINT = 0.55  # closed lips: share of the upper lip's thickness above the seam that is repainted
 SEAM_DARKEN, SEAM_WIDTH_PX = 0.18, 1.2  # the darker line where closed lips meet
+GROWN_LIP_SHADE = 0.2  # closed lips: a lower lip grown fuller is this much darker at its top (the upper lip shades it)
 SEAM_STEP_PX = 1.5  # the upper lip's colour gives way to the lower lip's over this many pixels at the seam
 TEETH_WARMTH = 0.3  # share of the lip's hue in the teeth's, so they sit in the person's light
 IVORY = np.array([1.0, 0.95, 0.84], np.float32)  # the hue of real teeth (not paper white)
@@ -174,7 +175,7 @@ class MouthPainter:
     """Paints the cavity for one portrait; colours come from the person's lips, once."""
 
     def __init__(self, image: np.ndarray, rest: np.ndarray, teeth_line: np.ndarray, face_width: float,
-                 down: np.ndarray) -> None:
+                 down: np.ndarray, closing_field: np.ndarray | None = None) -> None:
         self.face_width = face_width
         self.down = down
         self.photo_teeth = len(teeth_line) > 0
@@ -182,6 +183,9 @@ class MouthPainter:
         self.top_middle = int(top[len(top) // 2])
         self.cavity = np.array([INNER_LOWER[0], *top, INNER_LOWER[-1], *INNER_LOWER[-2:0:-1]])
         self.rest_gap = self._gap(rest)
+        # how much taller the lower lip grows when the photo's parted lips are closed (a grin's relax, zeros else)
+        closed = rest if closing_field is None else rest + closing_field
+        self.lower_lip_growth = np.maximum(_lower_lip_thickness(closed) - _lower_lip_thickness(rest), 0.0)
         share, depth = teeth_between_lips(image, rest, face_width)
         # the photo shows teeth between its lips (open mouth, or a sliver the landmarks miss): shut lips repaint
         # the seam, reaching down over the lowest of those teeth
@@ -196,12 +200,13 @@ class MouthPainter:
         self.teeth = _teeth_for(image, rest, lip_colour, face_width)
 
     def paint(self, frame: np.ndarray, deformed: np.ndarray, tongue_show: float = 0.0, closing: float = 0.0,
-              bite: Bite | None = None) -> None:
+              bite: Bite | None = None, relaxed: float | None = None) -> None:
         """Paint the cavity into ``frame`` in place, for the mesh vertices ``deformed`` (V x 2); ``closing``
-        (0..1) is how far a photo's own open mouth is being shut, where the lips' seam is painted; ``bite``
+        (0..1) is how far a photo's own open mouth is being shut, where the lips' seam is painted (``relaxed``:
+        how far a grin's lips have relaxed fuller as they shut, default ``closing``); ``bite``
         places the synthesised teeth (skull and jaw), when the photo has none to show."""
         if self.shows_teeth and closing > 0.0:
-            self._seal(frame, deformed, closing)
+            self._seal(frame, deformed, closing, closing if relaxed is None else relaxed)
         if self.photo_teeth and bite is not None and bite.rounding > 0.0:
             self._shade_rounded(frame, deformed, bite.rounding)
         strength = np.clip((self._gap(deformed) - self.rest_gap) / (FULL_DARK_AT * self.face_width), 0.0, 1.0)
@@ -297,7 +302,7 @@ class MouthPainter:
             colour = colour + tip * (self.tongue * 1.1 - colour)
         return colour
 
-    def _seal(self, frame: np.ndarray, deformed: np.ndarray, closing: float) -> None:
+    def _seal(self, frame: np.ndarray, deformed: np.ndarray, closing: float, relaxed: float) -> None:
         """Closed lips of a photo taken with its mouth open: the squeezed strip where its teeth were (and the
         dark corners of its smile, and the upper lip's dark inner edge) becomes lip, upper then lower, each in
         the colour of the drawn lip just outside the repainted band (so it continues the lip without an edge),
@@ -310,7 +315,7 @@ class MouthPainter:
         height, width = frame.shape[:2]
         x0, x1 = max(int(np.floor(left)) - 1, 0), min(int(np.ceil(right)) + 2, width)
         y0 = max(int(np.floor(min(ys_all.min(), deformed[list(topo.LIPS_OUTER_UPPER), 1].min()))) - 3, 0)
-        y1 = min(int(np.ceil(ys_all.max() + 2 * half)) + 3, height)
+        y1 = min(int(np.ceil(max(ys_all.max() + 2 * half, deformed[list(topo.LIPS_OUTER_LOWER), 1].max()))) + 3, height)
         if x1 - x0 < 3 or y1 - y0 < 3:
             return
         xs = np.arange(x0, x1, dtype=np.float32)
@@ -327,14 +332,29 @@ class MouthPainter:
         # middle, so the closed lips read as one lip on another, not as a dark slit
         thickness = np.maximum(seam - _contour_at(deformed[list(topo.LIPS_OUTER_UPPER)], xs), 2.0 * half)
         reach_up = (UPPER_LIP_REPAINT / 1.6) * thickness[None, :]
-        above, below = self._colours_beside(frame, xs, seam - UPPER_LIP_REPAINT * thickness, seam + 1.6 * half + 1.0)
+        # a lower lip that grew fuller as it closed (a grin's, `build_closing`) is repainted over all it grew: its
+        # pale inner side, stretched over that height, would read as a gap under the seam
+        grown = min(relaxed, 1.0) * self.lower_lip_growth
+        grown_at = _contour_at(np.column_stack([deformed[INNER_LOWER, 0], grown]), xs)
+        # where the lips could not be brought together (held by the frame's still border), the paint covers
+        # what remains between them, half above the seam and half below (a remainder within the seam's own
+        # half-height is already covered)
+        apart = 0.5 * np.maximum(_contour_at(lower, xs) - _contour_at(upper, xs), 0.0)
+        apart *= np.clip(apart / half - 1.0, 0.0, 1.0) * min(closing, 1.0)
+        reach_up = np.maximum(reach_up, apart[None, :] + 1.0)
+        reach_down = half + grown_at + apart
+        above, below = self._colours_beside(frame, xs, seam - UPPER_LIP_REPAINT * thickness,
+                                            seam + 1.6 * reach_down + 1.0)
+        reach_down = reach_down[None, :]
         offset = rows - seam[None, :]
         mix = np.clip(0.5 + offset / SEAM_STEP_PX, 0.0, 1.0)  # the lip colour changes at the seam, not above it
         lips = above[None] + mix[..., None] * (below - above)[None]
         line = 1.0 - SEAM_DARKEN * np.exp(-((offset / SEAM_WIDTH_PX) ** 2))
         lips *= line[..., None]
+        grown_shade = GROWN_LIP_SHADE * np.clip(grown_at - 0.5, 0.0, 1.0)[None, :]  # from half a pixel grown
+        lips *= (1.0 - grown_shade * np.clip(1.0 - offset / reach_down, 0.0, 1.0) * (offset > 0))[..., None]
         along = np.clip(np.minimum(xs - left, right - xs) / max(0.06 * (right - left), 1.0), 0.0, 1.0)
-        edge = np.where(offset < 0, -offset / reach_up, offset / half)
+        edge = np.where(offset < 0, -offset / reach_up, offset / reach_down)
         inside = np.clip((1.6 - edge) / 0.6, 0.0, 1.0) * (along * along * (3 - 2 * along))[None, :]
         alpha = (inside * min(closing, 1.0) ** 2)[..., None]
         frame[y0:y1, x0:x1] = np.clip(region + alpha * (lips - region), 0, 255).astype(np.uint8)
@@ -354,6 +374,12 @@ class MouthPainter:
     def _gap(self, points: np.ndarray) -> float:
         """Height of the cavity at its middle, in pixels."""
         return float(np.linalg.norm(points[topo.LIP_CENTER_LOWER] - points[self.top_middle]))
+
+
+def _lower_lip_thickness(points: np.ndarray) -> np.ndarray:
+    """The lower lip's height under each of its inner-edge points (pixels)."""
+    inner = points[INNER_LOWER]
+    return _contour_at(points[list(topo.LIPS_OUTER_LOWER)], inner[:, 0]) - inner[:, 1]
 
 
 def _corner_y(deformed: np.ndarray, x: float) -> float:
