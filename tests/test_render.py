@@ -401,3 +401,32 @@ def test_a_spoken_sentence_never_flaps_the_mouth(renderer: Renderer) -> None:
     middle, around = gap[1:-1], np.stack([gap[:-2], gap[2:]])
     flaps = ((middle - around.max(axis=0)) > 0.4 * wide).sum() + ((around.min(axis=0) - middle) > 0.4 * wide).sum()
     assert wide > 0.15 and flaps == 0
+
+
+
+def test_the_open_mouth_carries_the_photo_s_grain(tmp_path) -> None:
+    """A grainy photo (the bundled portrait with noise of 3 grey levels) opened wide: the dark cavity inside
+    dlib's inner-lip outline has fine detail (median absolute difference from a 1-pixel blur) of the order of
+    the skin's just below the lower lip, not the smooth paint that reads as drawn (0.3 of it before)."""
+    import cv2
+
+    from talkinghead.assets import DEMO_PORTRAIT
+    from talkinghead.face import build_rig
+
+    photo = cv2.imread(str(DEMO_PORTRAIT)).astype(np.float32)
+    photo += np.random.default_rng(3).normal(0.0, 3.0, photo.shape).astype(np.float32)
+    grainy = tmp_path / "grainy.png"
+    cv2.imwrite(str(grainy), np.clip(photo, 0, 255).astype(np.uint8))
+    frame = Renderer(build_rig(grainy, size=512)).draw({"jaw_open": 0.9, "lips_open": 0.8})
+    _, points = _dlib_mouth(frame)
+    gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    detail = np.abs(gray - cv2.GaussianBlur(gray, (0, 0), 1.0))
+    cavity = np.zeros(gray.shape, np.uint8)
+    cv2.fillPoly(cavity, [np.round(points[60:68]).astype(np.int32)], 1)
+    x, y = np.round(0.5 * (points[57] + points[8])).astype(int)
+    half = round(0.25 * np.linalg.norm(points[8] - points[57]))
+    skin = np.zeros(gray.shape, np.uint8)
+    skin[y - half // 2: y + half // 2, x - half: x + half] = 1
+    dark = cv2.erode(cavity * (gray < 0.5 * np.median(gray[skin > 0])), np.ones((3, 3), np.uint8))
+    assert dark.sum() > 100
+    assert 0.6 < np.median(detail[dark > 0]) / np.median(detail[skin > 0]) < 1.6

@@ -28,6 +28,9 @@ CROWN_HEIGHT = 0.06  # an upper incisor's crown, share of face width (lower ones
 LOWER_CROWN_SHARE = 0.8
 LOWER_TEETH_SHOW = 0.015  # at most this much of the lower teeth shows above the lower lip (face widths)
 LOWER_ARCH_SHARE = 0.8  # the lower teeth's arch is narrower than the upper one
+GRAIN_TILE = 256  # the cavity's grain repeats every this many pixels (invisible in noise)
+CAVITY_GRAIN = 0.75  # the cavity's noise, a share of the cheeks' measured grain (the skin by the lips is smoother)
+LOWER_TEETH_LIGHT = 0.8  # the lower teeth, further back and under the upper lip's shadow, get this much of the light
 EXEMPLAR_TEETH_ROWS = 0.78  # the exemplar's upper-teeth part, as a share of its height
 EXEMPLAR_TEETH_SPAN = (0.14, 0.86)  # the exemplar's teeth, as shares of its width (its ends show the dark mouth)
 TEETH_SHADE = 0.9  # teeth inside the mouth are in shadow
@@ -198,6 +201,10 @@ class MouthPainter:
         self.inner_lip = (lip_colour * INNER_LIP_SHADE).astype(np.float32)
         self.tongue = (lip_colour * 0.75 + np.array([25.0, 0, 0])).astype(np.float32)
         self.teeth = _teeth_for(image, rest, lip_colour, face_width)
+        # the cavity carries the photo's grain too (a flat painted colour reads as drawn), fixed to the mouth
+        self.grain = photo_grain(image, rest)
+        self.mouth_at = rest[self.top_middle]
+        self.noise = np.random.default_rng(11).normal(0.0, 1.0, (GRAIN_TILE, GRAIN_TILE)).astype(np.float32)
 
     def paint(self, frame: np.ndarray, deformed: np.ndarray, tongue_show: float = 0.0, closing: float = 0.0,
               bite: Bite | None = None, relaxed: float | None = None) -> None:
@@ -222,16 +229,16 @@ class MouthPainter:
         ys = np.arange(y0, y1, dtype=np.float32)[:, None]
         upper = _contour_at(deformed[INNER_UPPER], xs)
         lower = _contour_at(deformed[INNER_LOWER], xs)
-        colour = self._throat(xs, ys, polygon, upper, lower, tongue_show)
+        colour = self._throat(xs, ys, polygon, upper, lower, tongue_show) + self._grain(deformed, x0, y0, x1, y1)
+        opening = float(np.median(lower - upper))
         if not self.photo_teeth and bite is not None:
-            colour = self._bitten(colour, xs, ys, bite, float(np.median(lower - upper)))
+            colour = self._bitten(colour, xs, ys, bite, opening)
         elif bite is not None:  # the photo's upper teeth stay with its upper lip; lower ones rise from the jaw
             lip = deformed[INNER_LOWER[1:-1]]
-            room = float(np.median(lower - upper)) - UPPER_TEETH_HEIGHT * self.face_width
+            room = opening - UPPER_TEETH_HEIGHT * self.face_width
             edge = lip - np.clip(room, 0.0, LOWER_TEETH_SHOW * self.face_width) * self.down
-            light = 0.6 * (1 - (1 - ROUND_TEETH_SHADE) * bite.rounding)
             colour = self._crowns(colour, xs, ys, edge, -1.0, LOWER_CROWN_SHARE * CROWN_HEIGHT * self.face_width,
-                                  LOWER_ARCH_SHARE, light)
+                                  LOWER_ARCH_SHARE, LOWER_TEETH_LIGHT * self._light(opening, bite.rounding))
         region = frame[y0:y1, x0:x1].astype(np.float32)
         frame[y0:y1, x0:x1] = np.clip(region + alpha * (colour - region), 0, 255).astype(np.uint8)
 
@@ -251,13 +258,23 @@ class MouthPainter:
     def _bitten(self, colour: np.ndarray, xs: np.ndarray, ys: np.ndarray, bite: Bite, opening: float) -> np.ndarray:
         """Upper teeth hanging from the skull's incisal edge, lower teeth standing on the jaw's, the upper in
         front; darker when the opening is small or the lips are rounded (less light gets in)."""
-        light = 0.6 + 0.4 * min(opening / (0.06 * self.face_width), 1.0)
-        light *= 1 - (1 - ROUND_TEETH_SHADE) * bite.rounding
+        light = self._light(opening, bite.rounding)
         crown = CROWN_HEIGHT * self.face_width
         hidden = ROUND_TEETH_HIDE * bite.rounding * self.face_width * self.down  # behind the rounded lips
         lower = self._crowns(colour, xs, ys, bite.lower_edge + hidden, -1.0, LOWER_CROWN_SHARE * crown,
-                             LOWER_ARCH_SHARE, 0.8 * light)
+                             LOWER_ARCH_SHARE, LOWER_TEETH_LIGHT * light)
         return self._crowns(lower, xs, ys, bite.upper_edge - hidden, 1.0, crown, 1.0, light)
+
+    def _light(self, opening: float, rounding: float) -> float:
+        """How much light reaches the teeth: less through a small opening, and behind rounded lips."""
+        light = 0.6 + 0.4 * min(opening / (0.06 * self.face_width), 1.0)
+        return light * (1 - (1 - ROUND_TEETH_SHADE) * rounding)
+
+    def _grain(self, deformed: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
+        """The photo's grain over the box, from a fixed noise tile that moves with the mouth."""
+        dx, dy = np.round(deformed[self.top_middle] - self.mouth_at).astype(int)
+        rows, cols = (np.arange(y0, y1) - dy) % GRAIN_TILE, (np.arange(x0, x1) - dx) % GRAIN_TILE
+        return (CAVITY_GRAIN * self.grain * self.noise[np.ix_(rows, cols)])[..., None]
 
     def _crowns(self, colour: np.ndarray, xs: np.ndarray, ys: np.ndarray, edge: np.ndarray, up: float,
                 crown: float, arch: float, light: float) -> np.ndarray:
