@@ -99,10 +99,11 @@ CODAS = ["", "", "", "n", "m", "s", "t", "r", "l", "k", "p", "b", "f"]
 # parametric voices of a Scottish man, an American man and an American woman), so they carry a human voice's
 # spectrum and rhythm where espeak-ng's formant voices do not; `flite -psdur` reports each phone's end exactly.
 FLITE_VOICES = ("kal16", "awb", "rms", "slt")
-# The shipped model averages two networks (`viseme_model.VisemeStream`), each trained on speech of its own: the
-# share of flite's voices among the utterances (Debian package flite; skipped with a warning when missing) and
-# the training steps. More real-speaker voices fit real recordings better and espeak-ng's held-out voices and
-# other languages worse; the average of the two beat each alone on both (measured on the lip-sync benchmarks).
+# The shipped model averages four networks (`viseme_model.VisemeStream`), each set by the share of flite's voices
+# among the utterances (Debian package flite; skipped with a warning when missing), the training steps and the
+# `degraded` copies it hears. More real-speaker voices fit real recordings better and espeak-ng's held-out voices
+# and other languages worse; the average of the first two beat each alone on both (measured on the lip-sync
+# benchmarks). The last two read noise and telephone speech better and real recordings worse; all four keep both.
 MEMBERS = ({"flite_share": 0.4, "steps": 2400, "hard_copies": 0}, {"flite_share": 0.5, "steps": 1600, "hard_copies": 0},
            {"flite_share": 0.4, "steps": 3200, "hard_copies": 1}, {"flite_share": 0.5, "steps": 2400, "hard_copies": 1})
 FLITE_PHONE = {"ax": "AH", "pau": "SIL"}
