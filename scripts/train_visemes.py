@@ -8,27 +8,41 @@ is numpy (`talkinghead.audio.viseme_model`). No GPU. The same seed gives the sam
 utterance is spoken from its own random stream, and espeak-ng, whose output depends on what it said before,
 starts fresh for every group of 8; each is then augmented from a second stream of its own) and, training on
 one thread, the same weights. ``--cache`` keeps the synthesised speech (the slow part) for reruns with the same
-seed, length and voices; augmentation, features and training are redone every run. From a clean checkout on
-the shared 2-core machine (load 4-10) a run took 18 min and gave the shipped file byte for byte (seed 19): per
-network 3.7 / 2.7 min of synthesis (2 processes), 0.9 / 0.6 min of augmentation and features, 7 / 3 min of
-training (2400 / 1600 steps on one thread); peak memory 1.7 GB.
+seed, length and voices; augmentation, features and training are redone every run. The shipped file is this
+script's output for seed 19 (the run: see the end of this docstring).
 
 Data: espeak-ng (`talkinghead.audio.tts.synthesize`) speaks random English word sequences (CMUdict words) and
 pseudo-words in many languages, with many voice variants and rates, and reports where every phoneme starts;
 each 10 ms frame is labelled with the viseme of its phoneme by articulation (`viseme_model.espeak_viseme`).
-espeak-ng's formant voices sound like no person, so 40% (one network) or 50% (the other) of the utterances are
+espeak-ng's formant voices sound like no person, so 40% or 50% of the utterances (by network) are
 English from flite's voices (Debian package ``flite``), which are built from recordings of real speakers, at
 random tempo and pitch, each phone's end time printed by flite itself (``-psdur``). Then the sound is changed
 the way real recordings differ: tempo, pitch and vocal-tract length (resampling, labels rescaled), gain, room
 reverberation, noise at 0-25 dB SNR (white, pink, brown), low music beds, 8 kHz telephone band, band-limiting
-and clipping. 1.2 h of speech per network; each training crop (3 s) has two runs of up to 8 mel bands and two
+and clipping. 1.2 h of speech per voice mix; each training crop (3 s) has two runs of up to 8 mel bands and two
 runs of up to 10 frames masked (SpecAugment), against learning the synthetic voices by heart: with 0.7 h and no
 masks, training longer than 1600 steps made every held-out score worse; with 1.2 h and masks, 2400 steps beat
 1600 on held-out English, noise and languages (LibriVox and telephone a little worse).
+Four networks are averaged (`MEMBERS`): two hear each utterance once, augmented as above (2400 / 1600 steps);
+two hear it once more `degraded` (white or coloured noise at 0-15 dB SNR, or the telephone band), so 2.4 h of
+features from the same 1.2 h of speech, for 3200 / 2400 steps. The degraded pair alone read noise and
+telephone speech better but real recordings worse (LibriVox 0.722); the four together keep real speech.
+Chosen on validation speech of our own (36 new English sentences in held-out voices, the same through 10 dB
+white noise and a telephone band, by `benchmarks/degrade_speech.py`; one network each, seed 19): a degraded
+copy of every utterance at 1200 steps: clean 0.793 -> 0.801, noise 0.586 -> 0.616, telephone 0.682 -> 0.705;
+at 2400 steps 0.839 / 0.676 / 0.748. Two degraded copies (three passes) were no better than one.
 Tried and measured worse (held-out English, LibriVox, 10 dB noise, telephone, languages): subtracting a
 minimum-statistics noise floor per mel band before the log (noise 0.711 -> 0.679, LibriVox 0.751 -> 0.682), a
 wider network (96 channels, GRU 160: fits the training voices better, held-out voices worse), random mel-axis
-warping of the crops (+-12%), 50% flite voices alone (LibriVox 0.803 but held-out English 0.815).
+warping of the crops (+-12%), 50% flite voices alone (LibriVox 0.803 but held-out English 0.815); on the
+validation speech above, dividing each band by its running standard deviation as well (clean 0.793 -> 0.725:
+it magnifies the empty bands of telephone speech) and flooring the features 15 dB below the running mean
+(no gain).
+The run (seed 19, shared 2-core machine, load 3-7): with the speech cached by an earlier run of the same seed,
+16 min (augmentation and features 0.3-0.5 min and training 2.3-4.4 min per network, 9600 steps in all on one
+thread; peak memory 2.1 GB); synthesising the speech adds about 7 min (2 processes). Its first two networks
+came out bit for bit those of the previous two-network file (made from a clean checkout), the last two bit for
+bit those of a separate run of the same recipe.
 Kept out of training, for evaluation: the English voices and texts of the lip-sync benchmarks
 (en-us and en-gb without variant, variants f1-f4, m1, m3, m4, en-gb-x-rp, en-gb-scotland, en-029,
 en-gb-x-gbclan), whole languages (Spanish, Italian, German, Russian, Hindi, Mandarin, Japanese, Korean,
@@ -85,15 +99,18 @@ CODAS = ["", "", "", "n", "m", "s", "t", "r", "l", "k", "p", "b", "f"]
 # parametric voices of a Scottish man, an American man and an American woman), so they carry a human voice's
 # spectrum and rhythm where espeak-ng's formant voices do not; `flite -psdur` reports each phone's end exactly.
 FLITE_VOICES = ("kal16", "awb", "rms", "slt")
-# The shipped model averages two networks (`viseme_model.VisemeStream`), each trained on speech of its own: the
-# share of flite's voices among the utterances (Debian package flite; skipped with a warning when missing) and
-# the training steps. More real-speaker voices fit real recordings better and espeak-ng's held-out voices and
-# other languages worse; the average of the two beat each alone on both (measured on the lip-sync benchmarks).
-MEMBERS = ({"flite_share": 0.4, "steps": 2400}, {"flite_share": 0.5, "steps": 1600})
+# The shipped model averages four networks (`viseme_model.VisemeStream`), each set by the share of flite's voices
+# among the utterances (Debian package flite; skipped with a warning when missing), the training steps and the
+# `degraded` copies it hears. More real-speaker voices fit real recordings better and espeak-ng's held-out voices
+# and other languages worse; the average of the first two beat each alone on both (measured on the lip-sync
+# benchmarks). The last two read noise and telephone speech better and real recordings worse; all four keep both.
+MEMBERS = ({"flite_share": 0.4, "steps": 2400, "hard_copies": 0}, {"flite_share": 0.5, "steps": 1600, "hard_copies": 0},
+           {"flite_share": 0.4, "steps": 3200, "hard_copies": 1}, {"flite_share": 0.5, "steps": 2400, "hard_copies": 1})
 FLITE_PHONE = {"ax": "AH", "pau": "SIL"}
 CMUDICT = Path("/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict")
 CROP_FRAMES = 300
 TELEPHONE_SHARE = 0.2  # of the utterances: 300-3400 Hz at 8 kHz
+HARD_TELEPHONE_SHARE = 0.4  # of the degraded copies: telephone band
 # SpecAugment-style masking of each training crop (bands and frames set to the running mean), so the model
 # cannot lean on one band or one instant of the synthetic voices it hears.
 FREQ_MASKS, FREQ_MASK_BANDS = 2, 8
@@ -242,6 +259,25 @@ def augment(rng: np.random.Generator, speech: np.ndarray) -> np.ndarray:
     return x.astype(np.float32)
 
 
+def degraded(rng: np.random.Generator, speech: np.ndarray) -> np.ndarray:
+    """A hard copy of ``speech``: noise at 0-15 dB SNR (white half the time, else pink or brown) or the 8 kHz
+    telephone band (`HARD_TELEPHONE_SHARE`, with such noise in half of those), reverberation in some, at a
+    random gain. The last two networks of `MEMBERS` hear every utterance `augment`ed and once more this way."""
+    x = speech.astype(np.float64)
+    power = np.mean(x[np.abs(x) > 0.01 * np.abs(x).max()] ** 2) + 1e-12
+    if rng.random() < 0.3:
+        x = fftconvolve(x, room_impulse(rng))[: x.size]
+    phone = rng.random() < HARD_TELEPHONE_SHARE
+    if phone:
+        x = resample_poly(sosfilt(butter(6, [300, 3400], "bandpass", fs=RATE, output="sos"), x), 1, 2)
+        x = resample_poly(x, 2, 1)[: speech.size]
+    if not phone or rng.random() < 0.5:
+        noise = rng.standard_normal(x.size) if rng.random() < 0.5 else coloured_noise(rng, x.size)
+        x = x + noise * np.sqrt(power / 10 ** (rng.uniform(0, 15) / 10))
+    x = x / (np.abs(x).max() + 1e-9) * 10 ** (-rng.uniform(1, 30) / 20)
+    return x.astype(np.float32)
+
+
 def synthesised(job: tuple[int, int, float]) -> tuple[np.ndarray, np.ndarray]:
     """Utterance ``index`` of the data for ``seed`` as spoken, before augmentation: 16 kHz samples (a silent
     lead of random length first) and the viseme index of every 10 ms frame."""
@@ -291,17 +327,21 @@ def build_speech(seed: int, seconds: float, workers: int,
     return made
 
 
-def build_data(speech: list[tuple[np.ndarray, np.ndarray]], seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Features (frames, N_MELS), labels (frames,) and utterance start offsets of the spoken utterances, each
-    augmented from a random stream of its own (so the data depend on the seed alone)."""
+def build_data(speech: list[tuple[np.ndarray, np.ndarray]], seed: int,
+               hard_copies: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Features (frames, N_MELS), labels (frames,) and utterance start offsets of the spoken utterances: every
+    utterance `augment`ed, then ``hard_copies`` more passes over them all `degraded`, each copy from a random
+    stream of its own (so the data depend on the seed alone)."""
     features, labels, offsets = [], [], [0]
-    for index, (samples, frame_labels) in enumerate(speech):
-        rng = np.random.default_rng([seed, index, 1])
-        spectrum = StreamingSpectrum().feed(augment(rng, samples))
-        n = min(len(spectrum), len(frame_labels))
-        features.append(spectrum[:n].astype(np.float16))
-        labels.append(frame_labels[:n])
-        offsets.append(offsets[-1] + n)
+    for copy in range(1 + hard_copies):
+        change = augment if copy == 0 else degraded
+        for index, (samples, frame_labels) in enumerate(speech):
+            rng = np.random.default_rng([seed, index, 1 + copy])
+            spectrum = StreamingSpectrum().feed(change(rng, samples))
+            n = min(len(spectrum), len(frame_labels))
+            features.append(spectrum[:n].astype(np.float16))
+            labels.append(frame_labels[:n])
+            offsets.append(offsets[-1] + n)
     return np.concatenate(features), np.concatenate(labels), np.asarray(offsets)
 
 
@@ -425,17 +465,21 @@ def main() -> None:
                         help="keep the synthesised speech here (reused for the same seed, length and voices)")
     args = parser.parse_args()
     started = time.time()
-    members = []
+    members, spoken_by_share = [], {}
     for k, member in enumerate(MEMBERS):
         begun = time.time()
         cache = None
         if args.cache:
             args.cache.mkdir(parents=True, exist_ok=True)
             cache = args.cache / f"speech-{args.seed}-{args.hours}h-flite{member['flite_share']}.npz"
-        speech = load_or_build_speech(cache, args.seed, args.hours * 3600, args.workers, member["flite_share"])
+        share = member["flite_share"]
+        if share not in spoken_by_share:  # networks with the same voices hear the same speech
+            spoken_by_share[share] = load_or_build_speech(cache, args.seed, args.hours * 3600, args.workers, share)
+        speech = spoken_by_share[share]
         spoken = time.time() - begun
-        features, labels, offsets = build_data(speech, args.seed)
-        print(f"network {k}: {len(labels) / 100 / 3600:.2f} h, {len(offsets) - 1} utterances, {spoken:.0f} s "
+        features, labels, offsets = build_data(speech, args.seed, member["hard_copies"])
+        print(f"network {k}: {len(labels) / 100 / 3600:.2f} h, {len(speech)} utterances "
+              f"({1 + member['hard_copies']} passes), {spoken:.0f} s "
               f"speech, {time.time() - begun - spoken:.0f} s augmentation and features", flush=True)
         members.append(train(features, labels, offsets, member["steps"], args.seed))
     arrays = weights_file(members)

@@ -231,3 +231,22 @@ def test_cached_training_speech_is_reused_only_for_its_own_seed_length_and_voice
     train_visemes.load_or_build_speech(cache, 8, 90.0, 1, 0.4)
     train_visemes.load_or_build_speech(cache, 8, 90.0, 1, 0.5)
     assert len(made) == 4
+
+
+def test_training_data_add_a_degraded_copy_of_every_utterance_reproducibly() -> None:
+    """Each utterance is heard augmented and once more hard-degraded (noise or telephone band): the first pass
+    is what it was without copies, the copy has the same labels, and the same seed gives the same data."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    import train_visemes
+
+    rng = np.random.default_rng(1)
+    spoken = [(np.sin(np.arange(n) * 0.05).astype(np.float32) * rng.uniform(0.1, 0.5), np.arange(n // 160) % 15)
+              for n in (8000, 12800)]
+    plain = train_visemes.build_data(spoken, 7, hard_copies=0)
+    features, labels, offsets = train_visemes.build_data(spoken, 7, hard_copies=1)
+    half = plain[0].shape[0]
+    assert features.shape[0] == 2 * half and np.array_equal(features[:half], plain[0])
+    assert np.array_equal(labels[half:], plain[1]) and list(offsets[:3]) == list(plain[2])
+    assert np.isfinite(features.astype(np.float32)).all() and not np.array_equal(features[half:], plain[0])
+    again = train_visemes.build_data(spoken, 7, hard_copies=1)
+    assert all(np.array_equal(a, b) for a, b in zip(again, (features, labels, offsets), strict=True))

@@ -9,10 +9,12 @@ phoneme timings are exact, heavily augmented (noise, reverberation, telephone ba
 
 Architecture: two causal convolutions (kernel 3, dilations 1 and 2) then a GRU and a linear layer, so the
 whole model is a recurrence: `VisemeStream` feeds it chunk by chunk and gives exactly what one call over the
-whole recording gives. Two such networks, trained on differently mixed voices, read the same features and
-their posteriors are averaged: the one that heard more real-speaker voices reads real recordings better, the
-other held-out synthetic voices, noise and other languages, and the average keeps most of both. Inference is
-numpy only (the weights are ``assets/visemes.npz``, about 0.3 MB).
+whole recording gives. Four such networks read the same features and their posteriors are averaged: two
+trained on differently mixed voices (the one that heard more real-speaker voices reads real recordings better,
+the other held-out synthetic voices and other languages) and two that also heard every sentence again under
+hard noise or through a telephone band (better on noisy and telephone speech, worse on real recordings); the
+average keeps most of each. Inference is numpy only (the weights are ``assets/visemes.npz``, about 0.6 MB;
+about 0.25 ms of one core per 10 ms of audio).
 
 The spectrum is made causal: each frame is the `N_FFT` samples ending at its hop's end, and the level is
 normalised by a running mean per mel band (the mean of everything heard so far, then a ~3 s memory), so
