@@ -37,6 +37,7 @@ import numpy as np
 from talkinghead.audio import ANALYSIS_RATE, FEATURE_RATE, speech_from_audio, to_analysis_rate, viseme_model
 from talkinghead.audio.phonemes import SILENCE, Phone
 from talkinghead.audio.prosody import RunningPitch
+from talkinghead.blas import one_blas_thread
 from talkinghead.controls import Controls
 from talkinghead.errors import TalkingHeadError
 from talkinghead.face import FaceRig, build_rig
@@ -55,6 +56,7 @@ MIN_RATE, MAX_RATE = 8000, 96000
 LOOKAHEAD_S = viseme_model.DELAY_FRAMES * viseme_model.FRAME_S  # when a frame's mouth is decided
 _open_sessions = 0
 _open_sessions_lock = threading.Lock()
+_blas_limit = None  # held while any session streams
 
 
 def _hold_still_for_streaming() -> None:
@@ -62,21 +64,26 @@ def _hold_still_for_streaming() -> None:
     while a session streams. A full collection scans every object tracked: with the stack loaded that takes
     ~90 ms, over two frames' time at 25 fps, and one came every 30-60 s of streaming, a late frame each time.
     What a stream allocates afterwards is short-lived and cheap to scan."""
-    global _open_sessions
+    global _open_sessions, _blas_limit
     with _open_sessions_lock:
         _open_sessions += 1
         gc.collect()
         gc.freeze()
+        if _blas_limit is None:
+            _blas_limit = one_blas_thread()  # spinning BLAS threads took a core (see `talkinghead.blas`)
 
 
 def _release_after_streaming() -> None:
     """Give the frozen objects back to the collector once no session streams (so a closed session's cycles
     are collected as usual)."""
-    global _open_sessions
+    global _open_sessions, _blas_limit
     with _open_sessions_lock:
         _open_sessions -= 1
         if _open_sessions == 0:
             gc.unfreeze()
+            if _blas_limit is not None:
+                _blas_limit.restore_original_limits()
+                _blas_limit = None
 
 
 @dataclass

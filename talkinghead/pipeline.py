@@ -17,6 +17,7 @@ import numpy as np
 
 from talkinghead.ahead import read_ahead
 from talkinghead.audio import Speech, load_speech
+from talkinghead.blas import one_blas_thread
 from talkinghead.captions import Caption
 from talkinghead.captions.burn import CaptionBurner
 from talkinghead.controls import Controls
@@ -161,6 +162,14 @@ def render_file(portrait: Portrait, audio: str | Path | None, out: str | Path, *
                 progress: Callable[[int, int], None] | None = None, notify: Notify | None = None,
                 stage: Notify | None = None, **options: Any) -> RenderResult:
     """`render`, with errors naming options as the CLI does (``--size``): the CLI's entry point."""
+    with one_blas_thread():
+        return _render_file(portrait, audio, out, overwrite=overwrite, progress=progress, notify=notify,
+                            stage=stage, **options)
+
+
+def _render_file(portrait: Portrait, audio: str | Path | None, out: str | Path, *, overwrite: bool,
+                 progress: Callable[[int, int], None] | None, notify: Notify | None, stage: Notify | None,
+                 **options: Any) -> RenderResult:
     started = time.perf_counter()
     controls = Controls.from_options(options)
     path = check_output_path(out, overwrite)

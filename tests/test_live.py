@@ -113,3 +113,21 @@ def test_a_full_collection_mid_stream_skips_the_session(rig_256) -> None:
         session.idle(1.0)
         assert len(gc.get_objects()) < 20_000  # what a full collection still scans: what the stream made
     assert live._open_sessions == open_now - 1
+
+
+def test_blas_runs_on_one_thread_while_a_session_streams_and_is_given_back(rig_256) -> None:
+    """Idle BLAS threads spin and took a core from the renderer (live CPU 1.48 -> 0.49 cores); a session holds
+    numpy's BLAS to one thread and gives the program its own setting back when the last session closes."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    def blas_threads() -> dict[str, int]:
+        return {pool["filepath"]: pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = blas_threads()
+        assert 2 in before.values()
+        with LiveSession(rig=rig_256, controls=Controls(size=256), sample_rate=16000) as session:
+            session.idle(0.2)
+            assert set(blas_threads().values()) == {1}
+        after = blas_threads()
+        assert {lib: after[lib] for lib in before} == before

@@ -430,3 +430,30 @@ def test_the_open_mouth_carries_the_photo_s_grain(tmp_path) -> None:
     dark = cv2.erode(cavity * (gray < 0.5 * np.median(gray[skin > 0])), np.ones((3, 3), np.uint8))
     assert dark.sum() > 100
     assert 0.6 < np.median(detail[dark > 0]) / np.median(detail[skin > 0]) < 1.6
+
+
+def test_a_file_render_holds_blas_to_one_thread_and_gives_it_back(tmp_path, monkeypatch) -> None:
+    """While a file renders, numpy's BLAS is on one thread (its idle threads spin and took a core from the
+    renderer on a 2-core machine); the caller's setting is back afterwards."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from talkinghead import pipeline
+    from talkinghead.assets import DEMO_PORTRAIT
+
+    seen = []
+    original = pipeline.prepare
+
+    def watched(*args, **kwargs):
+        seen.extend(blas_threads().values())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "prepare", watched)
+    def blas_threads() -> dict[str, int]:
+        return {pool["filepath"]: pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = blas_threads()
+        pipeline.render(DEMO_PORTRAIT, None, tmp_path / "hi.mp4", text="Hi.", size=128)
+        after = blas_threads()
+    assert 2 in before.values() and set(seen) == {1}
+    assert {lib: after[lib] for lib in before} == before
