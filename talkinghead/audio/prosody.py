@@ -20,7 +20,6 @@ from talkinghead.audio import Speech
 
 PITCH_FLOOR_HZ = 60.0
 PITCH_CEILING_HZ = 500.0
-SILENCE_SHARE = 0.03     # Praat's default: frames under this share of the peak are silent
 SETTLE_S = 0.25          # a stream's newest pitch frames are tracked again once more audio has come,
 LEAD_S = 0.25            # ... from this long before them (its path search needs that much past to agree)
 PAUSE_MIN_S = 0.25       # a silence at least this long is a pause (shorter ones are stop closures)
@@ -73,19 +72,14 @@ def analyse_prosody(speech: Speech) -> Prosody:
     return Prosody(rate, envelope.astype(np.float32), f0.astype(np.float32), voiced, speaking, accents)
 
 
-def pitch_track(samples: np.ndarray, sample_rate: int, rate: float, n: int, loudest: float | None = None) -> np.ndarray:
-    """f0 in Hz at ``rate`` Hz for ``n`` frames (0 = unvoiced), from Praat's autocorrelation method.
-
-    Praat calls a frame silent below `SILENCE_SHARE` of the sound's peak; ``loudest`` sets that peak instead
-    (a piece of a longer window is then judged as the window would be)."""
+def pitch_track(samples: np.ndarray, sample_rate: int, rate: float, n: int) -> np.ndarray:
+    """f0 in Hz at ``rate`` Hz for ``n`` frames (0 = unvoiced), from Praat's autocorrelation method."""
     import parselmouth
 
     if n <= 0 or samples.size < int(0.1 * sample_rate) or not np.any(samples):
         return np.zeros(max(n, 0))
-    silence = SILENCE_SHARE * (loudest or 0.0) / float(np.abs(samples).max()) if loudest else SILENCE_SHARE
     sound = parselmouth.Sound(samples.astype(np.float64), sampling_frequency=sample_rate)
-    pitch = sound.to_pitch_ac(time_step=1.0 / rate, pitch_floor=PITCH_FLOOR_HZ, pitch_ceiling=PITCH_CEILING_HZ,
-                              silence_threshold=min(silence, 1.0))
+    pitch = sound.to_pitch_ac(time_step=1.0 / rate, pitch_floor=PITCH_FLOOR_HZ, pitch_ceiling=PITCH_CEILING_HZ)
     values = pitch.selected_array["frequency"]
     frames = np.clip(np.round(np.asarray(pitch.xs()) * rate).astype(int), 0, n - 1)
     f0 = np.zeros(n)
@@ -125,8 +119,7 @@ class RunningPitch:
         final = min(self._final, first + n) if reuse else first  # frames first..final are known
         start = max(first, final - round(LEAD_S * self.rate))
         known = self._f0[first - self._first: final - self._first] if reuse else np.zeros(0)
-        new = pitch_track(samples[(start - first) * hop:], self.sample_rate, self.rate, first + n - start,
-                          loudest=float(np.abs(samples).max(initial=0.0)))
+        new = pitch_track(samples[(start - first) * hop:], self.sample_rate, self.rate, first + n - start)
         f0 = np.concatenate([known, new[final - start:]])
         self._first, self._f0, self._final = first, f0, max(first, first + n - round(SETTLE_S * self.rate))
         return f0
