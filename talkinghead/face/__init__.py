@@ -84,9 +84,10 @@ def build_rig(portrait: str | Path | np.ndarray, size: int | None = None, head_d
     bases = {name: _held_at_border(basis, mesh, image.shape[:2]) for name, basis in
              build_bases(mesh.vertices, mesh.ring, mesh.teeth_line, landmarks).items()}
     neutral = neutral_pose(landmarks, bases)
-    closing = build_closing(mesh.vertices, mesh.ring, mesh.teeth_line, landmarks, neutral.get("smile", 0.0),
-                            relax=False)
-    relaxed = build_closing(mesh.vertices, mesh.ring, mesh.teeth_line, landmarks, neutral.get("smile", 0.0))
+    closing = _held_at_border(build_closing(mesh.vertices, mesh.ring, mesh.teeth_line, landmarks,
+                                            neutral.get("smile", 0.0), relax=False), mesh, image.shape[:2])
+    relaxed = _held_at_border(build_closing(mesh.vertices, mesh.ring, mesh.teeth_line, landmarks,
+                                            neutral.get("smile", 0.0)), mesh, image.shape[:2])
     return FaceRig(
         image=image,
         landmarks=landmarks,
@@ -94,8 +95,8 @@ def build_rig(portrait: str | Path | np.ndarray, size: int | None = None, head_d
         mesh=mesh,
         bases=bases,
         neutral=neutral,
-        closing=_held_at_border(closing, mesh, image.shape[:2]),
-        lip_relax=_held_at_border(relaxed, mesh, image.shape[:2]) - _held_at_border(closing, mesh, image.shape[:2]),
+        closing=closing,
+        lip_relax=relaxed - closing,
         face_width=face_frame(landmarks)[2],
         notes=notes + face_notes + framing_notes + room_notes + softness_note(frame, name, size),
         head_room=room,
