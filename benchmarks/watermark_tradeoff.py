@@ -6,8 +6,8 @@
 Made for comparing watermark designs quickly (about 90 s for ten scenes on two cores once the renders are
 cached), not for the acceptance figures (`benchmarks/watermark.py` gives those). ``--module`` names any
 importable module with the interface of `talkinghead.provenance.watermark` (``Watermark(video_id, height,
-width).apply(frame)`` and ``read_frames(frames)``), e.g. a copy with other constants, or `wm_large` (large
-carriers with their own sync; its constants come from the environment, see its docstring).
+width).apply(frame)`` and ``read_frames(frames)``), e.g. a copy with other constants (docs/provenance.md
+says how to restore the fourth round's large-carrier variant from git).
 
 Robustness: scenes are those of `benchmarks/watermark.py` (``scene(portrait, index)``: a bundled or dev
 portrait on a plain, gradient or textured background, face or full crop), rendered once without the mark

@@ -53,7 +53,7 @@ chips leave about one chip per coded bit, and the sync energy no longer singles 
 design stays. On four of the eight real portraits measured, the render without any mark is already above
 1.0 (the excess sits where the render differs from the photo: chin, collar, tie).
 
-Fourth round (docs/provenance.md; `benchmarks/wm_large.py`): carriers of 12.8-21 px with their own sync
+Fourth round (docs/provenance.md): carriers of 12.8-21 px with their own sync
 pattern and a payload cut to the id and an 8-bit check survive "crf 32 + 50% downscale" almost untouched,
 but a blind reader then sees the picture's own shading at the carrier scale as strongly as at 8 px with a
 quarter of the chips: 19-27 reads of 50 against this design's 36, at no lower visibility (and on a dark
