@@ -59,6 +59,12 @@ but a blind reader then sees the picture's own shading at the carrier scale as s
 quarter of the chips: 19-27 reads of 50 against this design's 36, at no lower visibility (and on a dark
 plain backdrop the large blobs show to the eye more than this design's mottle). So the design stays.
 
+Fifth round (docs/provenance.md): informed coding. Dither modulation of each coded bit's sum reads at chance
+after "crf 32 + 50% downscale" at this energy (the attack keeps 0.3-0.8 of the mark, not of the picture,
+and adds noise as large as what is left: a gain-invariant lattice does not help) and adds no energy for the
+sync; lowering the gains of bits the picture already sets right costs the sync half the scenes; other host
+cancellation moves one read of 50. So the design stays.
+
 Payload (64 bits): marker (4) | talkinghead version (12) | video id (32) | CRC-16 (16). It is coded with
 a rate-1/3 convolutional code (constraint length 9; 216 coded bits) and each coded bit is spread over 4-5
 chips of the tile, scattered at random with pseudo-random signs. The same tile sits in every frame, so a
