@@ -21,8 +21,8 @@ from talkinghead.exports import ExportSource
 from talkinghead.motion.track import EYE_CHANNELS, HEAD_CHANNELS
 from talkinghead.motion.visemes import (
     DOMINANCE,
+    LIPS_REACH_S,
     LONG_PAUSE_S,
-    REACH_S,
     ROUNDED,
     ROUNDING_LEAD_S,
     VISEMES,
@@ -60,10 +60,10 @@ def viseme_weights(phones: list[Phone] | None, cues: list[Cue], fps: float, n: i
     else:
         for phone in phones:
             viseme = viseme_of(phone.label)
-            lead = ROUNDING_LEAD_S if viseme in ROUNDED else REACH_S
+            lead = ROUNDING_LEAD_S if viseme in ROUNDED else LIPS_REACH_S
             before = np.clip(phone.start - times, 0.0, None)
             after = np.clip(times - phone.end, 0.0, None)
-            pull = DOMINANCE[viseme][_LIPS] * np.exp(-before / lead - after / REACH_S)
+            pull = DOMINANCE[viseme][_LIPS] * np.exp(-before / lead - after / LIPS_REACH_S)
             if viseme == "sil" and phone.duration >= LONG_PAUSE_S:
                 pull[(before == 0) & (after == 0)] *= 50.0
             weights[:, VISEMES.index(viseme)] += pull

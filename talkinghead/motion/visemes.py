@@ -66,7 +66,14 @@ DOMINANCE = {
     "aa": _VOWEL, "E": _VOWEL, "I": (2.0, 1.5, 2.0, 1.0, 0.5, 0.5, 0.5),
     "O": (2.0, 1.5, 4.0, 4.0, 0.5, 0.5, 0.5), "U": (2.0, 1.5, 4.0, 4.0, 0.5, 0.5, 0.5),
 }
-REACH_S = 0.035  # how fast a phone's influence fades outside it
+REACH_S = 0.035  # how fast a phone's influence fades outside it (the lip shapes: width, rounding, ...)
+# The opening fades faster: the articulators' own dynamics (`motion.articulators`) already carry it smoothly
+# from one phone to the next, and at 0.035 s a short vowel between two consonants barely opened the mouth (it
+# mumbled). On 36 sentences of our own in held-out voices, the correlation of the channels with the phones'
+# openness: lips 0.50 -> 0.54, jaw 0.58 -> 0.59. Shorter still (0.015 s) gained a little more but opened the
+# mouth from a long /b/ to a vowel by more than half its range in one video frame, a snap.
+LIPS_REACH_S = 0.025
+JAW_REACH_S = 0.02
 ROUNDING_LEAD_S = 0.14  # rounded sounds start shaping the lips this long before they begin
 LONG_PAUSE_S = 0.1  # pauses at least this long put the mouth at rest (lips together, jaw up)
 PAUSE_EASE_S = 0.03  # the lips reach rest this long after a pause starts and leave it this long before it ends
@@ -118,6 +125,10 @@ def rest_intervals(phones: Sequence[Phone]) -> list[tuple[float, float]]:
     return [(phone.start + PAUSE_EASE_S, phone.end - PAUSE_EASE_S) for phone in phones if is_long_pause(phone)]
 
 
+_FADE_S = np.array([[{"lips_open": LIPS_REACH_S, "jaw_open": JAW_REACH_S}.get(name, REACH_S)]
+                    for name in ARTICULATION])  # per channel, as a column
+
+
 def is_long_pause(phone: Phone) -> bool:
     """A silence of ``LONG_PAUSE_S`` or more (a microsecond's rounding in the timings forgiven)."""
     return viseme_of(phone.label) == "sil" and phone.duration >= LONG_PAUSE_S - 1e-6
@@ -139,10 +150,10 @@ def _blended_targets(phones: Sequence[Phone], times: np.ndarray, loudness: np.nd
         t = times[lo:hi]
         before = np.clip(phone.start - t, 0.0, None)
         after = np.clip(t - phone.end, 0.0, None)
-        reach = np.full((len(ARTICULATION), 1), REACH_S)
+        reach = _FADE_S.copy()
         if viseme in ROUNDED:  # anticipatory rounding: width and pucker reach further ahead
             reach[2:4] = ROUNDING_LEAD_S
-        shape = np.exp(-before[None, :] / reach - after[None, :] / REACH_S)
+        shape = np.exp(-before[None, :] / reach - after[None, :] / _FADE_S)
         dominance = strength * shape
         if is_long_pause(phone):  # inside a long pause, rest wins
             dominance[:, (before == 0) & (after == 0)] *= 50.0
