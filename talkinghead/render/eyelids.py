@@ -6,7 +6,8 @@ has it to just past the lower lid. Every pixel of the lid comes from the photo's
 trace of iris, pupil, white or catchlight can show: the lash line (a thin band just above the margin) slides down
 rigidly and lands on the new margin, and the lid skin between it and an anchor below the brow stretches to fill
 the gap, its crease flattening as the skin goes taut over the eyeball. Nothing above the anchor moves: brows and
-glasses frames stay put.
+glasses frames stay put. On a hooded eye (the brow and its shadow sit on the lashes: no lit lid skin to stretch)
+the lid that unfolds from under the fold starts in the fold's own shade.
 
 The lid also follows the gaze: looking down lowers the upper lid with the iris, as real lids do.
 """
@@ -51,6 +52,8 @@ LID_SHADOW = 0.35  # the shut lid's skin darkens by this much towards the lashes
 FRINGE = 0.5
 SKIN_REACH = 0.8  # the stretching lid skin is anchored this many openings above the lash line
 BROW_CLEAR = 0.4  # ... and at least this many openings below the brow's lower edge
+SKIN_SURE = 0.5  # the lid skin's tone is trusted where skin makes up this share of its local average
+SHADOW_FLOOR = 0.45  # in the fold's shade, what is darker than this share of the skin's median is brow or lash
 MIN_EYE_PX = 4.0
 EYES = (  # (upper lid, lower lid, lower edge of the brow, motion channel)
     (topo.EYE_RIGHT_UPPER, topo.EYE_RIGHT_LOWER, topo.BROW_RIGHT[6:], "blink_right"),
@@ -74,7 +77,7 @@ class _Lid:
     lash: float  # height of the photo's lash line (it slides down and thins)
     shut_lash: float  # height of the lash line when the eye is shut
     shading: np.ndarray  # float32 ROI: the skin's local average tone (lashes, eye and brow left out)
-    tone_above: np.ndarray  # shading at each column's anchor
+    tone_above: np.ndarray  # shading at each column's anchor (the fold's shade where no lit lid skin shows)
     tone_below: np.ndarray  # shading of the lower lid's skin below each column's margin
     grain: np.ndarray  # float32 (h, w, 1): fine noise as strong as the skin's own grain around the eye
     down: np.ndarray  # unit vector down the face, in image axes
@@ -266,10 +269,27 @@ def _prepare_lid(image: np.ndarray, landmarks: np.ndarray, upper: tuple[int, ...
     lid.grain = _grain(roi, skin, lid.shading)
     # the tones the shut lid blends between, smoothed across the eye (single brow hairs make no streaks)
     across_eye = (0, 0), max(TONE_ACROSS * eye_width, 1.0)
-    lid.tone_above = cv2.GaussianBlur(_sampled(lid.shading, lid, t - anchor), *across_eye)
+    lid.tone_above = cv2.GaussianBlur(_hooded(lid, roi, grey, skin, weight, sigma), *across_eye)
     lid.tone_below = cv2.GaussianBlur(_sampled(lid.shading, lid, t - (bottom + 0.5 * LOWER_REACH * mid_opening)),
                                       *across_eye)
     return lid
+
+
+def _hooded(lid: _Lid, roi: np.ndarray, grey: np.ndarray, skin: np.ndarray, weight: np.ndarray,
+            sigma: float) -> np.ndarray:
+    """The tone a shut lid starts from at its anchor: the lid skin's shading there, or, on a hooded eye where the
+    brow and its shadow sit on the lashes (skin scarce around the anchor, the shading there is a guess from
+    far away), the fold's own shade: the lid unfolds from under the fold, in its shadow, and lightens towards
+    the lower lid's tone as it goes down. Taking a lit tone from elsewhere there leaves a flat light patch
+    under a dark brow."""
+    shading = _sampled(lid.shading, lid, lid.t - lid.anchor)
+    if not skin.any():
+        return shading
+    lit = (grey >= SHADOW_FLOOR * float(np.median(grey[skin]))).astype(np.float32)
+    shade = (cv2.GaussianBlur(roi.astype(np.float32) * lit[..., None], (0, 0), sigma)
+             / np.maximum(cv2.GaussianBlur(lit, (0, 0), sigma), 1e-3)[..., None]).astype(np.float32)
+    sure = np.clip(_sampled(weight, lid, lid.t - lid.anchor) / SKIN_SURE, 0.0, 1.0)[..., None]
+    return shading + (1.0 - sure) * (_sampled(shade, lid, lid.t - lid.anchor) - shading)
 
 
 def _grain(roi: np.ndarray, skin: np.ndarray, shading: np.ndarray) -> np.ndarray:
