@@ -29,7 +29,10 @@ def chin_likeness(image: np.ndarray, landmarks: np.ndarray, points: np.ndarray) 
     person's own chin and jaw (skin, beard), falling smoothly to 0 for colours far from all of them."""
     face_width = float(np.linalg.norm(landmarks[topo.CHEEK_LEFT, :2] - landmarks[topo.CHEEK_RIGHT, :2]))
     blurred = cv2.GaussianBlur(image.astype(np.float32), (0, 0), max(1.0, COLOUR_BLUR * face_width))
-    samples = _colour_features(_read(blurred, landmarks[_chin_points(landmarks), :2]))
+    chin = _chin_points(landmarks)
+    if not len(chin) or not len(points):  # no chin to learn from (degenerate landmarks): everything follows
+        return np.ones(len(points))
+    samples = _colour_features(_read(blurred, landmarks[chin, :2]))
     colours = _colour_features(_read(blurred, points))
     distance = np.sqrt(((colours[:, None, :] - samples[None, :, :]) ** 2).sum(axis=2)).min(axis=1)
     t = np.clip((distance - SKIN_DISTANCE) / (CLOTH_DISTANCE - SKIN_DISTANCE), 0.0, 1.0)
