@@ -181,15 +181,15 @@ def _spare_clothes(jaw: np.ndarray, geo: _FaceGeometry) -> np.ndarray:
     the chin, the collar's top edge still follows a little, and its lower part stays.
     """
     pulled = np.nonzero(jaw > 0)[0]
-    if not len(pulled):
+    past = pulled[geo.ring[pulled] >= 1]  # the face itself keeps its weights
+    if not len(past):
         return jaw
-    past_outline = geo.ring[pulled] >= 1
-    wanted = jaw[pulled] * np.where(past_outline, geo.chin_likeness[pulled], 1.0)
-    xy = np.column_stack([geo.s[pulled], geo.t[pulled]]) * geo.width
+    wanted = jaw[pulled] * np.where(geo.ring[pulled] >= 1, geo.chin_likeness[pulled], 1.0)
+    xy = np.column_stack([geo.s, geo.t]) * geo.width
     slope = 1.0 / (CLOTH_RAMP * _jaw_reach(geo))  # weight per pixel
-    envelope = (wanted[None, :] - slope * cdist(xy, xy)).max(axis=1)
+    envelope = (wanted[None, :] - slope * cdist(xy[past], xy[pulled])).max(axis=1)
     spared = jaw.copy()
-    spared[pulled] = np.minimum(jaw[pulled], envelope)
+    spared[past] = np.minimum(jaw[past], envelope)
     return spared
 
 
