@@ -14,6 +14,7 @@ from talkinghead.face.image import check_image, load_image
 from talkinghead.face.landmarks import find_face
 from talkinghead.face.mesh import Mesh, border_freedom, build_mesh, head_room
 from talkinghead.face.segment import person_mask
+from talkinghead.face.skin import chin_likeness
 
 
 @dataclass
@@ -81,13 +82,16 @@ def build_rig(portrait: str | Path | np.ndarray, size: int | None = None, head_d
     room = head_room(landmarks[list(topo.FACE_OVAL), :2], image.shape[:2])
     room_notes = [] if room == 1.0 else [f"the face reaches the edge of the frame: the head moves {room:.0%} as "
                                          "much, so the still border does not crease it"]
+    chin = chin_likeness(image, landmarks, mesh.vertices[:, :2])  # the jaw pulls skin and beard, not clothes
     bases = {name: _held_at_border(basis, mesh, image.shape[:2]) for name, basis in
-             build_bases(mesh.vertices, mesh.ring, mesh.teeth_line, landmarks).items()}
+             build_bases(mesh.vertices, mesh.ring, mesh.teeth_line, landmarks, chin).items()}
     neutral = neutral_pose(landmarks, bases)
     closing = _held_at_border(build_closing(mesh.vertices, mesh.ring, mesh.teeth_line, landmarks,
-                                            neutral.get("smile", 0.0), relax=False), mesh, image.shape[:2])
+                                            neutral.get("smile", 0.0), relax=False, chin_likeness=chin), mesh,
+                              image.shape[:2])
     relaxed = _held_at_border(build_closing(mesh.vertices, mesh.ring, mesh.teeth_line, landmarks,
-                                            neutral.get("smile", 0.0)), mesh, image.shape[:2])
+                                            neutral.get("smile", 0.0), chin_likeness=chin), mesh,
+                           image.shape[:2])
     return FaceRig(
         image=image,
         landmarks=landmarks,

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.spatial.distance import cdist
 
 from talkinghead.face import topology as topo
 
@@ -41,6 +42,11 @@ CLOSE_MEET = 0.2  # closing an open photo's mouth: where the lips meet, as a sha
 GRIN_LIPS_SHARE = 0.5  # share of a grinning photo's lip gap that is its lips drawn back, not its jaw dropped
 # How far the jaw's pull reaches past the face oval, per ring level.
 RING_JAW_FOLLOW = np.array([1.0, 0.6, 0.25, 0.0, 0.0, 0.0])
+# Where the jaw's pull past the outline is cut back (clothes under the chin), the follow falls off at most over
+# this many times the jaw's largest move: 0.8 px per px between any two points, under the 1 px per px at which
+# the triangles between a dropping chin and a still collar would fold (measured: the least area ratio of those
+# triangles at the widest jaw stays >= 0.5 on five portraits)
+CLOTH_RAMP = 1.25
 
 
 def face_frame(landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
@@ -85,6 +91,7 @@ class _FaceGeometry:
     ring: np.ndarray
     teeth_line: np.ndarray
     landmarks: np.ndarray
+    chin_likeness: np.ndarray | None = None
 
     @property
     def count(self) -> int:
@@ -116,9 +123,11 @@ LIP_OUTLINES = sorted(set(topo.LIPS_OUTER_UPPER + topo.LIPS_OUTER_LOWER + topo.L
 
 
 def build_bases(vertices: np.ndarray, ring: np.ndarray, teeth_line: np.ndarray,
-                landmarks: np.ndarray) -> dict[str, np.ndarray]:
-    """Per-channel (V x 2) displacement fields for the mesh ``vertices``."""
-    geo = _geometry(vertices, ring, teeth_line, landmarks)
+                landmarks: np.ndarray, chin_likeness: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Per-channel (V x 2) displacement fields for the mesh ``vertices``. ``chin_likeness`` (0..1 per
+    vertex, `talkinghead.face.skin.chin_likeness`) limits how far the jaw pulls points past the face outline:
+    skin and beard follow the chin, clothes do not (`_spare_clothes`)."""
+    geo = _geometry(vertices, ring, teeth_line, landmarks, chin_likeness)
     mouth = {"jaw_open": _jaw(geo), "lips_open": _lips_open(geo), "lip_width": _teeth_line_along(_spread(geo), geo),
              "lip_pucker": _teeth_line_along(_pucker(geo), geo), "lower_lip_tuck": _lower_lip_tuck(geo),
              "upper_lip_raise": _upper_lip_raise(geo), "smile": _smile(geo)}
@@ -133,13 +142,13 @@ def build_bases(vertices: np.ndarray, ring: np.ndarray, teeth_line: np.ndarray,
 
 
 def _geometry(vertices: np.ndarray, ring: np.ndarray, teeth_line: np.ndarray,
-              landmarks: np.ndarray) -> _FaceGeometry:
+              landmarks: np.ndarray, chin_likeness: np.ndarray | None = None) -> _FaceGeometry:
     u, v, width = face_frame(landmarks)
     mouth = (landmarks[topo.LIP_CENTER_UPPER, :2] + landmarks[topo.LIP_CENTER_LOWER, :2]) / 2
     rel = vertices[:, :2] - mouth
     half_mouth = float(abs((landmarks[topo.MOUTH_CORNERS[1], :2] - landmarks[topo.MOUTH_CORNERS[0], :2]) @ u)) / 2
     return _FaceGeometry(rel @ u / width, rel @ v / width, u, v, width, half_mouth / width, ring, teeth_line,
-                         landmarks)
+                         landmarks, chin_likeness)
 
 
 def _jaw(geo: _FaceGeometry) -> np.ndarray:
@@ -151,6 +160,8 @@ def _jaw_weight(geo: _FaceGeometry) -> np.ndarray:
     """How much each vertex follows the jaw (0..1)."""
     jaw = _smoothstep(-0.01, 0.05, geo.t) * (1.0 - _smoothstep(0.22, 0.55, np.abs(geo.s)))
     jaw *= RING_JAW_FOLLOW[np.minimum(geo.ring, len(RING_JAW_FOLLOW) - 1)]
+    if geo.chin_likeness is not None:
+        jaw = _spare_clothes(jaw, geo)
     jaw[LOWER_LIP] = geo.lip_taper()[LOWER_LIP]
     jaw[UPPER_LIP] = 0.0
     jaw[list(topo.MOUTH_CORNERS)] = 0.35
@@ -158,8 +169,42 @@ def _jaw_weight(geo: _FaceGeometry) -> np.ndarray:
     return jaw
 
 
+def _spare_clothes(jaw: np.ndarray, geo: _FaceGeometry) -> np.ndarray:
+    """``jaw`` with the follow of points past the face outline scaled by how much they look like the chin
+    (``geo.chin_likeness``), but never falling off faster than a fold-free slope from its neighbours.
+
+    Why: a collar or a suit under the chin was pushed down with the jaw and bobbed with every syllable, and
+    an open-mouthed photo's collar rose as its mouth was closed. A hard cut would fold the triangles between
+    a moving chin and a still collar: the weights are the least slope-bounded envelope over the wanted ones
+    (each point keeps at least any other point's weight less the slope times their distance), so the motion
+    changes by at most 1 / `CLOTH_RAMP` px per px even at the jaw's largest move; where a collar touches
+    the chin, the collar's top edge still follows a little, and its lower part stays.
+    """
+    pulled = np.nonzero(jaw > 0)[0]
+    past = pulled[geo.ring[pulled] >= 1]  # the face itself keeps its weights
+    if not len(past):
+        return jaw
+    wanted = jaw[pulled] * np.where(geo.ring[pulled] >= 1, geo.chin_likeness[pulled], 1.0)
+    xy = np.column_stack([geo.s, geo.t]) * geo.width
+    slope = 1.0 / (CLOTH_RAMP * _jaw_reach(geo))  # weight per pixel
+    envelope = (wanted[None, :] - slope * cdist(xy[past], xy[pulled])).max(axis=1)
+    spared = jaw.copy()
+    spared[past] = np.minimum(jaw[past], envelope)
+    return spared
+
+
+def _jaw_reach(geo: _FaceGeometry) -> float:
+    """The farthest (pixels) a point with jaw weight 1 moves from where the photo shows it: dropping the jaw
+    from the photo's opening to the widest (``jaw_open`` 1), or closing the photo's own lip gap."""
+    landmarks = geo.landmarks
+    gap = max(float((landmarks[topo.LIP_CENTER_LOWER, :2] - landmarks[topo.LIP_CENTER_UPPER, :2]) @ geo.v), 0.0)
+    drop = max(1.0 - neutral_pose(landmarks)["jaw_open"], 0.0) * JAW_DROP * geo.width
+    return max(drop, (1 - CLOSE_MEET) * gap, 1.0)
+
+
 def build_closing(vertices: np.ndarray, ring: np.ndarray, teeth_line: np.ndarray,
-                  landmarks: np.ndarray, photo_smile_units: float = 0.0, relax: bool = True) -> np.ndarray:
+                  landmarks: np.ndarray, photo_smile_units: float = 0.0, relax: bool = True,
+                  chin_likeness: np.ndarray | None = None) -> np.ndarray:
     """(V x 2) displacement that brings the photo's own parted lips together (zeros for a closed mouth).
 
     Each upper inner-lip point and its lower partner meet at a point `CLOSE_MEET` of the way down their gap.
@@ -169,9 +214,10 @@ def build_closing(vertices: np.ndarray, ring: np.ndarray, teeth_line: np.ndarray
     fuller as they close (moved whole they met as two thin strips, a mouth unlike the person's: dlib's identity
     distance at rest 0.34 -> 0.30 on the grinning astronaut, 0.20-0.28 -> 0.18-0.24 on three grinning photos
     of Obama). The chin and lower face follow the lower lip's outer rise by their jaw weight, times the jaw's
-    share again on a grin. Shaped by the photo's actual gap, so lips never cross on the way.
+    share again on a grin. Shaped by the photo's actual gap, so lips never cross on the way. ``chin_likeness``:
+    as in `build_bases` (a collar under the chin does not rise with it).
     """
-    geo = _geometry(vertices, ring, teeth_line, landmarks)
+    geo = _geometry(vertices, ring, teeth_line, landmarks, chin_likeness)
     field = np.zeros((geo.count, 2))
     upper, lower = list(topo.LIPS_INNER_UPPER), list(topo.LIPS_INNER_LOWER)
     gaps = np.maximum((landmarks[lower, :2] - landmarks[upper, :2]) @ geo.v, 0.0)
