@@ -35,6 +35,7 @@ from talkinghead.audio.sphinx import available
 from talkinghead.audio.viseme_model import (
     FRAME_S,
     VISEMES,
+    frame_visemes,
     streamed_phones,
     viseme_posteriors,
     visemes_to_phones,
@@ -130,9 +131,10 @@ def _transcribed_phones(speech: Speech) -> list[Phone]:
     if loudness_range_db(speech.energy_db) < NOISY_RANGE_DB:
         return streamed_phones(speech.samples)
     log_posteriors = viseme_posteriors(speech.samples)
-    spans = misheard_spans(phones, words, word_probs, log_posteriors)
-    spans += misheard_spans(phones, phrases, phrase_probs, log_posteriors, UNSURE_PHRASE, MISHEARD_PHRASE_GAP)
-    phones = with_model_where_misheard(phones, spans, log_posteriors)
+    spans = misheard_spans(phones, phrases, phrase_probs, log_posteriors, UNSURE_PHRASE, MISHEARD_PHRASE_GAP)
+    phones = with_model_where_misheard(phones, spans, log_posteriors, closure_bonus=True)
+    phones = with_model_where_misheard(phones, misheard_spans(phones, words, word_probs, log_posteriors),
+                                       log_posteriors)
     return with_heard_closures(phones, speech.samples, log_posteriors)
 
 
@@ -195,15 +197,18 @@ def _shape_probabilities(log_posteriors: np.ndarray) -> np.ndarray:
 
 
 def with_model_where_misheard(phones: list[Phone], spans: list[tuple[float, float]],
-                              log_posteriors: np.ndarray) -> list[Phone]:
+                              log_posteriors: np.ndarray, closure_bonus: bool = False) -> list[Phone]:
     """``phones`` with the viseme model's own phones inside each of ``spans``: its most likely viseme per
-    frame, without the live mode's bonus for closed lips (`viseme_model.CLOSURE_BONUS`). Inside a word that
-    bonus closes the lips on vowels ("sells" got a /p/ in its /l/); sure closures are added afterwards by
-    `with_heard_closures` anyway."""
+    frame, by default without the live mode's bonus for closed lips (`viseme_model.CLOSURE_BONUS`). Inside a
+    word that bonus closes the lips on vowels ("sells" got a /p/ in its /l/); sure closures are added
+    afterwards by `with_heard_closures` anyway. A whole phrase takes the live mode's decoding, bonus
+    included: without it the p/b/m of a real speaker's phrase were lost (the model is rarely sure of them on
+    real speech), and the phrase's aligned words no longer mark them."""
     if not spans:
         return phones
     cut = [Phone(SILENCE, start, end) for start, end in spans]
-    heard = visemes_to_phones([VISEMES[k] for k in np.argmax(log_posteriors, axis=1)])
+    heard = visemes_to_phones(frame_visemes(log_posteriors) if closure_bonus
+                              else [VISEMES[k] for k in np.argmax(log_posteriors, axis=1)])
     inside = [Phone(p.label, max(p.start, s.start), min(p.end, s.end)) for p in heard for s in cut
               if p.start < s.end and s.start < p.end]
     return _spliced(phones, cut, inside)
