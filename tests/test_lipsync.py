@@ -334,6 +334,12 @@ def test_a_doubted_phrase_the_model_contradicts_takes_its_shapes_and_a_trusted_o
     assert [p.label for p in out] == ["P", "AA"]
     assert phonetics.misheard_spans(phones, phrase, [0.8], log_posteriors, phonetics.UNSURE_PHRASE,
                                     phonetics.MISHEARD_PHRASE_GAP) == []
+    unsure_lips = np.full((100, len(VISEMES)), 0.02 / (len(VISEMES) - 2))
+    unsure_lips[:, VISEMES.index("PP")], unsure_lips[:, VISEMES.index("aa")] = 0.3, 0.68  # lips only maybe closed
+    unsure_lips = np.log(unsure_lips)
+    assert [p.label for p in phonetics.with_model_where_misheard(phones, spans, unsure_lips)] == ["AA"]
+    live = phonetics.with_model_where_misheard(phones, spans, unsure_lips, closure_bonus=True)
+    assert [p.label for p in live] == ["P"]  # a phrase takes the live decoding: closed lips favoured
 
 
 def test_in_heavy_noise_the_viseme_model_gives_the_phones_and_whisper_only_the_words() -> None:
