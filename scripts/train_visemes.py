@@ -50,7 +50,9 @@ against the log-mel-only four, on the validation speech (streaming): clean 0.847
 0.690, telephone 0.741 -> 0.788, languages 0.811 -> 0.788, LibriVox 0.774 -> 0.771.
 The run (seed 19, shared 2-core machine, load 5-7): with the speech cached by an earlier run of the same seed,
 22 min wall (augmentation and features 0.4-0.8 min and training 4-8 min per network, 9600 steps in all on one
-thread; peak memory 2.6 GB); synthesising the speech adds about 7 min (2 processes).
+thread; peak memory 2.6 GB); synthesising the speech adds about 7 min (2 processes). A second run (same cache,
+load about 1-2: 15 min) wrote the same file byte for byte. The cache was made by the earlier recipe's runs
+(speech synthesis has not changed since the two-network file, whose networks a clean checkout reproduced).
 Kept out of training, for evaluation: the English voices and texts of the lip-sync benchmarks
 (en-us and en-gb without variant, variants f1-f4, m1, m3, m4, en-gb-x-rp, en-gb-scotland, en-029,
 en-gb-x-gbclan), whole languages (Spanish, Italian, German, Russian, Hindi, Mandarin, Japanese, Korean,
