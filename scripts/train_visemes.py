@@ -38,11 +38,21 @@ warping of the crops (+-12%), 50% flite voices alone (LibriVox 0.803 but held-ou
 validation speech above, dividing each band by its running standard deviation as well (clean 0.793 -> 0.725:
 it magnifies the empty bands of telephone speech) and flooring the features 15 dB below the running mean
 (no gain).
-The run (seed 19, shared 2-core machine, load 3-7): with the speech cached by an earlier run of the same seed,
-16 min (augmentation and features 0.3-0.5 min and training 2.3-4.4 min per network, 9600 steps in all on one
-thread; peak memory 2.1 GB); synthesising the speech adds about 7 min (2 processes). Its first two networks
-came out bit for bit those of the previous two-network file (made from a clean checkout), the last two bit for
-bit those of a separate run of the same recipe.
+Front end (`viseme_model.StreamingSpectrum`): the running-mean log mel bands plus each band's height above a
+causally tracked noise floor (160 values a frame). One network (flite 0.4, one degraded copy, 1200 steps, seed
+19) on the validation speech above, log mel alone -> with the floor heights: clean 0.815 -> 0.813, 10 dB noise
+0.638 -> 0.623, telephone 0.695 -> 0.754, languages (4 clips) 0.753 -> 0.786, LibriVox 0.739 -> 0.748. Tried
+with the same pilot and dropped: PCEN (per-channel energy normalisation, smoothing 0.025, alpha 0.98, delta 2,
+r 0.5) instead of the log mel (clean 0.656, noise 0.594, telephone 0.530); a look-ahead of 8 frames instead of
+6 (0.808 / 0.628 / 0.702); and, with the shipped networks at inference only, subtracting a sliding-minimum
+noise estimate per band before the log (noise 0.669 -> 0.630). The four networks with the floor heights,
+against the log-mel-only four, on the validation speech (streaming): clean 0.847 -> 0.863, noise 0.669 ->
+0.690, telephone 0.741 -> 0.788, languages 0.811 -> 0.788, LibriVox 0.774 -> 0.771.
+The run (seed 19, shared 2-core machine, load 5-7): with the speech cached by an earlier run of the same seed,
+22 min wall (augmentation and features 0.4-0.8 min and training 4-8 min per network, 9600 steps in all on one
+thread; peak memory 2.6 GB); synthesising the speech adds about 7 min (2 processes). A second run (same cache,
+load about 1-2: 15 min) wrote the same file byte for byte. The cache was made by the earlier recipe's runs
+(speech synthesis has not changed since the two-network file, whose networks a clean checkout reproduced).
 Kept out of training, for evaluation: the English voices and texts of the lip-sync benchmarks
 (en-us and en-gb without variant, variants f1-f4, m1, m3, m4, en-gb-x-rp, en-gb-scotland, en-029,
 en-gb-x-gbclan), whole languages (Spanish, Italian, German, Russian, Hindi, Mandarin, Japanese, Korean,

@@ -311,6 +311,37 @@ def test_a_misheard_word_takes_the_viseme_models_shapes_and_an_agreeing_or_sure_
     assert phonetics.misheard_spans(phones, words, [0.2, 0.2], log_posteriors[:0]) == []  # no audio, no verdict
 
 
+def test_a_doubted_phrase_the_model_contradicts_takes_its_shapes_and_a_trusted_one_stays() -> None:
+    """A garbled phrase: each word only mildly doubted (0.6, above `UNSURE_WORD`) and each alone not far enough
+    from the model, but over the whole phrase the aligned shapes lose clearly; with a mean probability under
+    `UNSURE_PHRASE` the phrase takes the model's phones. The same phrase Whisper trusted (0.8) stays."""
+    from talkinghead.audio import phonetics
+    from talkinghead.audio.viseme_model import VISEMES
+    from talkinghead.audio.words import Word
+
+    posteriors = np.full((100, len(VISEMES)), 0.01 / (len(VISEMES) - 1))
+    posteriors[0:50, VISEMES.index("PP")] = 0.99  # lips closed ...
+    posteriors[50:100, VISEMES.index("aa")] = 0.99  # ... then open: "ba"
+    log_posteriors = np.log(posteriors)
+    phones = [Phone("N", 0.0, 0.5), Phone("UW", 0.5, 1.0)]  # aligned "new"
+    words = [Word("new", 0.0, 1.0)]
+    assert phonetics.misheard_spans(phones, words, [0.6], log_posteriors) == []  # not unsure enough as a word
+    phrase = [Word("new", 0.0, 1.0)]
+    spans = phonetics.misheard_spans(phones, phrase, [0.6], log_posteriors, phonetics.UNSURE_PHRASE,
+                                     phonetics.MISHEARD_PHRASE_GAP)
+    assert spans == [(0.0, 1.0)]
+    out = phonetics.with_model_where_misheard(phones, spans, log_posteriors)
+    assert [p.label for p in out] == ["P", "AA"]
+    assert phonetics.misheard_spans(phones, phrase, [0.8], log_posteriors, phonetics.UNSURE_PHRASE,
+                                    phonetics.MISHEARD_PHRASE_GAP) == []
+    unsure_lips = np.full((100, len(VISEMES)), 0.02 / (len(VISEMES) - 2))
+    unsure_lips[:, VISEMES.index("PP")], unsure_lips[:, VISEMES.index("aa")] = 0.3, 0.68  # lips only maybe closed
+    unsure_lips = np.log(unsure_lips)
+    assert [p.label for p in phonetics.with_model_where_misheard(phones, spans, unsure_lips)] == ["AA"]
+    live = phonetics.with_model_where_misheard(phones, spans, unsure_lips, closure_bonus=True)
+    assert [p.label for p in live] == ["P"]  # a phrase takes the live decoding: closed lips favoured
+
+
 def test_in_heavy_noise_the_viseme_model_gives_the_phones_and_whisper_only_the_words() -> None:
     """Speech with white noise 10 dB under it: the aligner loses the phones before the viseme model does, so
     the model's phones are used throughout; the transcript's words are kept (for captions)."""

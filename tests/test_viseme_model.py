@@ -14,7 +14,9 @@ from talkinghead.audio import viseme_model
 from talkinghead.audio.viseme_model import (
     DELAY_FRAMES,
     HOP,
+    N_FEATURES,
     VISEMES,
+    StreamingSpectrum,
     VisemeStream,
     Weights,
     espeak_viseme,
@@ -27,7 +29,7 @@ from talkinghead.audio.viseme_model import (
 )
 
 
-def _random_weights(seed: int = 0, mels: int = 80, channels: int = 8, hidden: int = 6) -> Weights:
+def _random_weights(seed: int = 0, mels: int = N_FEATURES, channels: int = 8, hidden: int = 6) -> Weights:
     rng = np.random.default_rng(seed)
 
     def r(*shape: int) -> np.ndarray:
@@ -52,6 +54,24 @@ def test_chunking_never_changes_the_frames(chunk: int) -> None:
     pieces = [stream.feed(samples[i:i + chunk]) for i in range(0, samples.size, chunk)] + [stream.finish()]
     chunked = np.concatenate(pieces)[: whole.shape[0]]
     np.testing.assert_allclose(chunked, whole, atol=1e-5)
+
+
+def test_features_ignore_gain_and_show_each_bands_height_above_its_noise_floor() -> None:
+    """The second half of each frame is the band's level above its tracked floor: low in steady noise (the
+    floor rests on the noise's dips, a few dB under its mean), near the 40 dB cap where a tone stands 30 dB out
+    of it; neither half depends on the recording's gain."""
+    rng = np.random.default_rng(3)
+    t = np.arange(48000) / 16000
+    noise = 0.01 * rng.standard_normal(t.size)
+    tone = 0.3 * np.sin(2 * np.pi * 1000 * t) * ((t > 2.0) & (t < 2.5))
+    samples = (noise + tone).astype(np.float32)
+    features = StreamingSpectrum().feed(samples)
+    assert features.shape == (samples.size // HOP, N_FEATURES)
+    above = features[:, N_FEATURES // 2:]
+    band = int(np.argmax(above[210:240].mean(axis=0)))  # the band of the tone
+    assert above[150:195].mean() < 0.5 and above[210:240, band].mean() > 1.5
+    louder = StreamingSpectrum().feed(samples * 8.0)
+    np.testing.assert_allclose(louder, features, atol=1e-3)
 
 
 def test_an_ensemble_averages_its_networks_probabilities_and_streams_alike(tmp_path) -> None:

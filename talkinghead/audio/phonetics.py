@@ -14,7 +14,9 @@ probability below `UNSURE_WORD`), and the viseme model, which hears the mouth sh
 aligned shapes much less likely than its own best ones there (`MISHEARD_GAP`). Only then do the model's
 visemes replace the word's phones. Neither witness alone will do: Whisper is unsure of many right words
 ("peppers", "Wow"), and the model, trained on synthetic speech, disagrees with many right words of real
-speech (gaps of 1-2 nats on "how", "them" in the LibriVox clips, where Whisper is sure of them).
+speech (gaps of 1-2 nats on "how", "them" in the LibriVox clips, where Whisper is sure of them). The same two
+witnesses judge each whole phrase too (its words' mean probability, `UNSURE_PHRASE`; `MISHEARD_PHRASE_GAP`):
+through a telephone band Whisper garbles whole phrases of which no single word is doubted enough.
 
 Noise. In heavy noise (`NOISY_RANGE_DB`) the viseme model, trained with noise, gives every phone; Whisper's
 words are still aligned, for captions.
@@ -33,6 +35,7 @@ from talkinghead.audio.sphinx import available
 from talkinghead.audio.viseme_model import (
     FRAME_S,
     VISEMES,
+    frame_visemes,
     streamed_phones,
     viseme_posteriors,
     visemes_to_phones,
@@ -57,6 +60,15 @@ UNSURE_WORD = 0.5  # Whisper's probability of a word below which it may be mishe
 # "one"), near-misses 0.3-0.8 ("album", "meds"), unsure right words mostly under 0.6; of 0.5, 0.7, 0.9 and 1.2,
 # 0.9 scored best. The one right word above it, "Wow", opens a clip: the model's level normalisation is unsettled.
 MISHEARD_GAP = 0.9
+# A whole phrase is misheard when Whisper doubted it on average (its words' mean probability below
+# `UNSURE_PHRASE`) and the model's shapes beat the aligned ones over it by `MISHEARD_PHRASE_GAP` nats a frame.
+# Whisper tiny.en garbles whole phrases of synthetic speech through a telephone band ("Paul makes a plan, piper
+# the members of the men", mean 0.46, gap 1.5); right phrases it doubts score gaps of 0.1-0.5 on synthetic speech.
+# Of (0.6, 0.9) and (0.7, 0.6) on validation speech of our own (36 sentences, held-out voices), (0.7, 0.6)
+# scored best: telephone band 0.677 -> 0.746, clean 0.788 -> 0.812; the dev LibriVox clips are unchanged clean
+# and through a telephone band 0.789 -> 0.811 (one of their p/b/m is lost there).
+UNSURE_PHRASE = 0.7
+MISHEARD_PHRASE_GAP = 0.6
 # A recording whose loud frames are less than this far above its floor (white noise about 14 dB under the
 # speech) gets the viseme model's phones throughout: trained with noise, it loses less to it than the aligner
 # (dev LibriVox clips with white noise 10 dB under the speech: 0.58 against 0.37 balanced accuracy).
@@ -95,6 +107,8 @@ def _transcribed_phones(speech: Speech) -> list[Phone]:
     phones: list[Phone] = []
     words: list[Word] = []
     word_probs: list[float] = []
+    phrases: list[Word] = []  # each transcribed phrase as one "word" ...
+    phrase_probs: list[float] = []  # ... with the mean probability of its words
     for phrase in transcribe.transcribe(speech.samples, speech.activity, per_s):
         samples = speech.samples[round(phrase.start * rate):round(phrase.end * rate)]
         activity = speech.activity[round(phrase.start * per_s):round(phrase.end * per_s)]
@@ -105,7 +119,10 @@ def _transcribed_phones(speech: Speech) -> list[Phone]:
             aligned = align(samples, activity, per_s, phrase.text)
             found = aligned.phones
             words.extend(shifted(aligned.words, phrase.start))
-            word_probs.extend(matched_probabilities(aligned.words, phrase.word_probs))
+            probs = matched_probabilities(aligned.words, phrase.word_probs)
+            word_probs.extend(probs)
+            phrases.append(Word(phrase.text, phrase.start, phrase.end))
+            phrase_probs.append(float(np.mean(probs)) if probs else 1.0)
         phones.extend(Phone(p.label, p.start + phrase.start, p.end + phrase.start) for p in found)
     speech.words = words or None
     phones = contiguous(phones, speech.duration)
@@ -114,6 +131,8 @@ def _transcribed_phones(speech: Speech) -> list[Phone]:
     if loudness_range_db(speech.energy_db) < NOISY_RANGE_DB:
         return streamed_phones(speech.samples)
     log_posteriors = viseme_posteriors(speech.samples)
+    spans = misheard_spans(phones, phrases, phrase_probs, log_posteriors, UNSURE_PHRASE, MISHEARD_PHRASE_GAP)
+    phones = with_model_where_misheard(phones, spans, log_posteriors, closure_bonus=True)
     phones = with_model_where_misheard(phones, misheard_spans(phones, words, word_probs, log_posteriors),
                                        log_posteriors)
     return with_heard_closures(phones, speech.samples, log_posteriors)
@@ -138,12 +157,13 @@ def matched_probabilities(words: list[Word], heard: tuple[tuple[str, float], ...
     return out
 
 
-def misheard_spans(phones: list[Phone], words: list[Word], word_probs: list[float],
-                   log_posteriors: np.ndarray) -> list[tuple[float, float]]:
-    """The (start, end) of every word Whisper was unsure of (probability below `UNSURE_WORD`) whose aligned
+def misheard_spans(phones: list[Phone], words: list[Word], word_probs: list[float], log_posteriors: np.ndarray,
+                   unsure: float = UNSURE_WORD, gap: float = MISHEARD_GAP) -> list[tuple[float, float]]:
+    """The (start, end) of every word Whisper was unsure of (probability below ``unsure``) whose aligned
     mouth shapes the viseme model finds far less likely than its own best ones: per 10 ms frame, the log of
     the (smoothed, `MOUTH_SHAPES`-pooled) probability of the model's most likely shape minus that of the
-    aligned phone's shape, averaged over the word, at least `MISHEARD_GAP`."""
+    aligned phone's shape, averaged over the word, at least ``gap``. A "word" may be a whole phrase (with
+    its words' mean probability: `UNSURE_PHRASE`, `MISHEARD_PHRASE_GAP`)."""
     shapes = _shape_probabilities(log_posteriors)
     n = shapes.shape[0]
     aligned = np.zeros(n, int)
@@ -153,11 +173,11 @@ def misheard_spans(phones: list[Phone], words: list[Word], word_probs: list[floa
     spans = []
     for word, prob in zip(words, word_probs, strict=True):
         a, b = max(0, round(word.start / FRAME_S)), min(n, round(word.end / FRAME_S))
-        if prob >= UNSURE_WORD or b <= a:
+        if prob >= unsure or b <= a:
             continue
         best = np.log(np.maximum(shapes[a:b].max(axis=1), FLOOR))
         said = np.log(np.maximum(shapes[np.arange(a, b), aligned[a:b]], FLOOR))
-        if float(np.mean(best - said)) >= MISHEARD_GAP:
+        if float(np.mean(best - said)) >= gap:
             spans.append((word.start, word.end))
     return spans
 
@@ -177,15 +197,18 @@ def _shape_probabilities(log_posteriors: np.ndarray) -> np.ndarray:
 
 
 def with_model_where_misheard(phones: list[Phone], spans: list[tuple[float, float]],
-                              log_posteriors: np.ndarray) -> list[Phone]:
+                              log_posteriors: np.ndarray, closure_bonus: bool = False) -> list[Phone]:
     """``phones`` with the viseme model's own phones inside each of ``spans``: its most likely viseme per
-    frame, without the live mode's bonus for closed lips (`viseme_model.CLOSURE_BONUS`). Inside a word that
-    bonus closes the lips on vowels ("sells" got a /p/ in its /l/); sure closures are added afterwards by
-    `with_heard_closures` anyway."""
+    frame, by default without the live mode's bonus for closed lips (`viseme_model.CLOSURE_BONUS`). Inside a
+    word that bonus closes the lips on vowels ("sells" got a /p/ in its /l/); sure closures are added
+    afterwards by `with_heard_closures` anyway. A whole phrase takes the live mode's decoding, bonus
+    included: without it the p/b/m of a real speaker's phrase were lost (the model is rarely sure of them on
+    real speech), and the phrase's aligned words no longer mark them."""
     if not spans:
         return phones
     cut = [Phone(SILENCE, start, end) for start, end in spans]
-    heard = visemes_to_phones([VISEMES[k] for k in np.argmax(log_posteriors, axis=1)])
+    heard = visemes_to_phones(frame_visemes(log_posteriors) if closure_bonus
+                              else [VISEMES[k] for k in np.argmax(log_posteriors, axis=1)])
     inside = [Phone(p.label, max(p.start, s.start), min(p.end, s.end)) for p in heard for s in cut
               if p.start < s.end and s.start < p.end]
     return _spliced(phones, cut, inside)

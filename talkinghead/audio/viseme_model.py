@@ -13,12 +13,17 @@ whole recording gives. Four such networks read the same features and their poste
 trained on differently mixed voices (the one that heard more real-speaker voices reads real recordings better,
 the other held-out synthetic voices and other languages) and two that also heard every sentence again under
 hard noise or through a telephone band (better on noisy and telephone speech, worse on real recordings); the
-average keeps most of each. Inference is numpy only (the weights are ``assets/visemes.npz``, about 0.6 MB;
-about 0.25 ms of one core per 10 ms of audio).
+average keeps most of each. Inference is numpy only (the weights are ``assets/visemes.npz``, about 0.7 MB;
+about 0.3 ms of one core per 10 ms of audio).
 
 The spectrum is made causal: each frame is the `N_FFT` samples ending at its hop's end, and the level is
 normalised by a running mean per mel band (the mean of everything heard so far, then a ~3 s memory), so
 neither the recording's gain nor its channel (telephone, microphone) matters and nothing later is needed.
+Beside those 80 values each frame carries each band's height above its own noise floor, tracked causally
+(falling fast to a quieter frame, rising slowly), so the network can tell a band that holds only its floor
+(empty above 4 kHz through a telephone, or buried under noise) from one where speech stands out of it.
+Measured with one network on validation speech (``scripts/train_visemes.py``'s docstring): telephone band
+0.695 -> 0.754 balanced accuracy, other languages 0.753 -> 0.786, clean and 10 dB noise within 0.015.
 """
 
 from __future__ import annotations
@@ -40,6 +45,12 @@ FRAME_S = HOP / RATE
 DELAY_FRAMES = 6  # look-ahead: frame t is decided once audio up to frame t + DELAY_FRAMES has arrived
 NORM_FRAMES = 300  # the running mean's memory, in frames (3 s)
 POWER_FLOOR = 1e-7  # about -70 dB: digital silence and faint hiss look the same
+# Each band's noise floor (log10 power) follows a quieter frame quickly (a tenth of the way a frame) and a
+# louder one slowly (1/500 of the way: speech lifts it by a few dB a second at most), so it rests on the
+# pauses' level; the feature is the band's height above it, clipped at 40 dB and halved (about unit scale).
+FLOOR_RISE, FLOOR_FALL = 0.002, 0.1
+ABOVE_FLOOR_MAX, ABOVE_FLOOR_SCALE = 4.0, 0.5
+N_FEATURES = 2 * N_MELS  # per frame: the mean-normalised log mel bands, then their heights above the floor
 
 # espeak-ng phoneme mnemonics (an ASCII phonetic alphabet shared by all its languages) -> viseme, grouped by
 # where the sound is made; the longest matching prefix wins ("tS" before "t"), stress marks are ignored.
@@ -120,28 +131,34 @@ def available() -> bool:
 
 
 class StreamingSpectrum:
-    """The model's input, computed causally chunk by chunk: per 10 ms hop, the log mel power of the `N_FFT`
-    samples ending at the hop's end, minus the running mean of each band (see the module docstring)."""
+    """The model's input, computed causally chunk by chunk: per 10 ms hop, from the log mel power of the
+    `N_FFT` samples ending at the hop's end, each band minus its running mean, then each band's height above
+    its tracked noise floor (see the module docstring): `N_FEATURES` values a frame."""
 
     def __init__(self) -> None:
         self._samples = np.zeros(N_FFT - HOP, np.float32)  # the window before the first hop is silence
         self._frames = 0
         self._mean = np.zeros(N_MELS, np.float32)
+        self._floor: np.ndarray | None = None  # set by the first frame
 
     def feed(self, samples: np.ndarray) -> np.ndarray:
-        """(new frames, N_MELS) features for ``samples`` (16 kHz mono) added to what came before."""
+        """(new frames, `N_FEATURES`) features for ``samples`` (16 kHz mono) added to what came before."""
         self._samples = np.concatenate([self._samples, np.asarray(samples, np.float32)])
         count = (self._samples.size - (N_FFT - HOP)) // HOP
         if count <= 0:
-            return np.zeros((0, N_MELS), np.float32)
+            return np.zeros((0, N_FEATURES), np.float32)
         frames = np.lib.stride_tricks.sliding_window_view(self._samples, N_FFT)[::HOP][:count]
         logs = np.log10(np.maximum(mel_power(frames), POWER_FLOOR))
         self._samples = self._samples[count * HOP:]
-        out = np.empty_like(logs)
+        out = np.empty((count, N_FEATURES), np.float32)
         for k, row in enumerate(logs):  # running mean: cumulative at first, then a ~3 s memory
             self._frames += 1
             self._mean += (row - self._mean) / min(self._frames, NORM_FRAMES)
-            out[k] = row - self._mean
+            out[k, :N_MELS] = row - self._mean
+            if self._floor is None:
+                self._floor = row.copy()
+            self._floor += (row - self._floor) * np.where(row > self._floor, FLOOR_RISE, FLOOR_FALL)
+            out[k, N_MELS:] = np.clip(row - self._floor, 0.0, ABOVE_FLOOR_MAX) * ABOVE_FLOOR_SCALE
         return out
 
 
@@ -155,7 +172,7 @@ class _Network:
         self._state = np.zeros(w.gru_hidden.shape[1], np.float32)
 
     def log_posteriors(self, features: np.ndarray) -> np.ndarray:
-        """(frames, 15) log-posteriors of the next ``features`` (frames, N_MELS), the network's delay included."""
+        """(frames, 15) log-posteriors of the next ``features`` (frames, `N_FEATURES`), the network's delay included."""
         w = self.w
         x1 = np.concatenate([self._conv1_in, features])
         self._conv1_in = x1[-2:]
