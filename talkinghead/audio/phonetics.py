@@ -32,9 +32,9 @@ from talkinghead.audio.features import loudness_range_db
 from talkinghead.audio.phonemes import Phone, contiguous
 from talkinghead.audio.sphinx import available
 from talkinghead.audio.viseme_model import (
+    CLOSURE_BONUS,
     FRAME_S,
     VISEMES,
-    frame_visemes,
     streamed_phones,
     viseme_posteriors,
     visemes_to_phones,
@@ -132,8 +132,11 @@ def matched_probabilities(words: list[Word], heard: tuple[tuple[str, float], ...
 
 def weighed_phones(phones: list[Phone], trust: np.ndarray, log_posteriors: np.ndarray) -> list[Phone]:
     """The viseme model's phones with ``phones`` as a prior: each frame's aligned viseme gets ``trust`` (log-odds,
-    one value per 10 ms frame) added to its log-posterior, then frames are decoded as the live mode decodes
-    them (`frame_visemes`: closed lips favoured; `visemes_to_phones`: no run shorter than 30 ms but closures).
+    one value per 10 ms frame) added to its log-posterior, and each frame takes its most likely viseme
+    (`visemes_to_phones`: no run shorter than 30 ms but closures). Closed lips get the live mode's bonus
+    (`CLOSURE_BONUS`) in proportion to the doubt: in full where the words are doubted or absent, none where
+    Whisper was sure (there the words' own p/b/m close the lips; with the bonus the model's short false
+    closures on real speech flapped the mouth).
 
     >>> post = np.log(np.full((10, len(VISEMES)), 0.5 / (len(VISEMES) - 1))); post[:, VISEMES.index("aa")] = np.log(0.5)
     >>> [p.label for p in weighed_phones([Phone("UW", 0.0, 0.1)], np.full(10, 3.0), post)]
@@ -148,7 +151,10 @@ def weighed_phones(phones: list[Phone], trust: np.ndarray, log_posteriors: np.nd
     for phone in phones:
         a, b = max(0, round(phone.start / FRAME_S)), min(n, round(phone.end / FRAME_S))
         prior[a:b, VISEMES.index(viseme_of(phone.label))] = trust[a:b]
-    weighed = visemes_to_phones(frame_visemes(log_posteriors[:n] + prior))
+    scores = log_posteriors[:n] + prior
+    doubt = np.clip((TRUST_SURE - trust[:n]) / (TRUST_SURE - TRUST_UNSURE), 0.0, 1.0)
+    scores[:, VISEMES.index("PP")] += CLOSURE_BONUS * doubt
+    weighed = visemes_to_phones([VISEMES[k] for k in np.argmax(scores, axis=1)])
     return contiguous(weighed, phones[-1].end if phones else n * FRAME_S)
 
 
