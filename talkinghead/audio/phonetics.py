@@ -12,7 +12,7 @@ voices far from its acoustic model. The viseme model hears the mouth shapes dire
 So the aligned phones are a prior on the model's posteriors: each frame's aligned viseme gets a bonus in
 log-odds, from `TRUST_UNSURE` for a word Whisper doubted (its probability 0) to `TRUST_SURE`
 for one it was sure of (1), and the frame takes the most likely viseme after the bonus, closed lips
-favoured as in the live mode. A sure, right word keeps its phones unless the model is far surer of another
+favoured as in the live mode where the words are in doubt. A sure, right word keeps its phones unless the model is far surer of another
 shape; a doubted word yields wherever the model hears otherwise. Words PocketSphinx could not align are
 timed on the model itself and get the low bonus: their times carry no evidence of their own.
 
@@ -50,6 +50,7 @@ from talkinghead.motion.visemes import viseme_of
 # witnesses' rules this replaced (0.818 / 0.761 / 0.987 balanced accuracy): a flat bonus of 2 scored 0.897 /
 # 0.821 / 0.938, 3 scored 0.875 / 0.803 / 0.976, and 1 + 2p (this) 0.890 / 0.818 / 0.971 (closures 0.996 /
 # 0.985 / 1.0). The LibriVox truth is PocketSphinx's own alignment, so any change from it counts as an error.
+# Held-out figures: docs/lip-sync.md.
 TRUST_UNSURE, TRUST_SURE = 1.0, 3.0
 # A recording whose loud frames are less than this far above its floor (white noise about 14 dB under the
 # speech) has its words timed on the viseme model: trained with noise, it loses less to it than PocketSphinx.
