@@ -1,9 +1,11 @@
-"""Phones from a transcript: PocketSphinx forced alignment, with a fallback that cannot fail.
+"""Phones from a transcript: PocketSphinx forced alignment, with fallbacks that cannot fail.
 
 Words missing from PocketSphinx's dictionary get a pronunciation from espeak-ng's letter-to-sound rules.
-When the aligner finds no path through the whole transcript (it happens on some voices), the phones the
-recogniser heard are matched to the transcript's phones by edit distance, and each transcript phone takes
-the time of what it matched; so a transcript always yields its phones, in order, at plausible times.
+When the aligner finds no path through the whole transcript (it happens on some voices, and on read
+numbers), the transcript's phones are timed on the viseme model's posteriors (`model_align`); without the
+model's weights, the phones a recogniser heard are matched to the transcript's by edit distance, and each
+transcript phone takes the time of what it matched. So a transcript always yields its phones, in order, at
+plausible times.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from typing import Any
 
 import numpy as np
 
+from talkinghead.audio import viseme_model
 from talkinghead.audio.decode import ANALYSIS_RATE
+from talkinghead.audio.model_align import fits, model_aligned
 from talkinghead.audio.phonemes import SILENCE, Phone, arpabet, contiguous, espeak_to_arpabet
 from talkinghead.audio.recognize import recognize_phones
 from talkinghead.audio.sphinx import align_decoder, decode, padded_pcm, unpad
@@ -83,6 +87,7 @@ class Alignment:
 
     phones: list[Phone]
     words: list[Word] = field(default_factory=list)
+    by_model: bool = False  # timed on the viseme model's posteriors, not by PocketSphinx
 
 
 def align_phones(samples: np.ndarray, activity: np.ndarray, feature_rate: int, transcript: str) -> list[Phone]:
@@ -90,8 +95,11 @@ def align_phones(samples: np.ndarray, activity: np.ndarray, feature_rate: int, t
     return align(samples, activity, feature_rate, transcript).phones
 
 
-def align(samples: np.ndarray, activity: np.ndarray, feature_rate: int, transcript: str) -> Alignment:
-    """`align_phones`, with the transcript's words timed too where the alignment gives them."""
+def align(samples: np.ndarray, activity: np.ndarray, feature_rate: int, transcript: str,
+          sphinx: bool = True) -> Alignment:
+    """`align_phones`, with the transcript's words timed too where the alignment gives them. PocketSphinx
+    aligns first (unless not ``sphinx``: in heavy noise its times are worse than the model's); where it finds
+    no path, the phones are timed on the viseme model (`model_align`), else matched to recognised phones."""
     duration = samples.size / ANALYSIS_RATE
     words = transcript_words(transcript)
     if not words:
@@ -99,12 +107,16 @@ def align(samples: np.ndarray, activity: np.ndarray, feature_rate: int, transcri
     pronunciations = [_pronunciation(align_decoder(), word) for word in words]
     kept = [(w, p) for w, p in zip(words, pronunciations, strict=True) if p]
     pcm = padded_pcm(samples)
-    for wide in (False, True):  # a voice far from the acoustic model may need the wider search
+    for wide in (False, True) if sphinx else ():  # a voice far from the acoustic model may need the wider search
         timed: list[Word] = []
         aligned = _force_align(align_decoder(wide), pcm, kept, timed)
         if aligned is not None:
             return Alignment(contiguous(aligned, duration), display_words(timed, transcript))
     expected = [phone for _, p in kept for phone in p]
+    if viseme_model.available() and fits([p for _, p in kept], round(duration / viseme_model.FRAME_S)):
+        timed_phones = model_aligned([p for _, p in kept], viseme_model.viseme_posteriors(samples))
+        spoken = [p for p in timed_phones if p.label != SILENCE]
+        return Alignment(contiguous(timed_phones, duration), display_words(_group(spoken, kept), transcript), True)
     heard = recognize_phones(samples, activity, feature_rate)
     if len(expected) * len(heard) > MAX_MATCH_CELLS:  # too long to match quickly: what was heard will do
         return Alignment(heard)
