@@ -10,11 +10,11 @@ like what was said, but not always like it looks: "films" for "sells", "new" for
 garbled through a telephone band, words dropped from read numbers; and PocketSphinx's times are loose on
 voices far from its acoustic model. The viseme model hears the mouth shapes directly but is often unsure.
 So the aligned phones are a prior on the model's posteriors: each frame's aligned viseme gets a bonus in
-log-odds, from `TRUST_UNSURE` for a word Whisper doubted (its probability 0) to `TRUST_SURE`
-for one it was sure of (1), and the frame takes the most likely viseme after the bonus, closed lips
-favoured as in the live mode where the words are in doubt. A sure, right word keeps its phones unless the model is far surer of another
-shape; a doubted word yields wherever the model hears otherwise. Words PocketSphinx could not align are
-timed on the model itself and get the low bonus: their times carry no evidence of their own.
+log-odds, from `TRUST_UNSURE` for a word Whisper doubted (its probability 0) to `TRUST_SURE` for one it was
+sure of (1), and the frame takes the most likely viseme after the bonus, closed lips favoured as in the live
+mode where the words are in doubt. A sure, right word keeps its phones unless the model is far surer of
+another shape; a doubted word yields wherever the model hears otherwise. Words PocketSphinx could not align
+are timed on the model itself and get the low bonus: their times carry no evidence of their own.
 
 Noise. In heavy noise (`NOISY_RANGE_DB`) PocketSphinx's times are worse than the model's (dev LibriVox clips
 with white noise 10 dB under the speech: 0.37 against 0.58 balanced accuracy), so every phrase's words are
