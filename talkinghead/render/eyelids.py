@@ -247,7 +247,7 @@ def _prepare_lid(image: np.ndarray, landmarks: np.ndarray, upper: tuple[int, ...
     lash = min(lash, max(ceiling - LASH_LIFT * mid_opening - 2.0, MIN_LASH_PX))
     below_brow = np.interp(s, *_sorted(brow_s, brow_t)) + BROW_CLEAR * mid_opening
     anchor = np.maximum(top - lash - SKIN_REACH * mid_opening, below_brow)
-    anchor = np.maximum(np.minimum(np.maximum(anchor, top - ceiling + 1.0), top - lash - 2.0), top - ceiling + 1.0)
+    anchor = np.maximum(np.minimum(anchor, top - lash - 2.0), top - ceiling + 1.0)  # the frame wins
     lower_anchor = bottom + LOWER_REACH * mid_opening
     lid = _Lid(
         x0=int(x0), y0=int(y0), grid_x=grid_x - x0, grid_y=grid_y - y0, t=t, top=top, bottom=bottom,
