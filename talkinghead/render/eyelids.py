@@ -242,9 +242,12 @@ def _prepare_lid(image: np.ndarray, landmarks: np.ndarray, upper: tuple[int, ...
     presence = (presence * presence * (3.0 - 2.0 * presence)).astype(np.float32)
     roi = image[y0:y1, x0:x1]
     lash, ceiling = _lid_profile(roi, t, top, inside, mid_opening, reach)
+    # a frame just above the lashes stays put: the lash band that slides down stops short of it, and the lid's
+    # skin stretches from below it
+    lash = min(lash, max(ceiling - LASH_LIFT * mid_opening - 2.0, MIN_LASH_PX))
     below_brow = np.interp(s, *_sorted(brow_s, brow_t)) + BROW_CLEAR * mid_opening
     anchor = np.maximum(top - lash - SKIN_REACH * mid_opening, below_brow)
-    anchor = np.minimum(np.maximum(anchor, top - ceiling + 1.0), top - lash - 2.0)
+    anchor = np.maximum(np.minimum(anchor, top - lash - 2.0), top - ceiling + 1.0)  # the frame wins
     lower_anchor = bottom + LOWER_REACH * mid_opening
     lid = _Lid(
         x0=int(x0), y0=int(y0), grid_x=grid_x - x0, grid_y=grid_y - y0, t=t, top=top, bottom=bottom,
@@ -335,7 +338,7 @@ def _lid_profile(roi: np.ndarray, t: np.ndarray, top: np.ndarray, inside: np.nda
     if not lashes:
         return MIN_LASH_PX, reach
     lash = float(np.clip(_middle_median(lashes), MIN_LASH_PX, max(MAX_LASH_BAND * opening, MIN_LASH_PX)))
-    return lash, max(float(np.percentile(ceilings, CEILING_PERCENTILE)), lash + 2.0)
+    return lash, max(float(np.percentile(ceilings, CEILING_PERCENTILE)), MIN_LASH_PX + 2.0)
 
 
 def _middle_median(values: list[float]) -> float:
