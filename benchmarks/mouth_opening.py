@@ -18,8 +18,10 @@ path prefix of a WAV and JSON pair made by ``espeak_timed.py``. Tools and data a
 ``benchmarks/realism.py``; without them the benchmark says so and exits 0.
 
 Measured at lag 0 (track / track_true_phones / phones_step): syn-01 0.68 / 0.75 / 0.66, syn-02 0.69 / 0.85 /
-0.70 (the track's best is at lag -1: Whisper hears "Wow" as "off", its mouth opens 150 ms early and shuts
-100 ms early, and "blue" as "new"), librivox-0870 0.70 / 0.76 / 0.89. On espeak-ng speech the truth itself
+0.70 (the track's best is at lag -1: Whisper's right "Wow" is replaced by the viseme model's shapes, AA from
+0.03 s, F from 0.35 s, silence from 0.44 s, where the truth has W to 0.17 s and AW to 0.48 s, so the mouth opens
+and shuts a frame or more early; and "blue" is heard as "new"), librivox-0870 0.70 / 0.76 / 0.89. On syn-01
+Whisper hears "The bigger big tapek on bickled peppers". On espeak-ng speech the truth itself
 costs much of it: its events put a stop's silent closure in the vowel before it (the event is the release),
 and ``coarse_espeak`` files espeak's LOT vowel "0" (stopped, got) as "other", not "open"; scored against a
 truth with both fixed, the same renders of syn-01 correlate 0.78-0.79 instead of 0.65-0.68 on seven portraits.
