@@ -4,10 +4,12 @@ Usage: python benchmarks/realism.py [--tools DIR] [--data DIR] [--portraits P ..
                                     [--out DIR] [--expression] [-- extra render flags]
 
 Per portrait and clip, the figures of ``viewer_checks.py`` from the shared tools (seal_gap, flaps_per_s,
-teeth_vs_sclera, identity, mouth_corr at its best lag, upscale, ...) plus ``corner_lift``: dlib's mouth-corner
-lift while speaking (corners above the middle of the lips, share of the face width; the photo's own value is
-``photo_corner_lift``). ``--expression`` also renders each portrait's first clip with ``--emotion happy`` and
-``--emotion sad`` and reports the difference of their corner lifts. For every portrait a contact sheet
+teeth_vs_sclera, identity, mouth_corr at its best lag, upscale, ...) plus ``mouth_corr_lag0`` (the same
+correlation with no lag: issue 15 asks >= 0.7 there, and a mouth a frame early scores its best at lag -1) and
+``corner_lift``: dlib's mouth-corner lift while speaking (corners above the middle of the lips, share of the
+face width; the photo's own value is ``photo_corner_lift``). ``--expression`` also renders each portrait's
+first clip with ``--emotion happy`` and ``--emotion sad`` and reports the difference of their corner lifts.
+For every portrait a contact sheet
 ``mouths-PORTRAIT-CLIP.png`` shows the photo's mouth, then mouth zooms of the widest openings, the p/b/m
 closures and the rounded vowels (frames chosen from the ground-truth phones), so a reader can look at them.
 
@@ -52,6 +54,7 @@ def main() -> None:
             audio, truth = _speech(args.data, clip)
             row = viewer_checks.measure(talkinghead, str(portrait), str(audio), str(truth), str(args.out), extra)
             if "error" not in row:
+                row["mouth_corr_lag0"] = mouth_corr_lag0(Path(row["mp4"]), truth)
                 row.update(_corner_lifts(portrait, Path(row["mp4"]), truth))
                 if k == 0:
                     row["sheet"] = str(_contact_sheet(portrait, Path(row["mp4"]), truth, args.out))
@@ -104,6 +107,20 @@ def corner_lift(points: np.ndarray) -> float:
     middle = (points[62] + points[66]) / 2
     lift = np.mean([(middle - points[48]) @ down, (middle - points[54]) @ down])
     return float(lift / np.linalg.norm(points[16] - points[0]))
+
+
+def mouth_corr_lag0(video: Path, truth: Path) -> float:
+    """viewer_checks' ``mouth_corr`` (dlib's inner-lip gap per frame against the ground truth's openness) at lag
+    0, measured the same way (frames dlib misses take the median gap)."""
+    import th_eval
+
+    fps, gaps, _, _ = th_eval.video_measure(str(video))
+    gaps = np.nan_to_num(gaps, nan=float(np.nanmedian(gaps)))
+    truth_open = th_eval.gt_openness(str(truth), fps)[: len(gaps)]
+    gaps = gaps[: len(truth_open)]
+    if gaps.std() == 0 or truth_open.std() == 0:
+        return float("nan")
+    return round(float(np.corrcoef(gaps, truth_open)[0, 1]), 3)
 
 
 def _speaking_frames(truth: Path, fps: float, n: int) -> np.ndarray:

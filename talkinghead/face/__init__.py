@@ -12,7 +12,7 @@ from talkinghead.face.bases import build_bases, build_closing, face_frame, neutr
 from talkinghead.face.framing import Crop, apply_crop, face_crop, full_crop, softness_note
 from talkinghead.face.image import check_image, load_image
 from talkinghead.face.landmarks import find_face
-from talkinghead.face.mesh import Mesh, border_freedom, build_mesh, head_room
+from talkinghead.face.mesh import Mesh, border_freedom, border_freedom_by_axis, build_mesh, head_room
 from talkinghead.face.segment import person_mask
 from talkinghead.face.skin import chin_likeness
 
@@ -86,12 +86,12 @@ def build_rig(portrait: str | Path | np.ndarray, size: int | None = None, head_d
     bases = {name: _held_at_border(basis, mesh, image.shape[:2]) for name, basis in
              build_bases(mesh.vertices, mesh.ring, mesh.teeth_line, landmarks, chin).items()}
     neutral = neutral_pose(landmarks, bases)
-    closing = _held_at_border(build_closing(mesh.vertices, mesh.ring, mesh.teeth_line, landmarks,
-                                            neutral.get("smile", 0.0), relax=False, chin_likeness=chin), mesh,
-                              image.shape[:2])
-    relaxed = _held_at_border(build_closing(mesh.vertices, mesh.ring, mesh.teeth_line, landmarks,
-                                            neutral.get("smile", 0.0), chin_likeness=chin), mesh,
-                           image.shape[:2])
+    closing = _closing_held_at_border(build_closing(mesh.vertices, mesh.ring, mesh.teeth_line, landmarks,
+                                                    neutral.get("smile", 0.0), relax=False, chin_likeness=chin),
+                                      mesh, image.shape[:2])
+    relaxed = _closing_held_at_border(build_closing(mesh.vertices, mesh.ring, mesh.teeth_line, landmarks,
+                                                    neutral.get("smile", 0.0), chin_likeness=chin),
+                                      mesh, image.shape[:2])
     return FaceRig(
         image=image,
         landmarks=landmarks,
@@ -112,6 +112,16 @@ def _held_at_border(field: np.ndarray, mesh: Mesh, shape: tuple[int, int]) -> np
     field's own largest move (`border_freedom`)."""
     reach = float(np.linalg.norm(field, axis=1).max()) if len(field) else 0.0
     return field * border_freedom(mesh.vertices[:, :2], shape, reach)[:, None]
+
+
+def _closing_held_at_border(field: np.ndarray, mesh: Mesh, shape: tuple[int, int]) -> np.ndarray:
+    """A closing field held at the frame's border axis by axis (`border_freedom_by_axis`): where the frame cuts
+    the face beside the mouth, the lips close down and up along that edge instead of staying apart (a face cut
+    on the left, 30-50 px from its mouth corner, kept its lips 8-10 px apart there and dlib read the shut mouth
+    open). Only the closing fields: a released grin's corners (the `smile` basis), freed the same way, dropped
+    past the skin beside them on that face and folded a triangle."""
+    reach = float(np.linalg.norm(field, axis=1).max()) if len(field) else 0.0
+    return field * border_freedom_by_axis(mesh.vertices[:, :2], shape, reach)
 
 
 __all__ = ["Crop", "FaceRig", "Mesh", "build_rig"]

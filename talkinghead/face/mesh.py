@@ -34,6 +34,7 @@ MIN_SPACING = 6.0
 FRAME_MARGIN = 0.15  # share of the frame's shorter side over which motion fades out towards the frame border
 FRAME_STILL = 0.03  # ... and the band along the border where nothing moves at all
 FOLD_FREE_RAMP = 2.0  # a motion fading out over twice its largest move slopes under 1 px per px: it cannot fold
+ALONG_BORDER_RAMP = 1.0  # motion along a border fades over this many times its largest move (it can only shear)
 MIN_HEAD_ROOM = 0.25  # the least share of its motion a head keeps when the photo's edge cuts its face
 OPEN_MOUTH_GAP = 0.03  # inner-lip gap (share of face width) above which the photo's mouth counts as open
 TEETH_LINE_HEIGHT = 0.15  # teeth line position: share of the gap above the lower lip
@@ -144,6 +145,29 @@ def border_freedom(xy: np.ndarray, shape: tuple[int, int], reach: float | None =
         ramp = float(np.clip(FOLD_FREE_RAMP * reach, 1.0, ramp))
     t = np.clip((inside - FRAME_STILL * side) / ramp, 0.0, 1.0)
     return t * t * (3 - 2 * t)
+
+
+def border_freedom_by_axis(xy: np.ndarray, shape: tuple[int, int], reach: float) -> np.ndarray:
+    """(V x 2) how freely each vertex may move across (x) and down (y) the frame, for a motion that moves no
+    vertex more than ``reach`` pixels: nothing in the `FRAME_STILL` band, and beyond it each axis fades over
+    ``FOLD_FREE_RAMP`` x ``reach`` towards the borders it points at (`border_freedom`: motion towards or away
+    from a still border is what folds the picture there or pulls in pixels from beyond it), but only over
+    ``ALONG_BORDER_RAMP`` x ``reach`` towards the borders it runs along: sliding along a still edge shears the
+    picture beside it and cannot fold it, so the lips of a face the frame cuts beside its mouth still meet."""
+    height, width = shape
+    side = min(height, width)
+    across = np.minimum(xy[:, 0], width - 1 - xy[:, 0])  # distance to the left or right border
+    down = np.minimum(xy[:, 1], height - 1 - xy[:, 1])  # ... to the top or bottom one
+    still = FRAME_STILL * side
+    longest = (FRAME_MARGIN - FRAME_STILL) * side
+    towards = float(np.clip(FOLD_FREE_RAMP * reach, 1.0, longest))
+    along = float(np.clip(ALONG_BORDER_RAMP * reach, 1.0, longest))
+
+    def fade(distance: np.ndarray, ramp: float) -> np.ndarray:
+        t = np.clip((distance - still) / ramp, 0.0, 1.0)
+        return t * t * (3 - 2 * t)
+
+    return np.column_stack([fade(across, towards) * fade(down, along), fade(down, towards) * fade(across, along)])
 
 
 def head_room(oval: np.ndarray, shape: tuple[int, int]) -> float:
