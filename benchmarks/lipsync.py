@@ -10,10 +10,11 @@ other) on 10 ms frames, ignoring frames within 20 ms of a ground-truth boundary:
 - bilabial closure: share of p/b/m segments with a predicted "closed" frame within +/-40 ms.
 Modes (column letter): T with the transcript (forced alignment); A audio only, the product's route (Whisper's
 words aligned, phone recognition where it fails); P phone recognition alone (PocketSphinx allphone), to
-show what the words add; S streaming, the project's viseme model (`audio.viseme_model`) fed 20 ms chunks as
-the live mode feeds it (any language, no words); C the acoustic mouth (loudness, spectral rounding, closures in
+show what the words add; M the project's viseme model (`audio.viseme_model`) over the whole recording, as a
+render in another language hears it; S streaming, the same model fed 20 ms chunks as the live mode feeds it
+(any language, no words); C the acoustic mouth (loudness, spectral rounding, closures in
 short dips: what live and other languages had before the model); E the energy-only baseline (the loudness
-mouth model). ``--modes`` picks the columns (default all; ``streaming,acoustic`` for other languages).
+mouth model). ``--modes`` picks the columns (default all; ``model,streaming,acoustic`` for other languages).
 ``--text-input`` also scores speech made from each synthetic clip's text by `talkinghead.audio.tts` against its
 own phone events. Speed is compute seconds per second of audio (provisional on a shared machine).
 """
@@ -35,13 +36,13 @@ from talkinghead.audio.phonetics import find_phones
 from talkinghead.audio.recognize import recognize_phones
 from talkinghead.audio.sphinx import align_decoder, phone_decoder
 from talkinghead.audio.transcribe import recogniser
-from talkinghead.audio.viseme_model import streamed_phones
+from talkinghead.audio.viseme_model import model_phones, streamed_phones
 from talkinghead.exports import ExportSource, export_text
 from talkinghead.motion.mouth import acoustic_channels, loudness_cues
 from talkinghead.motion.visemes import Cue, cues
 
-MODES = ("transcript", "audio_only", "phones_only", "streaming", "acoustic")
-LETTER = {"transcript": "T", "audio_only": "A", "phones_only": "P", "streaming": "S", "acoustic": "C",
+MODES = ("transcript", "audio_only", "phones_only", "model", "streaming", "acoustic")
+LETTER = {"transcript": "T", "audio_only": "A", "phones_only": "P", "model": "M", "streaming": "S", "acoustic": "C",
           "energy_baseline": "E"}
 CLASSES = ("sil", "closed", "labio", "rounded", "open", "other")
 STEP = 0.01
@@ -148,6 +149,9 @@ def run_clip(wav: Path, gt: Path, transcript: str, cues_dir: Path | None = None,
             phones = find_phones(speech)
         elif mode == "phones_only":
             phones = recognize_phones(speech.samples, speech.activity, speech.feature_rate)
+        elif mode == "model":
+            speech.phones = None
+            phones = model_phones(speech)
         elif mode == "streaming":
             phones = streamed_phones(speech.samples)
         track = acoustic_cues(speech) if mode == "acoustic" else cues(phones)

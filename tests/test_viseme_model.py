@@ -15,6 +15,8 @@ from talkinghead.audio.viseme_model import (
     DELAY_FRAMES,
     HOP,
     N_FEATURES,
+    N_MELS,
+    NORM_FRAMES,
     VISEMES,
     StreamingSpectrum,
     VisemeStream,
@@ -46,11 +48,28 @@ def _speech_like(seconds: float = 1.3, seed: int = 1) -> np.ndarray:
             + 0.01 * rng.standard_normal(t.size)).astype(np.float32)
 
 
+def test_a_file_is_heard_from_its_start_as_if_its_first_seconds_had_been_heard_before() -> None:
+    """A stream's running mean starts on whatever precedes the first word, so that word stands far above it; a
+    whole recording settles the mean first: its level features are those of a stream that had already heard
+    the recording's first `NORM_FRAMES` frames (but for what its first 3 frames, whose windows overlap what came
+    before, add to the mean)."""
+    samples = np.concatenate([np.zeros(8000, np.float32), _speech_like(4.0)])
+    settled = StreamingSpectrum()
+    settled.settle(samples)
+    heard = settled.feed(samples)[:, :N_MELS]
+    warm = StreamingSpectrum()
+    warm.feed(samples[: NORM_FRAMES * HOP])
+    again = warm.feed(samples)[:, :N_MELS]
+    assert np.abs(heard[3:] - again[3:]).max() < 0.05  # those 3 frames' share of the 3 s mean, no more
+    fresh = StreamingSpectrum().feed(samples)[:, :N_MELS]
+    assert np.abs(fresh[50:100] - heard[50:100]).mean() > 0.3  # the first word, unsettled: far above its mean
+
+
 @pytest.mark.parametrize("chunk", [1, 160, 333, 2000])
 def test_chunking_never_changes_the_frames(chunk: int) -> None:
     weights, samples = _random_weights(), _speech_like()
-    whole = viseme_posteriors(samples, weights)
-    stream = VisemeStream(weights)
+    whole = viseme_posteriors(samples, weights)  # settled on the whole recording's level, as a file is
+    stream = VisemeStream(weights, settled_on=samples)
     pieces = [stream.feed(samples[i:i + chunk]) for i in range(0, samples.size, chunk)] + [stream.finish()]
     chunked = np.concatenate(pieces)[: whole.shape[0]]
     np.testing.assert_allclose(chunked, whole, atol=1e-5)
@@ -81,7 +100,7 @@ def test_an_ensemble_averages_its_networks_probabilities_and_streams_alike(tmp_p
     each = [viseme_posteriors(samples, w) for w in members]
     both = viseme_posteriors(samples, members)
     np.testing.assert_allclose(np.exp(both), (np.exp(each[0]) + np.exp(each[1])) / 2, atol=1e-5)
-    stream = VisemeStream(members)
+    stream = VisemeStream(members, settled_on=samples)
     pieces = [stream.feed(samples[i:i + 333]) for i in range(0, samples.size, 333)] + [stream.finish()]
     np.testing.assert_allclose(np.concatenate(pieces)[: both.shape[0]], both, atol=1e-5)
     path = tmp_path / "weights.npz"
@@ -196,7 +215,7 @@ def test_live_mouth_is_what_visemes_streaming_prints(rig_256, speech_wav) -> Non
     for i in range(0, samples.size, 640):
         session.feed(samples[i:i + 640])
     session.finish()
-    expected = frame_visemes(viseme_posteriors(samples))
+    expected = frame_visemes(viseme_posteriors(samples, settled=False))  # live hears it as it comes
     first = session._labels_first  # older labels are forgotten once no window needs them
     heard = session._viseme_labels[: len(expected) - first]
     assert first < 100 and heard == expected[first:]

@@ -35,7 +35,6 @@ from talkinghead.audio.viseme_model import (
     CLOSURE_BONUS,
     FRAME_S,
     VISEMES,
-    streamed_phones,
     viseme_posteriors,
     visemes_to_phones,
 )
@@ -89,9 +88,8 @@ def _transcribed_phones(speech: Speech) -> list[Phone]:
         samples = speech.samples[round(phrase.start * rate):round(phrase.end * rate)]
         activity = speech.activity[round(phrase.start * per_s):round(phrase.end * per_s)]
         span = slice(round(phrase.start / FRAME_S), round(phrase.end / FRAME_S))
-        if phrase.text is None:  # the viseme model hears places of articulation better than allphone
-            found = streamed_phones(samples) if viseme_model.available() else recognize_phones(samples, activity,
-                                                                                                 per_s)
+        if phrase.text is None:  # no prior: the viseme model decides there (below), else what allphone hears
+            found = [] if viseme_model.available() else recognize_phones(samples, activity, per_s)
             trust[span] = 0.0
         else:
             aligned = align(samples, activity, per_s, phrase.text, sphinx=not noisy)

@@ -18,7 +18,9 @@ about 0.3 ms of one core per 10 ms of audio).
 
 The spectrum is made causal: each frame is the `N_FFT` samples ending at its hop's end, and the level is
 normalised by a running mean per mel band (the mean of everything heard so far, then a ~3 s memory), so
-neither the recording's gain nor its channel (telephone, microphone) matters and nothing later is needed.
+neither the recording's gain nor its channel (telephone, microphone) matters and nothing later is needed. A
+whole recording (`viseme_posteriors`) starts with the mean already settled on its first seconds
+(`StreamingSpectrum.settle`); only a live stream hears its first word against the silence before it.
 Beside those 80 values each frame carries each band's height above its own noise floor, tracked causally
 (falling fast to a quieter frame, rising slowly), so the network can tell a band that holds only its floor
 (empty above 4 kHz through a telephone, or buried under noise) from one where speech stands out of it.
@@ -141,6 +143,17 @@ class StreamingSpectrum:
         self._mean = np.zeros(N_MELS, np.float32)
         self._floor: np.ndarray | None = None  # set by the first frame
 
+    def settle(self, samples: np.ndarray) -> None:
+        """Start the running mean where it stands after the first `NORM_FRAMES` frames of ``samples`` (a whole
+        recording, known in advance), as a stream's stands once it has heard a few seconds.
+
+        A stream's mean at its start holds only what came before the first word, often a breath or silence, so
+        the first word stands far above it and the model hears it wrongly (on a real read sentence, 100 ms of
+        closed lips before its opening "And"). A file need not start unsettled."""
+        ahead = StreamingSpectrum()
+        ahead.feed(np.asarray(samples[: NORM_FRAMES * HOP], np.float32))
+        self._mean, self._frames = ahead._mean, ahead._frames
+
     def feed(self, samples: np.ndarray) -> np.ndarray:
         """(new frames, `N_FEATURES`) features for ``samples`` (16 kHz mono) added to what came before."""
         self._samples = np.concatenate([self._samples, np.asarray(samples, np.float32)])
@@ -204,10 +217,13 @@ class VisemeStream:
     gives the same frames. The shipped model is a small ensemble: its networks read the same features and
     their posteriors are averaged."""
 
-    def __init__(self, weights: Weights | Sequence[Weights] | None = None) -> None:
+    def __init__(self, weights: Weights | Sequence[Weights] | None = None,
+                 settled_on: np.ndarray | None = None) -> None:
         members = load_weights() if weights is None else weights
         self._networks = [_Network(w) for w in ([members] if isinstance(members, Weights) else members)]
         self._spectrum = StreamingSpectrum()
+        if settled_on is not None:  # a whole recording: its level known from the start (`StreamingSpectrum.settle`)
+            self._spectrum.settle(settled_on)
         self._emitted = 0
         self._produced = 0
 
@@ -249,9 +265,11 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.maximum(x, -80.0)))
 
 
-def viseme_posteriors(samples: np.ndarray, weights: Weights | Sequence[Weights] | None = None) -> np.ndarray:
-    """(frames, 15) log-posteriors of 16 kHz ``samples``, one row per 10 ms frame (as the stream gives)."""
-    stream = VisemeStream(weights)
+def viseme_posteriors(samples: np.ndarray, weights: Weights | Sequence[Weights] | None = None,
+                      settled: bool = True) -> np.ndarray:
+    """(frames, 15) log-posteriors of 16 kHz ``samples``, a whole recording, one row per 10 ms frame: as the
+    stream gives them, but ``settled`` from the start on the recording's own level (`StreamingSpectrum.settle`)."""
+    stream = VisemeStream(weights, samples if settled else None)
     out = np.concatenate([stream.feed(samples), stream.finish()])
     return out[: int(np.ceil(samples.size / HOP))]
 
@@ -292,7 +310,8 @@ def streamed_phones(samples: np.ndarray, chunk: int = 2 * HOP) -> list[Phone]:
 
 
 def model_phones(speech: Speech) -> list[Phone] | None:
-    """The model's phones for a whole `Speech` (cached on it), or None when the weights are not installed."""
+    """The model's phones for a whole `Speech` (cached on it), heard settled on its level from the start (unlike
+    the live mode's, `streamed_phones`), or None when the weights are not installed."""
     if speech.phones is None and available():
-        speech.phones = streamed_phones(speech.samples)
+        speech.phones = visemes_to_phones(frame_visemes(viseme_posteriors(speech.samples)))
     return speech.phones

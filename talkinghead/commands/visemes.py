@@ -82,6 +82,8 @@ def _speech_and_phones(args: argparse.Namespace, controls: Controls) -> tuple[An
         return speech, speech.phones or []
     transcript = args.transcript if args.transcript_file is None else read_transcript(args.transcript_file)
     speech = load_speech(args.audio, args.max_audio_seconds, transcript)
-    if args.streaming or (transcript is None and args.language.lower()[:2] != "en" and viseme_model.available()):
+    if args.streaming:
         return speech, viseme_model.streamed_phones(speech.samples)
+    if transcript is None and args.language.lower()[:2] != "en" and viseme_model.available():
+        return speech, viseme_model.model_phones(speech)  # as a render in that language hears it
     return speech, find_phones(speech)
