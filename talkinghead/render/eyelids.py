@@ -50,10 +50,10 @@ LASH_FALL = 0.8  # the shut lashes hang this share of the shut line's height bel
 LASH_FALL_DARKEN = 0.5  # ... darkening the lower lid there by up to this much (fading out at their tips)
 LID_SHADOW = 0.35  # the shut lid's skin darkens by this much towards the lashes (its edge curves away)
 FRINGE = 0.5
+TAUT_RAMP = 0.5  # the taut, smoothed skin takes over from the photo's own stretched lid over this share of
+#                  the way from the anchor to the lash line (at the anchor the lid is the photo's own pixels)
 SKIN_REACH = 0.8  # the stretching lid skin is anchored this many openings above the lash line
 BROW_CLEAR = 0.4  # ... and at least this many openings below the brow's lower edge
-SKIN_SURE = 0.5  # the lid skin's tone is trusted where skin makes up this share of its local average
-SHADOW_FLOOR = 0.45  # in the fold's shade, what is darker than this share of the skin's median is brow or lash
 MIN_EYE_PX = 4.0
 EYES = (  # (upper lid, lower lid, lower edge of the brow, motion channel)
     (topo.EYE_RIGHT_UPPER, topo.EYE_RIGHT_LOWER, topo.BROW_RIGHT[6:], "blink_right"),
@@ -179,6 +179,8 @@ def _close_lids(out: np.ndarray, photo: np.ndarray, amount: float, t: np.ndarray
                 continue
             stretched_skin = on_skin and here > upper_anchor
             across = min(max((here - upper_anchor) / max(skin_end - upper_anchor, 1.0), 0.0), 1.0)
+            taking = min(across / TAUT_RAMP, 1.0)
+            taking *= taking * (3.0 - 2.0 * taking)
             smooth = closed * min(max((1.0 / max(stretch, 1e-3) - STREAKS_FROM) / STREAKS_SPAN, 0.0), 1.0)
             in_lash = min(max(1.0 - abs(2.0 * (here - (margin - 0.5 * lash)) / max(lash, 1.0)), 0.0), 1.0)
             fringe = min(max(1.0 - (margin - here) / max(FRINGE * gap, 1.0), 0.0), 1.0) if on_skin else 0.0
@@ -191,8 +193,8 @@ def _close_lids(out: np.ndarray, photo: np.ndarray, amount: float, t: np.ndarray
                     if stretched_skin:
                         tone = tone_above[row, col, channel] + across * (
                             tone_below[row, col, channel] - tone_above[row, col, channel])
-                        lid += closed * TAUT * (tone - _sample(shading, x, y, channel))
-                        lid += smooth * (tone + grain[row, col, 0] - lid)
+                        lid += taking * closed * TAUT * (tone - _sample(shading, x, y, channel))
+                        lid += taking * smooth * (tone + grain[row, col, 0] - lid)
                     value += cover * (lid * darken - value)
                 value *= 1.0 - LASH_FALL_DARKEN * closed * fall
                 out[row, col, channel] = min(max(value + 0.5, 0.0), 255.0)
@@ -272,27 +274,18 @@ def _prepare_lid(image: np.ndarray, landmarks: np.ndarray, upper: tuple[int, ...
     lid.grain = _grain(roi, skin, lid.shading)
     # the tones the shut lid blends between, smoothed across the eye (single brow hairs make no streaks)
     across_eye = (0, 0), max(TONE_ACROSS * eye_width, 1.0)
-    lid.tone_above = cv2.GaussianBlur(_hooded(lid, roi, grey, skin, weight, sigma), *across_eye)
+    lid.tone_above = cv2.GaussianBlur(_anchor_tone(lid, roi), *across_eye)
     lid.tone_below = cv2.GaussianBlur(_sampled(lid.shading, lid, t - (bottom + 0.5 * LOWER_REACH * mid_opening)),
                                       *across_eye)
     return lid
 
 
-def _hooded(lid: _Lid, roi: np.ndarray, grey: np.ndarray, skin: np.ndarray, weight: np.ndarray,
-            sigma: float) -> np.ndarray:
-    """The tone a shut lid starts from at its anchor: the lid skin's shading there, or, on a hooded eye where the
-    brow and its shadow sit on the lashes (skin scarce around the anchor, the shading there is a guess from
-    far away), the fold's own shade: the lid unfolds from under the fold, in its shadow, and lightens towards
-    the lower lid's tone as it goes down. Taking a lit tone from elsewhere there leaves a flat light patch
-    under a dark brow."""
-    shading = _sampled(lid.shading, lid, lid.t - lid.anchor)
-    if not skin.any():
-        return shading
-    lit = (grey >= SHADOW_FLOOR * float(np.median(grey[skin]))).astype(np.float32)
-    shade = (cv2.GaussianBlur(roi.astype(np.float32) * lit[..., None], (0, 0), sigma)
-             / np.maximum(cv2.GaussianBlur(lit, (0, 0), sigma), 1e-3)[..., None]).astype(np.float32)
-    sure = np.clip(_sampled(weight, lid, lid.t - lid.anchor) / SKIN_SURE, 0.0, 1.0)[..., None]
-    return shading + (1.0 - sure) * (_sampled(shade, lid, lid.t - lid.anchor) - shading)
+def _anchor_tone(lid: _Lid, roi: np.ndarray) -> np.ndarray:
+    """The tone a shut lid starts from at its anchor: the photo's own pixels just below it, whatever they are
+    (lit lid skin, or on a hooded eye the fold's shade, where the lid unfolds from under the fold in its
+    shadow). The stretched lid starts as those very pixels, so a tone taken anywhere else (a lit tone guessed
+    from skin farther off) leaves an edge at the anchor: a flat light patch under a dark brow."""
+    return _sampled(cv2.GaussianBlur(roi.astype(np.float32), (0, 0), 1.0), lid, lid.t - lid.anchor - 1.0)
 
 
 def _grain(roi: np.ndarray, skin: np.ndarray, shading: np.ndarray) -> np.ndarray:
