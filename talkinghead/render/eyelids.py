@@ -6,8 +6,10 @@ has it to just past the lower lid. Every pixel of the lid comes from the photo's
 trace of iris, pupil, white or catchlight can show: the lash line (a thin band just above the margin) slides down
 rigidly and lands on the new margin, and the lid skin between it and an anchor below the brow stretches to fill
 the gap, its crease flattening as the skin goes taut over the eyeball. Nothing above the anchor moves: brows and
-glasses frames stay put. On a hooded eye (the brow and its shadow sit on the lashes: no lit lid skin to stretch)
-the lid that unfolds from under the fold starts in the fold's own shade.
+glasses frames stay put. At the anchor the stretched lid is the photo's own pixels, the taut skin taking over
+only further down, so the lid is continuous with what is above it: on a hooded eye (the brow and its shadow sit
+on the lashes: no lit lid skin to stretch) the lid that unfolds from under the fold starts in the fold's own
+shade and lightens towards the lashes, never a pale patch with an edge under the fold.
 
 The lid also follows the gaze: looking down lowers the upper lid with the iris, as real lids do.
 """
@@ -143,10 +145,12 @@ def _close_lids(out: np.ndarray, photo: np.ndarray, amount: float, t: np.ndarray
     The lids meet a little above the lower lid's margin (the lower lid rises a share of the opening). Upper
     lid, in the photo's t: the lash band slides (and thins) onto the new margin, and the skin between the
     anchor and the band stretches over the gap it leaves; that skin goes taut, its shading (and the crease's)
-    giving way to a smooth blend of the skin's tone above the lid and below the eye (so no lighter patch or
+    giving way to a smooth blend of the skin's tone at the anchor and below the eye (so no lighter patch or
     second lid line is left where the eye was), and where stretched far (streaks, not skin) its detail gives
-    way to the skin's own grain. The lashes of a shut lid point down over the meeting line, a darker line
-    than the open lid's lash band. Lower lid: its skin between the margin and an anchor below stretches up."""
+    way to the skin's own grain. The taut skin takes over gradually from the anchor (none at it, all of it
+    from TAUT_RAMP of the way down), so the lid starts as the photo's pixels there, with no edge. The lashes
+    of a shut lid point down over the meeting line, a darker line than the open lid's lash band. Lower lid:
+    its skin between the margin and an anchor below stretches up."""
     height, width = t.shape
     for row in range(height):
         for col in range(width):
