@@ -185,7 +185,7 @@ def test_a_hooded_eye_closes_as_dlib_sees_it(portrait: Path) -> None:
 
 def test_a_shut_hooded_lid_has_no_edge_where_it_meets_the_fold(portrait: Path) -> None:
     """Hostile: a deep hood. The shut lid once replaced the fold's shade at its anchor with a lit tone from
-    farther off: a pale patch pasted under the fold, its top edge a step of 29 grey levels and more here (7-18
+    farther off: a pale patch pasted under the fold, its top edge a step of 29 grey levels and more here (10-20
     now). The stretched lid must start as the fold's own pixels, continuous with the shade above it."""
     rig = build_rig(portrait, size=384)
     for darkness in (0.65, 0.7):

@@ -9,7 +9,7 @@ the gap, its crease flattening as the skin goes taut over the eyeball. Nothing a
 glasses frames stay put. At the anchor the stretched lid is the photo's own pixels, the taut skin taking over
 only further down, so the lid is continuous with what is above it: on a hooded eye (the brow and its shadow sit
 on the lashes: no lit lid skin to stretch) the lid that unfolds from under the fold starts in the fold's own
-shade and lightens towards the lashes, never a pale patch with an edge under the fold.
+shade and lightens down the lid, never a pale patch with an edge under the fold.
 
 The lid also follows the gaze: looking down lowers the upper lid with the iris, as real lids do.
 """
@@ -54,6 +54,7 @@ LID_SHADOW = 0.35  # the shut lid's skin darkens by this much towards the lashes
 FRINGE = 0.5
 TAUT_RAMP = 0.5  # the taut, smoothed skin takes over from the photo's own stretched lid over this share of
 #                  the way from the anchor to the lash line (at the anchor the lid is the photo's own pixels)
+SHADE_REACH = 0.7  # ... and its tone goes from the anchor's (a hood's shade) to the lit lid's over this share
 SKIN_REACH = 0.8  # the stretching lid skin is anchored this many openings above the lash line
 BROW_CLEAR = 0.4  # ... and at least this many openings below the brow's lower edge
 MIN_EYE_PX = 4.0
@@ -148,9 +149,12 @@ def _close_lids(out: np.ndarray, photo: np.ndarray, amount: float, t: np.ndarray
     giving way to a smooth blend of the skin's tone at the anchor and below the eye (so no lighter patch or
     second lid line is left where the eye was), and where stretched far (streaks, not skin) its detail gives
     way to the skin's own grain. The taut skin takes over gradually from the anchor (none at it, all of it
-    from TAUT_RAMP of the way down), so the lid starts as the photo's pixels there, with no edge. The lashes
-    of a shut lid point down over the meeting line, a darker line than the open lid's lash band. Lower lid:
-    its skin between the margin and an anchor below stretches up."""
+    from TAUT_RAMP of the way down), so the lid starts as the photo's pixels there, with no edge, and its
+    tone leaves the anchor's (on a hooded eye, the fold's shade) for the lit lid's over SHADE_REACH of it:
+    the fold's shadow on the lid below it. (Shade carried all the way down to the lashes read to dlib as an
+    open eye on a painted hood: 0.38-0.94 of open at 320-448 px, 0.30-0.38 with the shadow ending part-way.)
+    The lashes of a shut lid point down over the meeting line, a darker line than the open lid's lash band.
+    Lower lid: its skin between the margin and an anchor below stretches up."""
     height, width = t.shape
     for row in range(height):
         for col in range(width):
@@ -185,6 +189,8 @@ def _close_lids(out: np.ndarray, photo: np.ndarray, amount: float, t: np.ndarray
             across = min(max((here - upper_anchor) / max(skin_end - upper_anchor, 1.0), 0.0), 1.0)
             taking = min(across / TAUT_RAMP, 1.0)
             taking *= taking * (3.0 - 2.0 * taking)
+            lit = min(across / SHADE_REACH, 1.0)
+            lit *= lit * (3.0 - 2.0 * lit)
             smooth = closed * min(max((1.0 / max(stretch, 1e-3) - STREAKS_FROM) / STREAKS_SPAN, 0.0), 1.0)
             in_lash = min(max(1.0 - abs(2.0 * (here - (margin - 0.5 * lash)) / max(lash, 1.0)), 0.0), 1.0)
             fringe = min(max(1.0 - (margin - here) / max(FRINGE * gap, 1.0), 0.0), 1.0) if on_skin else 0.0
@@ -195,7 +201,7 @@ def _close_lids(out: np.ndarray, photo: np.ndarray, amount: float, t: np.ndarray
                     x, y = col - (here - upper) * down_x, row - (here - upper) * down_y
                     lid = _sample(photo, x, y, channel)
                     if stretched_skin:
-                        tone = tone_above[row, col, channel] + across * (
+                        tone = tone_above[row, col, channel] + lit * (
                             tone_below[row, col, channel] - tone_above[row, col, channel])
                         lid += taking * closed * TAUT * (tone - _sample(shading, x, y, channel))
                         lid += taking * smooth * (tone + grain[row, col, 0] - lid)
