@@ -183,6 +183,26 @@ def test_a_hooded_eye_closes_as_dlib_sees_it(portrait: Path) -> None:
     assert np.median(ratios) <= 0.4, ratios
 
 
+def test_a_shut_hooded_lid_has_no_edge_where_it_meets_the_fold(portrait: Path) -> None:
+    """Hostile: a deep hood. The shut lid once replaced the fold's shade at its anchor with a lit tone from
+    farther off: a pale patch pasted under the fold, its top edge a step of 29 grey levels and more here (10-20
+    now). The stretched lid must start as the fold's own pixels, continuous with the shade above it."""
+    rig = build_rig(portrait, size=384)
+    for darkness in (0.65, 0.7):
+        image = _hooded(rig, darkness).image
+        shut = EyelidCloser(image, rig.landmarks).apply(image, SHUT)
+        grey = cv2.cvtColor(shut, cv2.COLOR_RGB2GRAY).astype(float)
+        changed = np.abs(shut.astype(int) - image.astype(int)).sum(axis=2) > 0
+        for upper in (topology.EYE_RIGHT_UPPER, topology.EYE_LEFT_UPPER):
+            x = rig.landmarks[list(upper), 0]
+            quarter = np.ptp(x) / 4  # the middle half of the eye (its corners fade the closure out)
+            steps = []
+            for column in range(int(x.min() + quarter), int(x.max() - quarter) + 1):
+                first = int(np.argmax(changed[:, column]))  # the top of the shut lid in this column
+                steps.append(grey[first + 1 : first + 4, column].mean() - grey[first - 3 : first, column].mean())
+            assert np.median(np.abs(steps)) < 25, (darkness, np.median(np.abs(steps)))
+
+
 def _edge_photo(portrait: Path) -> np.ndarray:
     """The bundled portrait cut so that the face touches the photo's left edge."""
     photo = load_image(portrait)[0]

@@ -6,8 +6,10 @@ has it to just past the lower lid. Every pixel of the lid comes from the photo's
 trace of iris, pupil, white or catchlight can show: the lash line (a thin band just above the margin) slides down
 rigidly and lands on the new margin, and the lid skin between it and an anchor below the brow stretches to fill
 the gap, its crease flattening as the skin goes taut over the eyeball. Nothing above the anchor moves: brows and
-glasses frames stay put. On a hooded eye (the brow and its shadow sit on the lashes: no lit lid skin to stretch)
-the lid that unfolds from under the fold starts in the fold's own shade.
+glasses frames stay put. At the anchor the stretched lid is the photo's own pixels, the taut skin taking over
+only further down, so the lid is continuous with what is above it: on a hooded eye (the brow and its shadow sit
+on the lashes: no lit lid skin to stretch) the lid that unfolds from under the fold starts in the fold's own
+shade and lightens down the lid, never a pale patch with an edge under the fold.
 
 The lid also follows the gaze: looking down lowers the upper lid with the iris, as real lids do.
 """
@@ -50,10 +52,11 @@ LASH_FALL = 0.8  # the shut lashes hang this share of the shut line's height bel
 LASH_FALL_DARKEN = 0.5  # ... darkening the lower lid there by up to this much (fading out at their tips)
 LID_SHADOW = 0.35  # the shut lid's skin darkens by this much towards the lashes (its edge curves away)
 FRINGE = 0.5
+TAUT_RAMP = 0.5  # the taut, smoothed skin takes over from the photo's own stretched lid over this share of
+#                  the way from the anchor to the lash line (at the anchor the lid is the photo's own pixels)
+SHADE_REACH = 0.7  # ... and its tone goes from the anchor's (a hood's shade) to the lit lid's over this share
 SKIN_REACH = 0.8  # the stretching lid skin is anchored this many openings above the lash line
 BROW_CLEAR = 0.4  # ... and at least this many openings below the brow's lower edge
-SKIN_SURE = 0.5  # the lid skin's tone is trusted where skin makes up this share of its local average
-SHADOW_FLOOR = 0.45  # in the fold's shade, what is darker than this share of the skin's median is brow or lash
 MIN_EYE_PX = 4.0
 EYES = (  # (upper lid, lower lid, lower edge of the brow, motion channel)
     (topo.EYE_RIGHT_UPPER, topo.EYE_RIGHT_LOWER, topo.BROW_RIGHT[6:], "blink_right"),
@@ -143,10 +146,15 @@ def _close_lids(out: np.ndarray, photo: np.ndarray, amount: float, t: np.ndarray
     The lids meet a little above the lower lid's margin (the lower lid rises a share of the opening). Upper
     lid, in the photo's t: the lash band slides (and thins) onto the new margin, and the skin between the
     anchor and the band stretches over the gap it leaves; that skin goes taut, its shading (and the crease's)
-    giving way to a smooth blend of the skin's tone above the lid and below the eye (so no lighter patch or
+    giving way to a smooth blend of the skin's tone at the anchor and below the eye (so no lighter patch or
     second lid line is left where the eye was), and where stretched far (streaks, not skin) its detail gives
-    way to the skin's own grain. The lashes of a shut lid point down over the meeting line, a darker line
-    than the open lid's lash band. Lower lid: its skin between the margin and an anchor below stretches up."""
+    way to the skin's own grain. The taut skin takes over gradually from the anchor (none at it, all of it
+    from TAUT_RAMP of the way down), so the lid starts as the photo's pixels there, with no edge, and its
+    tone leaves the anchor's (on a hooded eye, the fold's shade) for the lit lid's over SHADE_REACH of it:
+    the fold's shadow on the lid below it. (Shade carried all the way down to the lashes read to dlib as an
+    open eye on a painted hood: 0.38-0.94 of open at 320-448 px, 0.30-0.38 with the shadow ending part-way.)
+    The lashes of a shut lid point down over the meeting line, a darker line than the open lid's lash band.
+    Lower lid: its skin between the margin and an anchor below stretches up."""
     height, width = t.shape
     for row in range(height):
         for col in range(width):
@@ -179,6 +187,10 @@ def _close_lids(out: np.ndarray, photo: np.ndarray, amount: float, t: np.ndarray
                 continue
             stretched_skin = on_skin and here > upper_anchor
             across = min(max((here - upper_anchor) / max(skin_end - upper_anchor, 1.0), 0.0), 1.0)
+            taking = min(across / TAUT_RAMP, 1.0)
+            taking *= taking * (3.0 - 2.0 * taking)
+            lit = min(across / SHADE_REACH, 1.0)
+            lit *= lit * (3.0 - 2.0 * lit)
             smooth = closed * min(max((1.0 / max(stretch, 1e-3) - STREAKS_FROM) / STREAKS_SPAN, 0.0), 1.0)
             in_lash = min(max(1.0 - abs(2.0 * (here - (margin - 0.5 * lash)) / max(lash, 1.0)), 0.0), 1.0)
             fringe = min(max(1.0 - (margin - here) / max(FRINGE * gap, 1.0), 0.0), 1.0) if on_skin else 0.0
@@ -189,10 +201,10 @@ def _close_lids(out: np.ndarray, photo: np.ndarray, amount: float, t: np.ndarray
                     x, y = col - (here - upper) * down_x, row - (here - upper) * down_y
                     lid = _sample(photo, x, y, channel)
                     if stretched_skin:
-                        tone = tone_above[row, col, channel] + across * (
+                        tone = tone_above[row, col, channel] + lit * (
                             tone_below[row, col, channel] - tone_above[row, col, channel])
-                        lid += closed * TAUT * (tone - _sample(shading, x, y, channel))
-                        lid += smooth * (tone + grain[row, col, 0] - lid)
+                        lid += taking * closed * TAUT * (tone - _sample(shading, x, y, channel))
+                        lid += taking * smooth * (tone + grain[row, col, 0] - lid)
                     value += cover * (lid * darken - value)
                 value *= 1.0 - LASH_FALL_DARKEN * closed * fall
                 out[row, col, channel] = min(max(value + 0.5, 0.0), 255.0)
@@ -272,27 +284,18 @@ def _prepare_lid(image: np.ndarray, landmarks: np.ndarray, upper: tuple[int, ...
     lid.grain = _grain(roi, skin, lid.shading)
     # the tones the shut lid blends between, smoothed across the eye (single brow hairs make no streaks)
     across_eye = (0, 0), max(TONE_ACROSS * eye_width, 1.0)
-    lid.tone_above = cv2.GaussianBlur(_hooded(lid, roi, grey, skin, weight, sigma), *across_eye)
+    lid.tone_above = cv2.GaussianBlur(_anchor_tone(lid, roi), *across_eye)
     lid.tone_below = cv2.GaussianBlur(_sampled(lid.shading, lid, t - (bottom + 0.5 * LOWER_REACH * mid_opening)),
                                       *across_eye)
     return lid
 
 
-def _hooded(lid: _Lid, roi: np.ndarray, grey: np.ndarray, skin: np.ndarray, weight: np.ndarray,
-            sigma: float) -> np.ndarray:
-    """The tone a shut lid starts from at its anchor: the lid skin's shading there, or, on a hooded eye where the
-    brow and its shadow sit on the lashes (skin scarce around the anchor, the shading there is a guess from
-    far away), the fold's own shade: the lid unfolds from under the fold, in its shadow, and lightens towards
-    the lower lid's tone as it goes down. Taking a lit tone from elsewhere there leaves a flat light patch
-    under a dark brow."""
-    shading = _sampled(lid.shading, lid, lid.t - lid.anchor)
-    if not skin.any():
-        return shading
-    lit = (grey >= SHADOW_FLOOR * float(np.median(grey[skin]))).astype(np.float32)
-    shade = (cv2.GaussianBlur(roi.astype(np.float32) * lit[..., None], (0, 0), sigma)
-             / np.maximum(cv2.GaussianBlur(lit, (0, 0), sigma), 1e-3)[..., None]).astype(np.float32)
-    sure = np.clip(_sampled(weight, lid, lid.t - lid.anchor) / SKIN_SURE, 0.0, 1.0)[..., None]
-    return shading + (1.0 - sure) * (_sampled(shade, lid, lid.t - lid.anchor) - shading)
+def _anchor_tone(lid: _Lid, roi: np.ndarray) -> np.ndarray:
+    """The tone a shut lid starts from at its anchor: the photo's own pixels just below it, whatever they are
+    (lit lid skin, or on a hooded eye the fold's shade, where the lid unfolds from under the fold in its
+    shadow). The stretched lid starts as those very pixels, so a tone taken anywhere else (a lit tone guessed
+    from skin farther off) leaves an edge at the anchor: a flat light patch under a dark brow."""
+    return _sampled(cv2.GaussianBlur(roi.astype(np.float32), (0, 0), 1.0), lid, lid.t - lid.anchor - 1.0)
 
 
 def _grain(roi: np.ndarray, skin: np.ndarray, shading: np.ndarray) -> np.ndarray:
