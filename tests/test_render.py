@@ -408,9 +408,9 @@ def test_rounded_lips_shade_a_photo_s_own_teeth(renderer: Renderer) -> None:
 
 def test_rounded_lips_leave_no_grey_block_of_a_photo_s_own_teeth(renderer: Renderer) -> None:
     """OO while speaking, on the astronaut whose photo shows her teeth: inside dlib's inner-lip box of the
-    photo, pale unsaturated (teeth-like) pixels are at most half as many as with an open AA. The rounded lips
-    come in (the more, the wider the photo's grin) and the teeth behind them take the mouth's warm shade,
-    deepest at the sides; shaded grey, they had read as a grey block (three quarters as many)."""
+    photo, pale unsaturated (teeth-like) pixels are at most half as many as with an open AA: the teeth behind
+    the rounded lips take the mouth's warm shade, deepest at the sides; shaded grey, they had read as a grey
+    block (three quarters as many)."""
     import cv2
 
     _, photo = _dlib_mouth(renderer.rig.image)

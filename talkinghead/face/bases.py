@@ -23,9 +23,7 @@ from talkinghead.face import topology as topo
 JAW_DROP = 0.13
 LIP_PART_LOWER, LIP_PART_UPPER = 0.035, 0.02
 LIP_SPREAD = 0.05
-LIP_PUCKER = 0.07  # how far full rounding pulls a relaxed mouth's corners in (face widths), and its arch's scale
-RELAXED_HALF_MOUTH = 0.19  # half a relaxed mouth's width (face widths; 0.185-0.205 on five photos, grins
-#                            0.23-0.26): a wider mouth's corners come in in proportion, so a grin rounds too
+LIP_PUCKER = 0.07
 ROUND_PARTING = 0.3  # rounded lips part this share of LIP_PUCKER at the middle (upper and lower each)
 LIP_TUCK = 0.035
 UPPER_LIP_RAISE = 0.03
@@ -323,12 +321,10 @@ def _spread(geo: _FaceGeometry) -> np.ndarray:
 
 
 def _pucker(geo: _FaceGeometry) -> np.ndarray:
-    """Rounded lips: corners pulled in (further on a photo's wide grin, in proportion to its width, so the
-    grin narrows as a relaxed mouth does), the middle of the lips pushed apart in an arch (an oval opening,
-    not a slit: the lips' parting follows a half-ellipse from corner to corner)."""
+    """Rounded lips: corners pulled in, the middle of the lips pushed apart in an arch (an oval opening, not a
+    slit: the lips' parting follows a half-ellipse from corner to corner)."""
     near, sideways = geo.near_mouth(), geo.sideways()
-    grin = max(geo.half_mouth / RELAXED_HALF_MOUTH, 1.0)
-    inward = geo.along(-near * sideways * LIP_PUCKER * grin, geo.u)
+    inward = geo.along(-near * sideways * LIP_PUCKER, geo.u)
     arch = np.sqrt(np.clip(1.0 - sideways**2, 0.0, 1.0))
     rounding = np.zeros(geo.count)
     rounding[LOWER_LIP] = ROUND_PARTING * arch[LOWER_LIP] * LIP_PUCKER
