@@ -406,6 +406,32 @@ def test_rounded_lips_shade_a_photo_s_own_teeth(renderer: Renderer) -> None:
     assert inner_median(renderer.draw({"jaw_open": 0.5, "lips_open": 0.5})) > 0.75 * photo
 
 
+def test_rounded_lips_leave_no_grey_block_of_a_photo_s_own_teeth(renderer: Renderer) -> None:
+    """OO while speaking, on the astronaut whose photo shows her teeth: inside dlib's inner-lip box of the
+    photo, pale unsaturated (teeth-like) pixels are at most half as many as with an open AA: the teeth behind
+    the rounded lips take the mouth's warm shade, deepest at the sides; shaded grey, they had read as a grey
+    block (three quarters as many)."""
+    import cv2
+
+    _, photo = _dlib_mouth(renderer.rig.image)
+    x0, x1 = int(photo[60:68, 0].min()), int(photo[60:68, 0].max()) + 1
+    y0, y1 = int(photo[60:68, 1].min()) - 2, int(photo[60:68, 1].max()) + 6
+    gray = cv2.cvtColor(renderer.rig.image, cv2.COLOR_RGB2GRAY)
+    eyes = np.zeros(gray.shape, np.uint8)
+    for a, b in ((36, 42), (42, 48)):
+        cv2.fillPoly(eyes, [np.round(photo[a:b]).astype(np.int32)], 1)
+    eye_whites = np.percentile(gray[eyes > 0], 95)
+
+    def teeth_like(values: dict[str, float]) -> int:
+        frame = renderer.draw({"photo_expression": 0.2, **values})[y0:y1, x0:x1]
+        pale = cv2.cvtColor(frame, cv2.COLOR_RGB2HSV)[..., 1] < 0.22 * 255
+        return int((pale & (cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY) > 0.4 * eye_whites)).sum())
+
+    open_aa = teeth_like({"jaw_open": 0.6, "lips_open": 0.55})
+    assert open_aa > 50
+    assert teeth_like({"jaw_open": 0.35, "lips_open": 0.3, "lip_pucker": 1.0, "lip_width": -0.9}) <= 0.5 * open_aa
+
+
 def test_a_spoken_sentence_never_flaps_the_mouth(renderer: Renderer) -> None:
     """Frames drawn from speech (espeak-ng's, with its exact phones), measured by dlib: no frame's lip gap sits
     above or below both neighbours by more than 40% of the wide (95th percentile) opening (real articulators

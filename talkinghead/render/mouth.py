@@ -36,6 +36,8 @@ EXEMPLAR_TEETH_SPAN = (0.14, 0.86)  # the exemplar's teeth, as shares of its wid
 TEETH_SHADE = 0.9  # teeth inside the mouth are in shadow
 TEETH_VS_EYE_WHITES = 1.1  # the brightest teeth, fully lit, over the photo's eye whites (real: 1.1-1.7 in shade)
 ROUND_TEETH_SHADE = 0.35  # rounded lips push forward: the teeth behind them are in deeper shade
+ROUND_SIDE_SHADE = 0.8  # ... deepest at the sides of the opening, furthest from the light coming in
+ROUND_WARMTH = 0.5  # ... lit by what the mouth's red walls reflect: this share of the lips' hue
 ROUND_TEETH_HIDE = 0.03  # and cover them: rounded lips hide this much more of each row (face widths)
 SEAL_HALF_HEIGHT = 0.012  # closed lips of an open-mouth photo: half-height of the repainted seam, face widths
 UPPER_LIP_REPAINT = 0.55  # closed lips: share of the upper lip's thickness above the seam that is repainted
@@ -198,6 +200,7 @@ class MouthPainter:
         lips = lips_mask(image.shape, rest)
         lip_colour = np.array(cv2.mean(image, mask=lips)[:3]) if lips.any() else np.array([150.0, 80, 80])
         self.throat = (lip_colour * 0.28).astype(np.float32)
+        self.lip_hue = (lip_colour / max(float(lip_colour.mean()), 1.0)).astype(np.float32)
         self.inner_lip = (lip_colour * INNER_LIP_SHADE).astype(np.float32)
         self.tongue = (lip_colour * 0.75 + np.array([25.0, 0, 0])).astype(np.float32)
         self.teeth = _teeth_for(image, rest, lip_colour, face_width)
@@ -215,7 +218,7 @@ class MouthPainter:
         if self.shows_teeth and closing > 0.0:
             self._seal(frame, deformed, closing, closing if relaxed is None else relaxed)
         if self.photo_teeth and bite is not None and bite.rounding > 0.0:
-            self._shade_rounded(frame, deformed, bite.rounding)
+            self._shade_rounded(frame, deformed, bite.rounding, closing if relaxed is None else relaxed)
         strength = np.clip((self._gap(deformed) - self.rest_gap) / (FULL_DARK_AT * self.face_width), 0.0, 1.0)
         if strength <= 0.0:
             return
@@ -242,17 +245,27 @@ class MouthPainter:
         region = frame[y0:y1, x0:x1].astype(np.float32)
         frame[y0:y1, x0:x1] = np.clip(region + alpha * (colour - region), 0, 255).astype(np.uint8)
 
-    def _shade_rounded(self, frame: np.ndarray, deformed: np.ndarray, rounding: float) -> None:
+    def _shade_rounded(self, frame: np.ndarray, deformed: np.ndarray, rounding: float, sealed: float) -> None:
         """A photo's own open mouth under rounded lips: the lips push forward and the teeth and mouth behind
         them fall into the shade they do on synthesised teeth (`ROUND_TEETH_SHADE` at full rounding), so an
-        oo or w shows a dark opening, not the photo's lit teeth. Feathered at the lips' inner edge."""
+        oo or w shows a dark opening, not the photo's lit teeth: deepest at the opening's sides, furthest from
+        the light that comes in through its middle, and lit by what the mouth's red walls reflect (teeth
+        darkened grey read as a grey block). Lips pressed shut (``sealed``) keep only the even shade: their
+        seam is no opening. Feathered at the lips' inner edge."""
         found = _feathered(deformed[np.array(INNER_UPPER + INNER_LOWER[-2:0:-1])], frame.shape)
         if found is None:
             return
         (x0, y0, x1, y1), inside = found
-        shade = 1.0 - (1.0 - ROUND_TEETH_SHADE) * min(rounding, 1.0)
+        rounding = min(rounding, 1.0)
+        polygon = deformed[np.array(INNER_UPPER)]
+        middle, half = float(polygon[:, 0].mean()), max(float(np.ptp(polygon[:, 0])) / 2, 1.0)
+        across = ((np.arange(x0, x1, dtype=np.float32) - middle) / half)[None, :, None]
+        parted = rounding * (1.0 - sealed)
+        shade = (1.0 - (1.0 - ROUND_TEETH_SHADE) * rounding) * np.clip(1.0 - ROUND_SIDE_SHADE * parted * across**2,
+                                                                       0.0, 1.0)
         region = frame[y0:y1, x0:x1].astype(np.float32)
-        shaded = region * shade + (1.0 - shade) * 0.5 * self.throat  # towards the throat's colour, not grey
+        warm = 1.0 + parted * ROUND_WARMTH * (self.lip_hue - 1.0)
+        shaded = region * shade * (warm / float(LUMA @ warm)) + (1.0 - shade) * 0.5 * self.throat  # warm, not grey
         frame[y0:y1, x0:x1] = np.clip(region + inside * (shaded - region), 0, 255).astype(np.uint8)
 
     def _bitten(self, colour: np.ndarray, xs: np.ndarray, ys: np.ndarray, bite: Bite, opening: float) -> np.ndarray:
