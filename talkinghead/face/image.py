@@ -56,6 +56,9 @@ def _header_size(source: io.BytesIO | str | Path, name: str) -> tuple[int, int]:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     width, height = factory(handle, name).size
+            except Image.DecompressionBombError:  # Pillow's own limit is far above ours (GIF checks it early)
+                raise TalkingHeadError(f"{name} declares over {Image.MAX_IMAGE_PIXELS * 2 / 1e6:.0f} megapixels, "
+                                       f"over the limit of {MAX_PIXELS / 1e6:.0f}; scale it down first") from None
             except (OSError, ValueError, SyntaxError, EOFError, IndexError, KeyError, TypeError, struct.error):
                 continue
             if width > 0 and height > 0:
