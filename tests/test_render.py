@@ -162,6 +162,35 @@ def test_closed_mouth_photo_gets_real_teeth_when_it_opens(tmp_path, renderer: Re
     assert teeth > 150 and throat < 90, column.round()
 
 
+def test_a_closed_mouth_photo_opens_onto_a_dark_red_mouth(tmp_path, renderer: Renderer) -> None:
+    """Opened wide, a photo with closed lips shows a mouth in shade that is redder than the lips themselves (a
+    real throat and tongue are), not a grey-brown hole: the dark pixels inside dlib's inner-lip polygon have
+    at least 1.5 times the lips' chroma ((R - G) / mean). Grey-brown, they had about the lips' own (1.1x)."""
+    import cv2
+
+    from talkinghead.face import build_rig
+
+    closed_photo = tmp_path / "closed.png"
+    cv2.imwrite(str(closed_photo), cv2.cvtColor(renderer.draw({}), cv2.COLOR_RGB2BGR))
+    closed_rig = build_rig(closed_photo, size=256)
+    frame = Renderer(closed_rig).draw({"jaw_open": 0.8, "lips_open": 0.8})
+    _, opened = _dlib_mouth(frame)
+    _, shut = _dlib_mouth(closed_rig.image)
+
+    def pixels(image: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+        mask = np.zeros(image.shape[:2], np.uint8)
+        cv2.fillPoly(mask, [np.round(polygon).astype(np.int32)], 1)
+        return image[cv2.erode(mask, np.ones((3, 3), np.uint8)) > 0].astype(float)
+
+    def chroma(colours: np.ndarray) -> float:
+        return float(np.mean((colours[:, 0] - colours[:, 1]) / np.maximum(colours.mean(axis=1), 1.0)))
+
+    cavity = pixels(frame, opened[60:68])
+    dark = cavity[cavity.mean(axis=1) < 90]
+    assert len(dark) > 100
+    assert chroma(dark) >= 1.5 * chroma(pixels(closed_rig.image, shut[48:60]))
+
+
 def _dlib_mouth(frame: np.ndarray) -> tuple[float, np.ndarray] | None:
     """dlib (not the renderer's landmarks): inner-lip gap over the inter-ocular distance, and the 68 points."""
     from talkinghead.eval.face_metrics import _dlib_models

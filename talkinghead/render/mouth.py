@@ -48,6 +48,10 @@ TEETH_WARMTH = 0.3  # share of the lip's hue in the teeth's, so they sit in the 
 IVORY = np.array([1.0, 0.95, 0.84], np.float32)  # the hue of real teeth (not paper white)
 CORNER_LIP_SHARE = 0.45  # where the opening is thinner than this share of its widest, the lips' inner side shows
 INNER_LIP_SHADE = 0.55  # the lips' inner side in the mouth's shade
+THROAT_CHROMA = 2.0  # the throat is the lips' colour in deep shade, redder (a real open mouth is dark red, not brown)
+LIT_OPENING = 0.06  # an opening this wide (face widths) lets the full light in: on the teeth, and on the red walls
+TONGUE_RISE = 0.4  # the tongue's back arches up this share of the opening above the lower lip, at the middle
+TONGUE_SPAN = 0.75  # ... and spans this share of the opening's width
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 TEETH_SHEEN = 1.3  # a pixel between the lips this much brighter than the lips' median, and less saturated, is teeth
 TEETH_GREY = 0.6  # ... and at most this share of their saturation (lip shine keeps the lip's hue)
@@ -199,7 +203,8 @@ class MouthPainter:
         # squeezes its teeth away; a sliver's lies below lips that barely move
         lips = lips_mask(image.shape, rest)
         lip_colour = np.array(cv2.mean(image, mask=lips)[:3]) if lips.any() else np.array([150.0, 80, 80])
-        self.throat = (lip_colour * 0.28).astype(np.float32)
+        self.slit = (lip_colour * 0.28).astype(np.float32)  # a narrow opening: a shadow line between the lips
+        self.throat = np.clip(self.slit.mean() + THROAT_CHROMA * (self.slit - self.slit.mean()), 0, 255)  # a wide one
         self.lip_hue = (lip_colour / max(float(lip_colour.mean()), 1.0)).astype(np.float32)
         self.inner_lip = (lip_colour * INNER_LIP_SHADE).astype(np.float32)
         self.tongue = (lip_colour * 0.75 + np.array([25.0, 0, 0])).astype(np.float32)
@@ -232,8 +237,9 @@ class MouthPainter:
         ys = np.arange(y0, y1, dtype=np.float32)[:, None]
         upper = _contour_at(deformed[INNER_UPPER], xs)
         lower = _contour_at(deformed[INNER_LOWER], xs)
-        colour = self._throat(xs, ys, polygon, upper, lower, tongue_show) + self._grain(deformed, x0, y0, x1, y1)
         opening = float(np.median(lower - upper))
+        colour = self._throat(xs, ys, polygon, upper, lower, tongue_show, opening)
+        colour = colour + self._grain(deformed, x0, y0, x1, y1)
         if not self.photo_teeth and bite is not None:
             colour = self._bitten(colour, xs, ys, bite, opening)
         elif bite is not None:  # the photo's upper teeth stay with its upper lip; lower ones rise from the jaw
@@ -280,7 +286,7 @@ class MouthPainter:
 
     def _light(self, opening: float, rounding: float) -> float:
         """How much light reaches the teeth: less through a small opening, and behind rounded lips."""
-        light = 0.6 + 0.4 * min(opening / (0.06 * self.face_width), 1.0)
+        light = 0.6 + 0.4 * min(opening / (LIT_OPENING * self.face_width), 1.0)
         return light * (1 - (1 - ROUND_TEETH_SHADE) * rounding)
 
     def _grain(self, deformed: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
@@ -312,14 +318,20 @@ class MouthPainter:
         return colour + weight * (teeth * shade - colour)
 
     def _throat(self, xs: np.ndarray, ys: np.ndarray, polygon: np.ndarray, upper: np.ndarray, lower: np.ndarray,
-                tongue_show: float) -> np.ndarray:
-        """Dark cavity, warmer (tongue) towards the lower lip, darker at the corners; the tongue tip on demand."""
-        depth = np.clip((ys - upper) / np.maximum(lower - upper, 1.0), 0.0, 1.0)
-        depth = np.clip((depth - 0.45) / 0.55, 0.0, 1.0) ** 1.5
+                tongue_show: float, opening: float) -> np.ndarray:
+        """Dark red cavity with the tongue's back arching up from the lower lip, lit towards the front (the
+        lower teeth) and fading into the throat with no edge; darker at the corners; the tongue tip on demand.
+        Its red grows with the ``opening`` (pixels): a slit between sealing lips is a shadow line, not a red one."""
+        lit = min(opening / (LIT_OPENING * self.face_width), 1.0)
+        throat = self.slit + lit * (self.throat - self.slit)
         middle = polygon[:, 0].mean()
         across = (xs - middle) / max(np.ptp(polygon[:, 0]) / 2, 1.0)
         shade = np.clip(1.0 - 0.35 * across**2, 0.65, 1.0)[None, :]
-        colour = (self.throat + depth[..., None] * (self.tongue - self.throat)) * shade[..., None]
+        arch = np.clip(1.0 - (across / TONGUE_SPAN) ** 2, 0.0, 1.0)
+        rise = TONGUE_RISE * arch * np.maximum(lower - upper, 1.0)
+        forward = np.clip((ys - (lower - rise)) / np.maximum(rise, 1.0), 0.0, 1.0)
+        tongue = (forward * np.sqrt(arch))[..., None]
+        colour = (throat + tongue * (self.tongue - throat)) * shade[..., None]
         # where the opening thins out towards the corners one sees the lips' shaded inner side, not a black hole
         opening = np.maximum(lower - upper, 0.0)
         thin = np.clip(1.0 - opening / max(CORNER_LIP_SHARE * float(opening.max()), 1.0), 0.0, 1.0)[None, :, None]
