@@ -327,14 +327,14 @@ class MouthPainter:
         middle = polygon[:, 0].mean()
         across = (xs - middle) / max(np.ptp(polygon[:, 0]) / 2, 1.0)
         shade = np.clip(1.0 - 0.35 * across**2, 0.65, 1.0)[None, :]
+        height = np.maximum(lower - upper, 0.0)
         arch = np.clip(1.0 - (across / TONGUE_SPAN) ** 2, 0.0, 1.0)
-        rise = TONGUE_RISE * arch * np.maximum(lower - upper, 1.0)
+        rise = TONGUE_RISE * arch * np.maximum(height, 1.0)
         forward = np.clip((ys - (lower - rise)) / np.maximum(rise, 1.0), 0.0, 1.0)
         tongue = (forward * np.sqrt(arch))[..., None]
         colour = (throat + tongue * (self.tongue - throat)) * shade[..., None]
         # where the opening thins out towards the corners one sees the lips' shaded inner side, not a black hole
-        opening = np.maximum(lower - upper, 0.0)
-        thin = np.clip(1.0 - opening / max(CORNER_LIP_SHARE * float(opening.max()), 1.0), 0.0, 1.0)[None, :, None]
+        thin = np.clip(1.0 - height / max(CORNER_LIP_SHARE * float(height.max()), 1.0), 0.0, 1.0)[None, :, None]
         colour = colour + thin * (self.inner_lip - colour)
         if tongue_show > 0:
             centre_y = np.interp(middle, xs, upper) + 0.6 * UPPER_TEETH_HEIGHT * self.face_width
