@@ -24,6 +24,15 @@ MOTION_TRACK_BYTES = 32 * MIB     # 21 channels x 10 min x 120 fps at 8 characte
 JSON_MAX_DEPTH = 32               # the deepest any of our JSON files needs is 3
 
 
+def open_av(path: str | Path) -> Any:
+    """A PyAV input container for a user's media file. Its tags are read with replacement characters where
+    they are not UTF-8: PyAV decodes them strictly while opening, so one damaged or crafted tag byte raised a
+    `UnicodeDecodeError` from inside ``av.open``, not an error about the file."""
+    import av
+
+    return av.open(os.fspath(path), metadata_errors="replace")
+
+
 def open_regular(path: str | Path, what: str) -> int:
     """A read-only descriptor of ``path`` once it is known to be a regular file (never blocks on a FIFO)."""
     try:

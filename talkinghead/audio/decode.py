@@ -12,7 +12,7 @@ import av
 import numpy as np
 
 from talkinghead.errors import TalkingHeadError
-from talkinghead.input_files import check_regular_file
+from talkinghead.input_files import check_regular_file, open_av
 
 ANALYSIS_RATE = 16_000
 # AAC rates up to 48 kHz: higher ones add nothing a listener hears, and would double the memory a long
@@ -32,7 +32,7 @@ def decode_audio(path: str | Path, max_seconds: float) -> tuple[np.ndarray, np.n
         raise TalkingHeadError(f"audio file not found: {path}")
     check_regular_file(path, "audio")  # a device or FIFO would feed the decoder forever
     try:
-        container = av.open(str(path))
+        container = open_av(path)
     except av.error.FFmpegError as exc:
         raise TalkingHeadError(
             f"cannot read audio from {path}: not a media file PyAV understands ({exc.strerror})"
@@ -41,38 +41,68 @@ def decode_audio(path: str | Path, max_seconds: float) -> tuple[np.ndarray, np.n
         if not container.streams.audio:
             raise TalkingHeadError(f"{path} has no audio track; give a speech recording (WAV, MP3, FLAC, OGG, M4A)")
         stream = container.streams.audio[0]
+        if stream.codec_context is None:
+            raise TalkingHeadError(f"cannot decode audio in {path}: its codec is unknown or the file is corrupt")
         _check_declared_length(container, path, max_seconds)
         rate = stream.codec_context.sample_rate or ANALYSIS_RATE
         out_rate = min(OUTPUT_RATES, key=lambda r: (abs(r - rate), -r))
         layout = "mono" if (stream.codec_context.channels or 1) == 1 else "stereo"
-        to_analysis = av.AudioResampler(format="flt", layout="mono", rate=ANALYSIS_RATE)
-        to_original = av.AudioResampler(format="fltp", layout=layout, rate=out_rate)
-        analysis: list[np.ndarray] = []
-        original: list[np.ndarray] = []
+        copies = _TwoCopies(layout, out_rate)
         seen = 0.0
         try:
             for frame in container.decode(stream):
-                frame.pts = None
-                for out in to_analysis.resample(frame):
-                    analysis.append(out.to_ndarray().reshape(-1))
-                for out in to_original.resample(frame):
-                    original.append(out.to_ndarray())
+                copies.add(frame)
                 seen += frame.samples / (frame.sample_rate or rate)
                 if seen > max_seconds:
                     raise TalkingHeadError(_too_long(path, seen, max_seconds))
-            for out in to_analysis.resample(None):
-                analysis.append(out.to_ndarray().reshape(-1))
-            for out in to_original.resample(None):
-                original.append(out.to_ndarray())
+            copies.drain()
         except av.error.FFmpegError as exc:
             raise TalkingHeadError(f"cannot decode audio in {path}: the file is corrupt ({exc.strerror})") from None
-    if not analysis or sum(a.size for a in analysis) < ANALYSIS_RATE // 100:
+        except ValueError:  # a frame PyAV cannot resample at all (no rate, an unknown layout)
+            raise TalkingHeadError(f"cannot decode audio in {path}: the file is corrupt (a frame with no usable "
+                                   "sample rate or channel layout)") from None
+    if not copies.analysis or sum(a.size for a in copies.analysis) < ANALYSIS_RATE // 100:
         raise TalkingHeadError(f"{path} contains no audio samples")
     return (
-        np.concatenate(analysis).astype(np.float32),
-        np.concatenate(original, axis=1).astype(np.float32),
+        np.concatenate(copies.analysis).astype(np.float32),
+        np.concatenate(copies.original, axis=1).astype(np.float32),
         out_rate,
     )
+
+
+class _TwoCopies:
+    """Decoded frames resampled into the two copies: mono at ``ANALYSIS_RATE``, and ``layout`` at ``out_rate``.
+
+    A stream may change its rate, channel layout or sample format part-way (MP3s joined end to end, a damaged
+    frame header); PyAV's resampler refuses a frame unlike the first it saw, so for such a frame the
+    resamplers are drained and started anew (their output is the same either way)."""
+
+    def __init__(self, layout: str, out_rate: int) -> None:
+        self.layout, self.out_rate = layout, out_rate
+        self.analysis: list[np.ndarray] = []
+        self.original: list[np.ndarray] = []
+        self.signature: tuple[str, str, int] | None = None
+        self.resamplers: tuple[av.AudioResampler, ...] = ()
+
+    def add(self, frame: av.AudioFrame) -> None:
+        signature = (frame.format.name, frame.layout.name, frame.sample_rate)
+        if signature != self.signature:
+            self.drain()
+            self.resamplers = (av.AudioResampler(format="flt", layout="mono", rate=ANALYSIS_RATE),
+                               av.AudioResampler(format="fltp", layout=self.layout, rate=self.out_rate))
+            self.signature = signature
+        frame.pts = None
+        self._keep(frame)
+
+    def drain(self) -> None:
+        """What the resamplers still hold (at the end, or before they are replaced)."""
+        if self.resamplers:
+            self._keep(None)
+
+    def _keep(self, frame: av.AudioFrame | None) -> None:
+        to_analysis, to_original = self.resamplers
+        self.analysis.extend(out.to_ndarray().reshape(-1) for out in to_analysis.resample(frame))
+        self.original.extend(out.to_ndarray() for out in to_original.resample(frame))
 
 
 def _check_declared_length(container: av.container.InputContainer, path: Path, max_seconds: float) -> None:

@@ -10,14 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from talkinghead.captions import Caption
+from talkinghead.input_files import open_av
 
 
 def soft_captions(video: str | Path) -> list[Caption]:
     """The cues of the first subtitle track of ``video`` (none when it has no subtitle track)."""
-    import av
-
     cues = []
-    with av.open(str(video)) as container:
+    with open_av(video) as container:
         if not container.streams.subtitles:
             return []
         stream = container.streams.subtitles[0]

@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from talkinghead.errors import TalkingHeadError
+from talkinghead.input_files import open_av
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 MAX_FRAMES = 250  # frames read per video: 10 s at 25 fps is plenty for the watermark
@@ -43,7 +44,7 @@ def open_media(path: str | Path) -> Media:
     if path.suffix.lower() in IMAGE_SUFFIXES:
         return Media(path, True)
     try:
-        with av.open(str(path)) as container:
+        with open_av(path) as container:
             if not container.streams.video:
                 raise TalkingHeadError(f"{path} has no video stream")
             tags = {str(k): str(v) for k, v in container.metadata.items()}
@@ -53,7 +54,7 @@ def open_media(path: str | Path) -> Media:
 
 
 def _video_frames(path: Path, limit: int) -> Iterator[np.ndarray]:
-    with av.open(str(path)) as container:
+    with open_av(path) as container:
         stream = container.streams.video[0]
         total = stream.frames or 0
         step = max(1, -(-total // limit)) if total else 1

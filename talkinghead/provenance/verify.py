@@ -17,7 +17,7 @@ import numpy as np
 
 from talkinghead.errors import TalkingHeadError
 from talkinghead.face.image import MIN_SIDE, check_pixel_budget, image_size
-from talkinghead.input_files import check_regular_file
+from talkinghead.input_files import check_regular_file, open_av
 from talkinghead.provenance.credentials import ManifestFinding, read_manifest
 from talkinghead.provenance.label import DEFAULT_TEXT, POSITIONS, VisibleLabel
 from talkinghead.provenance.media import Media, open_media
@@ -101,7 +101,7 @@ def check_frame_size(media: Media) -> None:
 def _declared_video_size(path: Path) -> tuple[int, int]:
     """The first video stream's frame size as its container declares it (0, 0 when it does not say)."""
     try:
-        with av.open(str(path)) as container:
+        with open_av(path) as container:
             context = container.streams.video[0].codec_context
             return int(context.width or 0), int(context.height or 0)
     except (av.error.FFmpegError, IndexError) as exc:
