@@ -47,6 +47,8 @@ def open_media(path: str | Path) -> Media:
         with open_av(path) as container:
             if not container.streams.video:
                 raise TalkingHeadError(f"{path} has no video stream")
+            if container.streams.video[0].codec_context is None:
+                raise TalkingHeadError(f"cannot read {path} as a video: its codec is unknown or the file is corrupt")
             tags = {str(k): str(v) for k, v in container.metadata.items()}
     except av.error.FFmpegError as exc:
         raise TalkingHeadError(f"cannot read {path} as a video or image: {exc}") from None

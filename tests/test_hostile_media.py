@@ -1,8 +1,9 @@
-"""Hostile and damaged audio files: every one decodes or fails with one `TalkingHeadError`, never PyAV's own.
+"""Hostile and damaged media files: each decodes or fails with one `TalkingHeadError`, never PyAV's own error.
 
-Each case below was found by mutating small WAV, FLAC, MP3, Opus and AAC files byte by byte (about 140 000
+The audio cases were found by mutating small WAV, FLAC, MP3, Opus and AAC files byte by byte (about 140 000
 cases): before, 0.7-6% of the mutants of each format escaped as `UnicodeDecodeError`, `ValueError` or
-`AttributeError` (an "internal error" from the CLI, a failed job on the server)."""
+`AttributeError` (an "internal error" from the CLI, a failed job on the server); the video case by mutating
+a rendered MP4 given to `verify` (4 of 363)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from hypothesis import strategies as st
 from talkinghead.audio import load_speech
 from talkinghead.audio.decode import decode_audio
 from talkinghead.errors import TalkingHeadError
+from talkinghead.provenance.verify import verify
 
 
 def _tone(rate: int, seconds: float = 0.5) -> np.ndarray:
@@ -85,3 +87,21 @@ def test_fuzz_a_damaged_wav_decodes_or_fails_with_a_clear_error(tmp_path: Path, 
     path.write_bytes(bytes(data[:keep]))
     with contextlib.suppress(TalkingHeadError):
         decode_audio(path, 600.0)
+
+
+def test_verify_names_a_video_codec_no_decoder_knows(tmp_path: Path) -> None:
+    """An H.264 MP4 whose sample description names an unknown codec: PyAV gives its stream no codec context."""
+    path = tmp_path / "unknown.mp4"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width = stream.height = 64
+        for index in range(3):
+            frame = av.VideoFrame.from_ndarray(np.zeros((64, 64, 3), np.uint8), format="rgb24")
+            frame.pts = index
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    path.write_bytes(path.read_bytes().replace(b"avc1", b"zzzz"))
+    with pytest.raises(TalkingHeadError, match="codec is unknown"):
+        verify(path)
