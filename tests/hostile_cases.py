@@ -37,6 +37,24 @@ def png_declaring(width: int, height: int) -> bytes:
             + chunk(b"IEND", b""))
 
 
+def png_with_bad_rows(side: int = 80) -> bytes:
+    """A PNG whose header is sound but whose rows name a filter that does not exist (damaged pixel data)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = (b"\x07" + bytes(3 * side)) * side
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def wav_in_unknown_codec() -> bytes:
+    """A WAV whose format tag names a codec no decoder knows."""
+    data = bytes(3200)
+    fmt = struct.pack("<HHIIHH", 0x7E57, 1, 16000, 32000, 2, 16)
+    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(data)) + data
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
 def tiny_mp4(path: Path, side: int = 2) -> Path:
     import av
 
@@ -73,6 +91,8 @@ def make_inputs(folder: Path) -> dict[str, Path]:
     for name, content in {
         "bomb32k.png": png_declaring(32000, 32000),
         "bomb100k.png": png_declaring(100000, 100000),
+        "bad_rows.png": png_with_bad_rows(),
+        "unknown_codec.wav": wav_in_unknown_codec(),
         "binary.json": bytes(range(256)) * 40,
         "schedule_list_emotion.json": b'[{"time": 0.5, "emotion": ["happy"]}]',
         "schedule_1e30.json": b'[{"time": 0.5, "emotion": "happy", "intensity": 1e30}]',
@@ -101,6 +121,9 @@ def cases(files: dict[str, Path], out: Path) -> dict[str, tuple[list[str], str]]
         "voice not listed": ([*say, "--voice", "xx-nowhere"], "espeak-ng --voices=variant"),
         "portrait declaring 32000x32000": (["render", str(files["bomb32k.png"]), *render[2:]], "pixels"),
         "portrait declaring 100000x100000": (["render", str(files["bomb100k.png"]), *render[2:]], "pixels"),
+        "portrait with damaged pixel data": (["render", str(files["bad_rows.png"]), *render[2:]], "as an image"),
+        "speech in an unknown codec": (["render", portrait, str(files["unknown_codec.wav"]), *render[3:]],
+                                       "codec is unknown"),
         "portrait is a folder": (["render", str(out.parent), *render[2:]], "not a regular file"),
         "transcript-file /dev/zero": ([*render, "--transcript-file", "/dev/zero"], "not a regular file"),
         "transcript-file a FIFO": ([*render, "--transcript-file", str(files["fifo"])], "not a regular file"),

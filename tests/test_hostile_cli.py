@@ -28,7 +28,8 @@ def _cases() -> dict[str, tuple[list[str], str]]:
     return cases({key: folder for key in _FILE_KEYS}, folder)
 
 
-_FILE_KEYS = ("portrait", "speech", "tiny_mp4", "bomb32k.png", "bomb100k.png", "binary.json",
+_FILE_KEYS = ("portrait", "speech", "tiny_mp4", "bomb32k.png", "bomb100k.png", "bad_rows.png", "unknown_codec.wav",
+              "binary.json",
               "schedule_list_emotion.json", "schedule_1e30.json", "schedule_nan.json", "track_1e30.json",
               "track_types.json", "track_nan.json", "track_deep.json", "fifo")
 

@@ -7,9 +7,12 @@ and an image over `MAX_PIXELS` is refused before a single pixel is decoded.
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
 import struct
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -86,12 +89,34 @@ def load_image(path: str | Path) -> tuple[np.ndarray, list[str]]:
     width, height = _header_size(io.BytesIO(data), str(path))
     check_pixel_budget(width, height, str(path))
     try:
-        image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+        with _native_stderr_silenced():
+            image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
     except cv2.error:
         image = None
     if image is None:
         raise TalkingHeadError(f"cannot read {path} as an image ({FORMATS} expected)")
     return check_image(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), str(path))
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """libpng and libtiff inside OpenCV print their own complaints about a damaged file straight to the
+    process's stderr ("libpng error: bad adaptive filter value"; OpenCV's log level does not reach them), so a
+    user got two lines for one bad photo; ours says it. (Process-wide for the few milliseconds of a decode.)"""
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            try:
+                yield
+            finally:
+                os.dup2(saved, 2)
+    finally:
+        os.close(saved)
 
 
 def check_image(image: np.ndarray, name: str = "portrait") -> tuple[np.ndarray, list[str]]:
