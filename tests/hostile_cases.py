@@ -148,6 +148,7 @@ def cases(files: dict[str, Path], out: Path) -> dict[str, tuple[list[str], str]]
         "motion-out name of 300 characters": (
             [*render, "--motion-out", str(out / ("m" * 300 + ".json"))], "at most 255"),
         "verify a 2x2 MP4": (["verify", str(files["tiny_mp4"])], "too small"),
+        "verify a damaged PNG": (["verify", str(files["bad_rows.png"])], "as an image"),
         "verify an image bomb": (["verify", str(files["bomb100k.png"])], "pixels"),
         "verify /dev/zero": (["verify", "/dev/zero"], "not a file"),
         "argparse: missing value": ([*render, "--size"], "expected one argument"),

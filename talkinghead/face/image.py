@@ -88,14 +88,19 @@ def load_image(path: str | Path) -> tuple[np.ndarray, list[str]]:
     data = read_bytes(path, "portrait", MAX_IMAGE_BYTES)
     width, height = _header_size(io.BytesIO(data), str(path))
     check_pixel_budget(width, height, str(path))
+    return check_image(decode_image(data, str(path)), str(path))
+
+
+def decode_image(data: bytes, name: str) -> np.ndarray:
+    """RGB uint8 pixels of an encoded image (EXIF orientation applied), whose size was checked before."""
     try:
         with _native_stderr_silenced():
             image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
     except cv2.error:
         image = None
     if image is None:
-        raise TalkingHeadError(f"cannot read {path} as an image ({FORMATS} expected)")
-    return check_image(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), str(path))
+        raise TalkingHeadError(f"cannot read {name} as an image ({FORMATS} expected)")
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
 @contextlib.contextmanager

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import av
-import cv2
 import numpy as np
 
 from talkinghead.errors import TalkingHeadError
-from talkinghead.input_files import open_av
+from talkinghead.face.image import MAX_IMAGE_BYTES, decode_image
+from talkinghead.input_files import open_av, read_bytes
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 MAX_FRAMES = 250  # frames read per video: 10 s at 25 fps is plenty for the watermark
@@ -28,10 +28,7 @@ class Media:
     def frames(self, limit: int = MAX_FRAMES) -> Iterator[np.ndarray]:
         """RGB uint8 frames, at most ``limit``, spread evenly over a long video."""
         if self.is_image:
-            image = cv2.imread(str(self.path), cv2.IMREAD_COLOR)
-            if image is None:
-                raise TalkingHeadError(f"cannot read {self.path} as an image")
-            yield cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+            yield decode_image(read_bytes(self.path, "image", MAX_IMAGE_BYTES), str(self.path))
             return
         yield from _video_frames(self.path, limit)
 
