@@ -7,12 +7,9 @@ and an image over `MAX_PIXELS` is refused before a single pixel is decoded.
 
 from __future__ import annotations
 
-import contextlib
 import io
-import os
 import struct
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -20,6 +17,7 @@ import numpy as np
 from PIL import Image
 
 from talkinghead.errors import TalkingHeadError
+from talkinghead.face.landmarks import quiet_native_stderr
 from talkinghead.input_files import MIB, read_bytes
 
 MIN_SIDE = 64
@@ -94,34 +92,13 @@ def load_image(path: str | Path) -> tuple[np.ndarray, list[str]]:
 def decode_image(data: bytes, name: str) -> np.ndarray:
     """RGB uint8 pixels of an encoded image (EXIF orientation applied), whose size was checked before."""
     try:
-        with _native_stderr_silenced():
+        with quiet_native_stderr():  # libpng prints its own complaint about a damaged file beside our one line
             image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
     except cv2.error:
         image = None
     if image is None:
         raise TalkingHeadError(f"cannot read {name} as an image ({FORMATS} expected)")
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-
-
-@contextlib.contextmanager
-def _native_stderr_silenced() -> Iterator[None]:
-    """libpng and libtiff inside OpenCV print their own complaints about a damaged file straight to the
-    process's stderr ("libpng error: bad adaptive filter value"; OpenCV's log level does not reach them), so a
-    user got two lines for one bad photo; ours says it. (Process-wide for the few milliseconds of a decode.)"""
-    try:
-        saved = os.dup(2)
-    except OSError:  # no stderr to silence
-        yield
-        return
-    try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
-            try:
-                yield
-            finally:
-                os.dup2(saved, 2)
-    finally:
-        os.close(saved)
 
 
 def check_image(image: np.ndarray, name: str = "portrait") -> tuple[np.ndarray, list[str]]:

@@ -42,7 +42,8 @@ class FaceBox:
 
 @contextlib.contextmanager
 def quiet_native_stderr() -> Iterator[None]:
-    """MediaPipe's C++ side logs set-up chatter straight to file descriptor 2; keep the CLI clean."""
+    """Native libraries write straight to file descriptor 2 (MediaPipe's set-up chatter, libpng's complaints
+    about a damaged file); keep the CLI's output to its own lines. Process-wide while it lasts."""
     try:
         saved = os.dup(2)
     except OSError:

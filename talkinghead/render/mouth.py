@@ -286,8 +286,12 @@ class MouthPainter:
 
     def _light(self, opening: float, rounding: float) -> float:
         """How much light reaches the teeth: less through a small opening, and behind rounded lips."""
-        light = 0.6 + 0.4 * min(opening / (LIT_OPENING * self.face_width), 1.0)
+        light = 0.6 + 0.4 * self._lit(opening)
         return light * (1 - (1 - ROUND_TEETH_SHADE) * rounding)
+
+    def _lit(self, opening: float) -> float:
+        """How far an opening of ``opening`` pixels is from a slit (0) to one the full light gets into (1)."""
+        return min(opening / (LIT_OPENING * self.face_width), 1.0)
 
     def _grain(self, deformed: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
         """The photo's grain over the box, from a fixed noise tile that moves with the mouth."""
@@ -322,8 +326,7 @@ class MouthPainter:
         """Dark red cavity with the tongue's back arching up from the lower lip, lit towards the front (the
         lower teeth) and fading into the throat with no edge; darker at the corners; the tongue tip on demand.
         Its red grows with the ``opening`` (pixels): a slit between sealing lips is a shadow line, not a red one."""
-        lit = min(opening / (LIT_OPENING * self.face_width), 1.0)
-        throat = self.slit + lit * (self.throat - self.slit)
+        throat = self.slit + self._lit(opening) * (self.throat - self.slit)
         middle = polygon[:, 0].mean()
         across = (xs - middle) / max(np.ptp(polygon[:, 0]) / 2, 1.0)
         shade = np.clip(1.0 - 0.35 * across**2, 0.65, 1.0)[None, :]
