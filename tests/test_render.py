@@ -1,3 +1,4 @@
+import cv2
 import numpy as np
 import pytest
 
@@ -385,6 +386,23 @@ def test_lips_close_open_and_round_without_folding(renderer: Renderer) -> None:
         areas = _signed_areas(renderer.deform(values)[:, :2], triangles)
         folded = at_lips & (np.sign(areas) != np.sign(rest)) & (np.abs(areas) > 0.05)
         assert np.abs(areas[folded]).sum() < 5e-4 * renderer.rig.width**2, values
+
+
+def test_the_skin_around_the_mouth_never_turns_over(renderer: Renderer) -> None:
+    """Summed mouth fields (a sad mouth on the astronaut's open grin, a wide jaw) used to carry skin vertices
+    past their neighbours under the mouth corners: the warp drew the skin twice, a hard-edged wedge beside
+    the lower lip (sad: 8 triangles, 10.8 px2 turned at 256 px). No triangle outside the lips turns over."""
+    mesh = renderer.rig.mesh
+    outline = renderer.rest[list(topology.LIPS_OUTER_UPPER) + list(topology.LIPS_OUTER_LOWER)[::-1]]
+    lips = np.array([cv2.pointPolygonTest(outline.astype(np.float32), (float(x), float(y)), True) >= -0.5
+                     for x, y in renderer.rest])
+    rest = _signed_areas(renderer.rest, mesh.triangles)
+    skin = ~lips[mesh.triangles].all(axis=1) & (np.abs(rest) > 2.0) & (mesh.ring[mesh.triangles] == 0).any(axis=1)
+    for values in ({}, {"jaw_open": 0.3}, {"smile": -1.0, "jaw_open": 0.2, "lips_open": 0.2},
+                   {"jaw_open": 1.0, "lips_open": 0.75}, {"smile": 1.0, "jaw_open": 0.5, "lips_open": 0.5},
+                   {"lip_pucker": 1.0, "lip_width": -1.0, "jaw_open": 0.3, "lips_open": 0.3}):
+        areas = _signed_areas(renderer.deform(values)[:, :2], mesh.triangles)
+        assert not (skin & (np.sign(areas) != np.sign(rest))).any(), values
 
 
 def test_rounded_lips_show_a_small_dark_opening(tmp_path, renderer: Renderer) -> None:

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import cv2
 import numpy as np
 
 from talkinghead.face import FaceRig
 from talkinghead.face import topology as topo
 from talkinghead.face.bases import JAW_DROP, JAW_SHARE_OF_PHOTO_GAP, face_frame, lips_whole
-from talkinghead.face.mesh import TEETH_LINE_HEIGHT
+from talkinghead.face.mesh import RINGS, TEETH_LINE_HEIGHT
 from talkinghead.motion import MotionTrack
 from talkinghead.motion.track import HEAD_CHANNELS
 from talkinghead.render.eyelids import EyelidCloser
 from talkinghead.render.eyes import GazeShifter
+from talkinghead.render.folds import FoldGuard
 from talkinghead.render.mouth import Bite, MouthPainter
 from talkinghead.render.pose import pose_offsets
 from talkinghead.render.warp import MeshWarper
@@ -61,6 +63,16 @@ def lip_seal_field(rig: FaceRig) -> np.ndarray:
     return lips_whole(field, mesh.vertices, mesh.ring, mesh.teeth_line, rig.landmarks)
 
 
+def fixed_vertices(rig: FaceRig) -> np.ndarray:
+    """Vertices the fold guard leaves where the motion put them: the lips and everything between them (their
+    shapes are the speech) and the frame border."""
+    rest = rig.mesh.vertices[:, :2]
+    outline = rest[list(topo.LIPS_OUTER_UPPER) + list(topo.LIPS_OUTER_LOWER)[::-1]].astype(np.float32)
+    fixed = np.array([cv2.pointPolygonTest(outline, (float(x), float(y)), True) >= -0.5 for x, y in rest])
+    fixed[rig.mesh.ring > len(RINGS)] = True
+    return fixed
+
+
 class Renderer:
     """Draws frames of one portrait. Set-up work (mesh, colours, grids) happens once, here.
 
@@ -87,6 +99,7 @@ class Renderer:
         self.face_down = face_frame(rig.landmarks)[1]
         self.seal_field = lip_seal_field(rig)
         self.pucker_parting = np.outer(rig.bases["lip_pucker"] @ self.face_down, self.face_down)
+        self.folds = FoldGuard(self.rest, mesh.triangles, fixed_vertices(rig))
 
     def deform(self, values: dict[str, float]) -> np.ndarray:
         """Mesh vertex positions (V x 3: x, y in output pixels, depth) for one frame's channel values.
@@ -129,6 +142,7 @@ class Renderer:
         self._keep_lips_from_crossing(points)
         if len(mesh.teeth_line):
             self._keep_teeth_line_between_lips(points)
+        self.folds.unfold(points)
         shaped = np.column_stack([points, mesh.vertices[:, 2]])
         if any(values.get(name, 0.0) for name in HEAD_CHANNELS):
             shaped += pose_offsets(shaped, mesh.head_weight, self.pivot, values, (rig.width, rig.height))
