@@ -249,6 +249,13 @@ def build_closing(vertices: np.ndarray, ring: np.ndarray, teeth_line: np.ndarray
     rise = centre_rise + follows_lip * (local - centre_rise)
     # and never faster than the lip above it plus a slope of its distance below it: skin never passes the lip
     rise = np.minimum(rise, local + SKIN_RISE_SLOPE * np.maximum(below_lip, 0.0) * geo.width)
+    # nor than any point of the lower lip's outline plus that slope of its distance from it: beside a corner
+    # the outline curves up to a corner that does not rise, and skin there rose past it (a fold, drawn as a
+    # hard-edged wedge of lip under the corner of an open-mouth photo at rest)
+    outline = list(topo.LIPS_OUTER_LOWER)
+    outline_rise = np.maximum(-field[outline] @ geo.v, 0.0)
+    apart = np.hypot(geo.s[skin, None] - geo.s[None, outline], geo.t[skin, None] - geo.t[None, outline])
+    rise = np.minimum(rise, np.min(outline_rise[None, :] + SKIN_RISE_SLOPE * apart * geo.width, axis=1))
     field[skin] = np.outer(-_jaw_weight(geo)[skin] * rise, geo.v)
     return lips_move_whole(field, geo)
 

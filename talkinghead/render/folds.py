@@ -2,8 +2,7 @@
 
 Each mouth field is built so that it does not fold the mesh on its own, but summed with others (closing a photo's
 open mouth, a sad mouth's lowered corners, a wide jaw) they can carry a skin vertex past its neighbour: a
-triangle turns over, the warp draws the same skin twice, and a hard-edged wedge shows beside the mouth (an
-open-mouth photo at rest, under the mouth corner, where the chin rises with the jaw while the corner stays).
+triangle turns over, the warp draws the same skin twice, and a hard-edged wedge shows beside the mouth.
 Where a triangle is turned, the moves of its free vertices (skin: not the lips and what lies between them, not the
 frame border) are replaced by the smoothest moves that fit those around them (each the mean of its neighbours',
 solved together), over a region that grows until nothing is turned: the skin there stretches smoothly.
