@@ -20,8 +20,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-MAX_ROUNDS = 5  # more grew the region past 100 vertices for little (sad on an open mouth: 142 px2 turned, 12 left
-#                after 5 rounds, 8 after 12)
+MAX_ROUNDS = 5  # each round adds a ring: more grew the region past 100 vertices and moved the chin whole
 DEGENERATE_AREA = 1.0  # px²: triangles this thin at rest (squeezed lips) have no orientation to keep
 
 
