@@ -54,9 +54,10 @@ class FoldGuard:
 
     def turned(self, points: np.ndarray) -> np.ndarray:
         """Which kept triangles ``points`` turns over (bool per triangle of ``self.triangles``)."""
-        return self._turned_areas(points) > 0.0
+        return self.turned_areas(points) > 0.0
 
-    def _turned_areas(self, points: np.ndarray) -> np.ndarray:
+    def turned_areas(self, points: np.ndarray) -> np.ndarray:
+        """How far each kept triangle is turned over by ``points`` (px², 0 where it is not)."""
         return np.maximum(-signed_areas(points, self.triangles) * self.orientation, 0.0)
 
     def unfold(self, points: np.ndarray) -> np.ndarray:
@@ -66,7 +67,7 @@ class FoldGuard:
         turns more than it unfolds (it is undone), or `MAX_ROUNDS` have passed. Nothing turned (most frames):
         one area check, ~30 us; the worst case measured (a sad mouth on an open-mouth photo) ~1 ms."""
         region = np.zeros(len(points), dtype=bool)
-        turned = self._turned_areas(points)
+        turned = self.turned_areas(points)
         for _ in range(MAX_ROUNDS):
             if not turned.any():
                 break
@@ -78,7 +79,7 @@ class FoldGuard:
                 break
             before = points.copy()
             self._harmonic(points, np.flatnonzero(region))
-            now = self._turned_areas(points)
+            now = self.turned_areas(points)
             if now.sum() >= turned.sum():
                 points[:] = before
                 break
