@@ -28,7 +28,7 @@ POSES = {
 
 
 def turned_skin(renderer: Renderer, pose: dict[str, float], guarded: bool) -> float:
-    """Area (px²) of the skin triangles ``pose`` turns over."""
+    """Area (px²) of the skin triangles (those the guard watches) ``pose`` turns over."""
     guard = renderer.folds
     values = {"jaw_open": 0.0, "lips_open": 0.0, "smile": 0.0, **pose}
     if guarded:
@@ -39,8 +39,7 @@ def turned_skin(renderer: Renderer, pose: dict[str, float], guarded: bool) -> fl
             points = renderer.deform(values)[:, :2]
         finally:
             guard.unfold = unfold
-    skin = guard.free[guard.triangles].any(axis=1)
-    return float(guard.turned_areas(points)[skin].sum())
+    return float(guard.turned_areas(points).sum())
 
 
 def main() -> None:
