@@ -10,7 +10,7 @@ import numpy as np
 from talkinghead.face import FaceRig
 from talkinghead.face import topology as topo
 from talkinghead.face.bases import JAW_DROP, JAW_SHARE_OF_PHOTO_GAP, face_frame, lips_whole
-from talkinghead.face.mesh import RINGS, TEETH_LINE_HEIGHT
+from talkinghead.face.mesh import TEETH_LINE_HEIGHT
 from talkinghead.motion import MotionTrack
 from talkinghead.motion.track import HEAD_CHANNELS
 from talkinghead.render.eyelids import EyelidCloser
@@ -65,12 +65,12 @@ def lip_seal_field(rig: FaceRig) -> np.ndarray:
 
 def fixed_vertices(rig: FaceRig) -> np.ndarray:
     """Vertices the fold guard leaves where the motion put them: the lips and everything between them (their
-    shapes are the speech) and the frame border."""
+    shapes are the speech) and everything off the face surface (hair, neck, clothes and the frame border keep
+    the moves that hold collars still)."""
     rest = rig.mesh.vertices[:, :2]
     outline = rest[list(topo.LIPS_OUTER_UPPER) + list(topo.LIPS_OUTER_LOWER)[::-1]].astype(np.float32)
     fixed = np.array([cv2.pointPolygonTest(outline, (float(x), float(y)), True) >= -0.5 for x, y in rest])
-    fixed[rig.mesh.ring > len(RINGS)] = True
-    return fixed
+    return fixed | (rig.mesh.ring > 0)
 
 
 class Renderer:

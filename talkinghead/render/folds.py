@@ -3,11 +3,12 @@
 Each mouth field is built so that it does not fold the mesh on its own, but summed with others (closing a photo's
 open mouth, a sad mouth's lowered corners, a wide jaw) they can carry a skin vertex past its neighbour: a
 triangle turns over, the warp draws the same skin twice, and a hard-edged wedge shows beside the mouth.
-Where a triangle is turned, the moves of its free vertices (skin: not the lips and what lies between them, not the
-frame border) are replaced by the smoothest moves that fit those around them (each the mean of its neighbours',
-solved together), over a region that grows until nothing is turned: the skin there stretches smoothly. What that
-cannot unfold (the smoothing turns more than it opens: a sad mouth on an open-mouth photo) is pried open: the
-free vertices of each turned triangle move the least distance that gives it back a tenth of its area.
+Where a triangle is turned, the moves of its free vertices (the face's skin: not the lips and what lies between
+them, nothing off the face) are replaced by the smoothest moves that fit those around them (each the mean of its
+neighbours', solved together), over a region that grows a ring at a time (three at most): the skin there stretches
+smoothly. What that cannot unfold (the smoothing turns more than it opens: a sad mouth on an open-mouth photo) is
+pried open: the free vertices of each turned triangle move the least distance that gives it back a tenth of its
+area.
 
 >>> import numpy as np
 >>> rest = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [10.0, 10.0]])
@@ -22,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-MAX_ROUNDS = 5  # each round adds a ring: more grew the region past 100 vertices and moved the chin whole
+MAX_ROUNDS = 3  # each round adds a ring of neighbours: more reached the jaw line and moved it
 PRY_ROUNDS = 12
 KEPT_AREA = 0.1  # prying a triangle open: back to this share of its rest area (squeezed, not flattened)
 DEGENERATE_AREA = 1.0  # px²: triangles this thin at rest (squeezed lips) have no orientation to keep
