@@ -57,7 +57,7 @@ class FoldGuard:
                                                                  np.r_[edges[:, 1], edges[:, 0]])),
                                       shape=(count, count)).tocsr()
         adjacency.data[:] = 1.0  # an edge shared by two triangles counts once
-        self.neighbours = adjacency
+        self.neighbours = adjacency  # sparse, to grow a region by a ring; dense below, for the small solves
         self.adjacency = adjacency.toarray()
         self.degree = self.adjacency.sum(axis=1)
 
