@@ -290,36 +290,36 @@ def test_the_model_overrules_a_doubted_word_where_it_hears_otherwise_and_a_sure_
     assert labels(0.0, 0.3, 0.3) == ["P", "AA"]  # no words (Whisper gave no text): the model alone
 
 
-def test_in_heavy_noise_the_words_are_timed_on_the_viseme_model_not_by_pocketsphinx(monkeypatch) -> None:
-    """Speech with white noise 10 dB under it: PocketSphinx's times are worse than the model's there, so it
-    is not asked; Whisper's words are timed on the model and weighed against it, and the mouth still follows
-    what espeak-ng said (its own phone timings are the truth), closures included."""
-    from talkinghead.audio import align as align_module
-    from talkinghead.audio import phonetics
-    from talkinghead.audio.features import loudness_range_db
-
+def test_in_heavy_noise_whisper_s_words_still_shape_the_mouth() -> None:
+    """Speech with white noise 10 dB under it: Whisper (beam search) still hears words, PocketSphinx times
+    them, they are weighed as doubted against the viseme model, and the mouth follows what espeak-ng said
+    (its own phone timings are the truth), closures included."""
     made = synthesize(TEXT)
     loud = made.samples[np.abs(made.samples) > 0.02 * np.abs(made.samples).max()]
     noise = np.random.default_rng(0).standard_normal(made.samples.size) * np.sqrt(np.mean(loud**2) / 10)
     noisy = speech_from_audio((made.samples + noise).astype(np.float32), made.rate)
-    assert loudness_range_db(noisy.energy_db) < phonetics.NOISY_RANGE_DB
-    monkeypatch.setattr(align_module, "_force_align", lambda *args, **kwargs: pytest.fail("PocketSphinx asked"))
     phones = find_phones(noisy)
     assert noisy.words
-    # 0.815 here (the model alone 0.794); other voices and noise draws vary by 0.1
+    # 0.80 here (the model alone 0.794); other voices and noise draws vary by 0.1 (docs/lip-sync.md has sets)
     assert agreement(cues(made.phones), cues(phones), noisy.duration) > 0.75
     closures = [p for p in made.phones if viseme_of(p.label) == "PP"]
     shut = [p for p in phones if viseme_of(p.label) == "PP"]
     assert sum(any(abs(a.start - b.start) < 0.06 for b in shut) for a in closures) >= 0.7 * len(closures)
 
 
+def test_whisper_looping_on_a_few_words_is_not_believed() -> None:
+    from talkinghead.audio.transcribe import repeats_itself
+
+    assert repeats_itself("Bob and the end of the end of the end of the end.")
+    assert repeats_itself("no no no no no")
+    assert not repeats_itself("Bob and Pam baked bread every Monday morning, and Bob baked again.")
+
+
 def test_whisper_word_probabilities_follow_the_aligned_words() -> None:
     from talkinghead.audio.phonetics import matched_probabilities
-    from talkinghead.audio.transcribe import token_probs, word_probabilities
+    from talkinghead.audio.transcribe import word_probabilities
     from talkinghead.audio.words import Word
 
-    logits = np.log(np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]], np.float32))
-    assert token_probs(logits, [0, 1]) == pytest.approx([0.7, 0.1])
     heard = word_probabilities([(" Wow", 0.2), (",", 0.6), (" b", 0.2), ("ick", 0.4), (" led", 0.9)])
     assert heard == (("Wow,", 0.2), ("bick", 0.2), ("led", 0.9))
     words = [Word("Wow,", 0, 1), Word("bick", 1, 2), Word("unknown", 2, 3), Word("led", 3, 4)]

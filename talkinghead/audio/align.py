@@ -95,11 +95,10 @@ def align_phones(samples: np.ndarray, activity: np.ndarray, feature_rate: int, t
     return align(samples, activity, feature_rate, transcript).phones
 
 
-def align(samples: np.ndarray, activity: np.ndarray, feature_rate: int, transcript: str,
-          sphinx: bool = True) -> Alignment:
+def align(samples: np.ndarray, activity: np.ndarray, feature_rate: int, transcript: str) -> Alignment:
     """`align_phones`, with the transcript's words timed too where the alignment gives them. PocketSphinx
-    aligns first (unless not ``sphinx``: in heavy noise its times are worse than the model's); where it finds
-    no path, the phones are timed on the viseme model (`model_align`), else matched to recognised phones."""
+    aligns first; where it finds no path, the phones are timed on the viseme model (`model_align`), else
+    matched to recognised phones."""
     duration = samples.size / ANALYSIS_RATE
     words = transcript_words(transcript)
     if not words:
@@ -107,7 +106,7 @@ def align(samples: np.ndarray, activity: np.ndarray, feature_rate: int, transcri
     pronunciations = [_pronunciation(align_decoder(), word) for word in words]
     kept = [(w, p) for w, p in zip(words, pronunciations, strict=True) if p]
     pcm = padded_pcm(samples)
-    for wide in (False, True) if sphinx else ():  # a voice far from the acoustic model may need the wider search
+    for wide in (False, True):  # a voice far from the acoustic model may need the wider search
         timed: list[Word] = []
         aligned = _force_align(align_decoder(wide), pcm, kept, timed)
         if aligned is not None:

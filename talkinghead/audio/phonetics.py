@@ -16,9 +16,10 @@ mode where the words are in doubt. A sure, right word keeps its phones unless th
 another shape; a doubted word yields wherever the model hears otherwise. Words PocketSphinx could not align
 are timed on the model itself and get the low bonus: their times carry no evidence of their own.
 
-Noise. In heavy noise (`NOISY_RANGE_DB`) PocketSphinx's times are worse than the model's (dev LibriVox clips
-with white noise 10 dB under the speech: 0.37 against 0.58 balanced accuracy), so every phrase's words are
-timed on the model, then weighed the same way.
+Noise. In heavy noise (`NOISY_RANGE_DB`) Whisper mishears many words however sure it says it is, so every
+word counts as doubted there (the low bonus, and closed lips favoured where the model hears them); PocketSphinx
+still times them. Timing them on the model instead placed closures as well on synthetic voices but scored
+worse on real ones (docs/lip-sync.md, "Beam search").
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ from talkinghead.motion.visemes import viseme_of
 # Held-out figures: docs/lip-sync.md.
 TRUST_UNSURE, TRUST_SURE = 1.0, 3.0
 # A recording whose loud frames are less than this far above its floor (white noise about 14 dB under the
-# speech) has its words timed on the viseme model: trained with noise, it loses less to it than PocketSphinx.
+# speech) has all its words doubted: there Whisper's own probabilities say little about what it misheard.
 NOISY_RANGE_DB = 20.0
 
 
@@ -92,11 +93,11 @@ def _transcribed_phones(speech: Speech) -> list[Phone]:
             found = [] if viseme_model.available() else recognize_phones(samples, activity, per_s)
             trust[span] = 0.0
         else:
-            aligned = align(samples, activity, per_s, phrase.text, sphinx=not noisy)
+            aligned = align(samples, activity, per_s, phrase.text)
             found = aligned.phones
             timed = shifted(aligned.words, phrase.start)
             words.extend(timed)
-            if aligned.by_model:
+            if aligned.by_model or noisy:
                 trust[span] = TRUST_UNSURE
             else:
                 for word, prob in zip(timed, matched_probabilities(aligned.words, phrase.word_probs), strict=True):
