@@ -294,10 +294,14 @@ def test_in_heavy_noise_whisper_s_words_still_shape_the_mouth() -> None:
     """Speech with white noise 10 dB under it: Whisper (beam search) still hears words, PocketSphinx times
     them, they are weighed as doubted against the viseme model, and the mouth follows what espeak-ng said
     (its own phone timings are the truth), closures included."""
+    from talkinghead.audio import phonetics
+    from talkinghead.audio.features import loudness_range_db
+
     made = synthesize(TEXT)
     loud = made.samples[np.abs(made.samples) > 0.02 * np.abs(made.samples).max()]
     noise = np.random.default_rng(0).standard_normal(made.samples.size) * np.sqrt(np.mean(loud**2) / 10)
     noisy = speech_from_audio((made.samples + noise).astype(np.float32), made.rate)
+    assert loudness_range_db(noisy.energy_db) < phonetics.NOISY_RANGE_DB
     phones = find_phones(noisy)
     assert noisy.words
     # 0.80 here (the model alone 0.794); other voices and noise draws vary by 0.1 (docs/lip-sync.md has sets)
