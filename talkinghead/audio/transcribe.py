@@ -196,9 +196,8 @@ def word_probabilities(pieces: list[tuple[str, float]]) -> tuple[tuple[str, floa
     return tuple((text, prob) for text, prob in words if text)
 
 
-def spoken_tokens(tokens: list, first_timestamp: int, seconds: float, ids: list[int] | None = None) -> list:
-    """The text tokens of the segments that start inside the audio (the padding after it is silence); with
-    ``ids``, ``tokens`` are anything paired with those token ids (their indices, say) and are kept the same way.
+def spoken_tokens(tokens: list[int], first_timestamp: int, seconds: float) -> list[int]:
+    """The text tokens of the segments that start inside the audio (the padding after it is silence).
 
     Whisper marks segment edges with timestamp tokens (``first_timestamp`` is 0.00 s, each next id 20 ms
     later). A short phrase padded with silence sometimes makes it start over after the end: such a
@@ -208,9 +207,9 @@ def spoken_tokens(tokens: list, first_timestamp: int, seconds: float, ids: list[
     [7, 8, 9]
     """
     kept, inside = [], True
-    for token, token_id in zip(tokens, tokens if ids is None else ids, strict=True):
-        if token_id >= first_timestamp:  # text after it starts at this time
-            inside = (token_id - first_timestamp) * TIMESTAMP_S < seconds - LATE_START_S
+    for token in tokens:
+        if token >= first_timestamp:  # text after it starts at this time
+            inside = (token - first_timestamp) * TIMESTAMP_S < seconds - LATE_START_S
         elif inside:
             kept.append(token)
     return kept
