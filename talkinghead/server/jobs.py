@@ -384,10 +384,10 @@ class Dispatcher:
             result = event.result
             if result.status == JOB_DONE:
                 self.last_fps = result.frames / result.seconds if result.seconds else 0.0
+                self._write_vtt(job_id)  # before "done": a client that sees it done finds its captions
                 self.store.update(job_id, only_if=RUNNING, status=DONE, progress=1.0, frames=result.frames,
                                   render_seconds=result.seconds, attempts=event.attempts)
                 log.info("job %s done: %d frames in %.1f s", job_id, result.frames, result.seconds)
-                self._write_vtt(job_id)
             else:
                 error = without_paths(result.reason, self.store.folder(job_id))
                 self.store.update(job_id, only_if=RUNNING, status=FAILED, error=error, attempts=event.attempts)
