@@ -15,11 +15,13 @@ from typing import Any
 
 import pytest
 
+from talkinghead.batch.jobs import DONE as JOB_DONE
 from talkinghead.batch.jobs import Job as RenderJob
+from talkinghead.batch.jobs import JobResult
 from talkinghead.batch.pool import ANALYSIS, PROGRESS, RESULT, Event, WorkerPool
 from talkinghead.controls import EMOTION_NAMES, GAZE_RANGE, MAX_SIZE, MIN_SIZE, Controls
 from talkinghead.server.app import SESSION_COOKIE, STATIC
-from talkinghead.server.jobs import RUNNING, Dispatcher, Job
+from talkinghead.server.jobs import DONE, RUNNING, Dispatcher, Job, JobStore
 
 from .serving import Server, request, running_server, wait_for
 
@@ -154,6 +156,29 @@ def test_captions_and_verify_of_a_finished_job(server: Server, portrait: Path) -
     assert get(server, f"/v1/videos/{job['id']}/verify")[1] == report  # kept with the job: not checked again
     assert time.monotonic() - started < first_s
     assert get(server, "/v1/videos/nope/verify")[0] == 404
+
+
+def test_a_job_is_done_only_once_its_captions_are_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The order, without waiting for a race: when the finished video's captions are read back, the store must
+    still say "running" (a client that sees "done" fetches the captions at once, and found none when the job
+    was marked done first)."""
+    import talkinghead.server.jobs as server_jobs
+
+    store = JobStore(tmp_path / "jobs.sqlite3", tmp_path / "data")
+    job_id, _ = store.new_folder()
+    store.add(job_id, {}, "p.png", None, "yes", "test", max_queued=5)
+    assert store.claim().id == job_id
+    store.result_path(job_id).write_bytes(b"not read: captions are faked below")
+    seen = []
+
+    def captions_read_back(video: Path) -> list:
+        seen.append(store.get(job_id).status)
+        return []
+
+    monkeypatch.setattr(server_jobs, "soft_captions", captions_read_back)
+    Dispatcher(store, 1)._record(Event(job_id, RESULT, 1, result=JobResult(0, "out.mp4", JOB_DONE, frames=25,
+                                                                           seconds=1.0)))
+    assert seen == [RUNNING] and store.get(job_id).status == DONE
 
 
 def test_a_worker_reports_the_speech_analysis_before_the_frames(portrait: Path, tmp_path: Path) -> None:
