@@ -170,13 +170,11 @@ def _close_lids(out: np.ndarray, photo: np.ndarray, amount: float, t: np.ndarray
             lash = photo_lash + closed * (shut_lash - photo_lash)
             skin_end = margin - lash
             stretch = (skin_source_end - upper_anchor) / max(skin_end - upper_anchor, 1e-3)
-            on_skin = here < skin_end
-            upper = here
-            if here > upper_anchor:
-                if on_skin:
-                    upper = upper_anchor + (here - upper_anchor) * stretch
-                else:
-                    upper = skin_source_end + (here - skin_end) * (photo_lash / lash)
+            # skin above skin_end, the lash band below it, blended over one pixel (a hard switch drew the band's
+            # top edge as a staircase wherever the lid slopes across the pixel grid)
+            skin_share = min(max(skin_end - here + 0.5, 0.0), 1.0)
+            upper = upper_anchor + (here - upper_anchor) * stretch if here > upper_anchor else here
+            band = skin_source_end + (here - skin_end) * (photo_lash / lash)
             lower = here
             if lower_margin < here < low_anchor:
                 lower_stretch = (low_anchor - lid_bottom) / max(low_anchor - lower_margin, 1e-3)
@@ -185,7 +183,7 @@ def _close_lids(out: np.ndarray, photo: np.ndarray, amount: float, t: np.ndarray
             fall = min(max(1.0 - (here - margin) / max(LASH_FALL * lash, 1.0), 0.0), 1.0) if here > margin else 0.0
             if cover == 0.0 and lower == here and fall == 0.0:
                 continue
-            stretched_skin = on_skin and here > upper_anchor
+            stretched_skin = skin_share > 0.0 and here > upper_anchor
             across = min(max((here - upper_anchor) / max(skin_end - upper_anchor, 1.0), 0.0), 1.0)
             taking = min(across / TAUT_RAMP, 1.0)
             taking *= taking * (3.0 - 2.0 * taking)
@@ -193,18 +191,23 @@ def _close_lids(out: np.ndarray, photo: np.ndarray, amount: float, t: np.ndarray
             lit *= lit * (3.0 - 2.0 * lit)
             smooth = closed * min(max((1.0 / max(stretch, 1e-3) - STREAKS_FROM) / STREAKS_SPAN, 0.0), 1.0)
             in_lash = min(max(1.0 - abs(2.0 * (here - (margin - 0.5 * lash)) / max(lash, 1.0)), 0.0), 1.0)
-            fringe = min(max(1.0 - (margin - here) / max(FRINGE * gap, 1.0), 0.0), 1.0) if on_skin else 0.0
+            fringe = min(max(1.0 - (margin - here) / max(FRINGE * gap, 1.0), 0.0), 1.0) if skin_share > 0.0 else 0.0
             darken = (1.0 - LASH_DARKEN * closed * in_lash) * (1.0 - LID_SHADOW * closed * fringe)
             for channel in range(3):
                 value = _sample(photo, col - (here - lower) * down_x, row - (here - lower) * down_y, channel)
                 if cover > 0.0:
-                    x, y = col - (here - upper) * down_x, row - (here - upper) * down_y
-                    lid = _sample(photo, x, y, channel)
-                    if stretched_skin:
-                        tone = tone_above[row, col, channel] + lit * (
-                            tone_below[row, col, channel] - tone_above[row, col, channel])
-                        lid += taking * closed * TAUT * (tone - _sample(shading, x, y, channel))
-                        lid += taking * smooth * (tone + grain[row, col, 0] - lid)
+                    lid = 0.0
+                    if skin_share > 0.0:
+                        x, y = col - (here - upper) * down_x, row - (here - upper) * down_y
+                        lid = _sample(photo, x, y, channel)
+                        if stretched_skin:
+                            tone = tone_above[row, col, channel] + lit * (
+                                tone_below[row, col, channel] - tone_above[row, col, channel])
+                            lid += taking * closed * TAUT * (tone - _sample(shading, x, y, channel))
+                            lid += taking * smooth * (tone + grain[row, col, 0] - lid)
+                    if skin_share < 1.0:
+                        lashes = _sample(photo, col - (here - band) * down_x, row - (here - band) * down_y, channel)
+                        lid = lashes + skin_share * (lid - lashes)
                     value += cover * (lid * darken - value)
                 value *= 1.0 - LASH_FALL_DARKEN * closed * fall
                 out[row, col, channel] = min(max(value + 0.5, 0.0), 255.0)
