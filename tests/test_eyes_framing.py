@@ -98,6 +98,26 @@ def test_a_shut_eye_shows_no_iris_and_nothing_else_moves(renderer: Renderer) -> 
     assert np.array_equal(opened[~changed], shut[~changed])
 
 
+def test_a_shut_eye_shows_one_lash_line(portrait: Path) -> None:
+    """Down each column of a shut eye, from its darkest pixel (the lash line) to the cheek, the skin only gets
+    lighter: the lash line was darkest in its middle and the lashes' shade on the lower lid began below the
+    meeting line, which left a pale line between two dark ones (a drop of 15-25 grey levels on the way down)."""
+    rig = build_rig(portrait, size=512)
+    shut = cv2.cvtColor(EyelidCloser(rig.image, rig.landmarks).apply(rig.image, SHUT), cv2.COLOR_RGB2GRAY)
+    pale_lines, columns = 0, 0
+    for upper, lower in ((topology.EYE_RIGHT_UPPER, topology.EYE_RIGHT_LOWER),
+                         (topology.EYE_LEFT_UPPER, topology.EYE_LEFT_LOWER)):
+        top, bottom = (rig.landmarks[list(points), :2] for points in (upper, lower))
+        quarter = np.ptp(top[:, 0]) / 4  # the middle half of the eye (its corners fade the closure out)
+        for column in range(int(top[:, 0].min() + quarter), int(top[:, 0].max() - quarter) + 1):
+            first, last = (int(np.interp(column, *xy[np.argsort(xy[:, 0])].T)) for xy in (top, bottom))
+            profile = shut[first : last + 5, column].astype(float)
+            down = profile[int(np.argmin(profile)):]
+            pale_lines += bool((np.maximum.accumulate(down) - down).max() > 10)
+            columns += 1
+    assert pale_lines <= 0.1 * columns, (pale_lines, columns)
+
+
 def test_half_blink_and_looking_down_lower_the_lid_part_way(renderer: Renderer) -> None:
     rig = renderer.rig
     x, y = np.round(rig.landmarks[473, :2]).astype(int)

@@ -47,7 +47,7 @@ CEILING_PERCENTILE = 5  # the skin ends, for the whole eye, where it ends lowest
 FRAME_DARKNESS = 0.15  # above the lid's skin, only what is about as dark as the lashes (a frame, the brow) stops it
 SHUT_LASH = 0.1  # a shut lid's lash line is one curve, this share of the eye's width high (the lashes
 #                   of both lids meet and point down over the lower lid)
-LASH_DARKEN = 0.5  # ... and this much darker in its middle
+LASH_DARKEN = 0.5  # ... and this much darker from its middle down to the meeting line
 LASH_FALL = 0.8  # the shut lashes hang this share of the shut line's height below the meeting line,
 LASH_FALL_DARKEN = 0.5  # ... darkening the lower lid there by up to this much (fading out at their tips)
 LID_SHADOW = 0.35  # the shut lid's skin darkens by this much towards the lashes (its edge curves away)
@@ -173,14 +173,18 @@ def _close_lids(out: np.ndarray, photo: np.ndarray, amount: float, t: np.ndarray
             # skin above skin_end, the lash band below it, blended over one pixel (a hard switch drew the band's
             # top edge as a staircase wherever the lid slopes across the pixel grid)
             skin_share = min(max(skin_end - here + 0.5, 0.0), 1.0)
-            upper = upper_anchor + (here - upper_anchor) * stretch if here > upper_anchor else here
-            band = skin_source_end + (here - skin_end) * (photo_lash / lash)
+            upper = here
+            if here > upper_anchor:
+                upper = min(upper_anchor + (here - upper_anchor) * stretch, skin_source_end)
+            band = skin_source_end + max(here - skin_end, 0.0) * (photo_lash / lash)
             lower = here
             if lower_margin < here < low_anchor:
                 lower_stretch = (low_anchor - lid_bottom) / max(low_anchor - lower_margin, 1e-3)
                 lower = low_anchor - (low_anchor - here) * lower_stretch
             cover = min(max(margin - here + 0.5, 0.0), 1.0)
-            fall = min(max(1.0 - (here - margin) / max(LASH_FALL * lash, 1.0), 0.0), 1.0) if here > margin else 0.0
+            fall = 0.0  # the lashes hanging over the lower lid, from the margin's own pixel down
+            if here > margin - 1.0:
+                fall = min(max(1.0 - (here - margin) / max(LASH_FALL * lash, 1.0), 0.0), 1.0)
             if cover == 0.0 and lower == here and fall == 0.0:
                 continue
             stretched_skin = skin_share > 0.0 and here > upper_anchor
@@ -190,11 +194,12 @@ def _close_lids(out: np.ndarray, photo: np.ndarray, amount: float, t: np.ndarray
             lit = min(across / SHADE_REACH, 1.0)
             lit *= lit * (3.0 - 2.0 * lit)
             smooth = closed * min(max((1.0 / max(stretch, 1e-3) - STREAKS_FROM) / STREAKS_SPAN, 0.0), 1.0)
-            in_lash = min(max(1.0 - abs(2.0 * (here - (margin - 0.5 * lash)) / max(lash, 1.0)), 0.0), 1.0)
+            in_lash = min(max(2.0 * (here - margin + lash) / max(lash, 1.0), 0.0), 1.0)  # darkest down to the margin
             fringe = min(max(1.0 - (margin - here) / max(FRINGE * gap, 1.0), 0.0), 1.0) if skin_share > 0.0 else 0.0
             darken = (1.0 - LASH_DARKEN * closed * in_lash) * (1.0 - LID_SHADOW * closed * fringe)
             for channel in range(3):
                 value = _sample(photo, col - (here - lower) * down_x, row - (here - lower) * down_y, channel)
+                value *= 1.0 - LASH_FALL_DARKEN * closed * fall  # the lashes hanging over the lower lid
                 if cover > 0.0:
                     lid = 0.0
                     if skin_share > 0.0:
@@ -209,7 +214,6 @@ def _close_lids(out: np.ndarray, photo: np.ndarray, amount: float, t: np.ndarray
                         lashes = _sample(photo, col - (here - band) * down_x, row - (here - band) * down_y, channel)
                         lid = lashes + skin_share * (lid - lashes)
                     value += cover * (lid * darken - value)
-                value *= 1.0 - LASH_FALL_DARKEN * closed * fall
                 out[row, col, channel] = min(max(value + 0.5, 0.0), 255.0)
 
 
