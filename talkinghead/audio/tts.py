@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
 import re
+import shutil
+import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -87,6 +92,57 @@ def _library() -> tuple[Any, int]:
     return lib, rate
 
 
+@lru_cache(maxsize=1)
+def _library_file() -> str | None:
+    """The file the loaded libespeak-ng came from (from the process's memory map, Linux), or None."""
+    _library()
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {fields[5].strip() for line in maps if len(fields := line.split(maxsplit=5)) == 6}
+    except OSError:
+        return None
+    return next((path for path in sorted(paths) if os.path.basename(path).startswith("libespeak-ng")), None)
+
+
+@contextmanager
+def _speaking_library() -> Iterator[tuple[Any, int]]:
+    """A private copy of libespeak-ng for one synthesis, unloaded after it.
+
+    espeak-ng keeps state from one synthesis to the next (its pitch flutter's phase is a function-static
+    that only ever advances), so the same text said twice in one process came out different: a few samples
+    longer or shorter, every sample changed, and a word a recogniser heard in one copy it missed in the
+    other. A copy loaded afresh starts from the same state every time: the same text gives the same sound,
+    and so the same video, in a server or a batch worker as in a fresh CLI process. It costs ~10 ms a
+    synthesis (and a few kB that the C library does not give back). Where no copy can be made (no /proc, no
+    writable temporary folder), the shared library speaks, as before.
+    """
+    source = _library_file()
+    if source is None:
+        yield _library()
+        return
+    try:
+        folder = tempfile.mkdtemp(prefix="talkinghead-espeak-")
+    except OSError:
+        yield _library()
+        return
+    try:
+        lib = ctypes.CDLL(shutil.copy(source, folder))
+        try:
+            yield lib, lib.espeak_Initialize(_SYNCHRONOUS, 0, None, _PHONEME_EVENTS)
+        finally:
+            lib.espeak_Terminate()
+            _unload(lib)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _unload(lib: Any) -> None:
+    import _ctypes
+
+    if hasattr(_ctypes, "dlclose"):
+        _ctypes.dlclose(lib._handle)
+
+
 @dataclass(frozen=True)
 class VoiceNames:
     """What espeak-ng itself lists: each voice's spellings (lower case) -> its file identifier, and each
@@ -153,7 +209,6 @@ def synthesize(text: str, voice: str = "en-us", words_per_minute: int = 160) -> 
     if not text.strip():
         raise TalkingHeadError("--text is empty: give the words to say")
     voice = check_voice(voice)
-    lib, rate = _library()
     chunks: list[np.ndarray] = []
     events: list[tuple[str, int]] = []
     word_events: list[tuple[int, int, int]] = []  # (character offset, length, sample)
@@ -172,7 +227,7 @@ def synthesize(text: str, voice: str = "en-us", words_per_minute: int = 160) -> 
 
     callback = _CALLBACK(collect)
     data = text.encode("utf-8")
-    with _LOCK:
+    with _LOCK, _speaking_library() as (lib, rate):
         if not _set_voice(lib, voice):
             raise TalkingHeadError(f"unknown espeak-ng voice {voice!r} (list them with `espeak-ng --voices`)")
         lib.espeak_SetParameter(_RATE, int(words_per_minute), 0)
