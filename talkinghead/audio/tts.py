@@ -6,6 +6,7 @@ we collect them through its synthesis callback with ctypes, so text-driven lip s
 
 from __future__ import annotations
 
+import _ctypes
 import ctypes
 import ctypes.util
 import os
@@ -137,9 +138,7 @@ def _speaking_library() -> Iterator[tuple[Any, int]]:
 
 
 def _unload(lib: Any) -> None:
-    import _ctypes
-
-    if hasattr(_ctypes, "dlclose"):
+    if hasattr(_ctypes, "dlclose"):  # POSIX
         _ctypes.dlclose(lib._handle)
 
 
