@@ -80,6 +80,25 @@ def test_the_same_text_gives_the_same_sound_in_one_process() -> None:
     assert np.array_equal(first.samples, again.samples) and first.phones == again.phones
 
 
+def test_speech_is_made_where_no_private_library_copy_can_be_loaded(monkeypatch) -> None:
+    """Hostile: a temporary folder mounted noexec (the copy of libespeak-ng cannot be mapped) or none at all.
+    The shared library speaks instead: the render still gets its speech."""
+    from talkinghead.audio import tts
+
+    expected = [p.label for p in synthesize("Hello there.").phones]
+    refused = []
+
+    def refuse(path: str, *args, **kwargs):
+        refused.append(path)
+        raise OSError(f"{path}: failed to map segment from shared object")
+
+    monkeypatch.setattr(tts.ctypes, "CDLL", refuse)
+    assert [p.label for p in synthesize("Hello there.").phones] == expected and refused
+    assert not Path(refused[0]).parent.exists()  # the copy's folder is gone
+    monkeypatch.setattr(tts.tempfile, "mkdtemp", lambda **kwargs: (_ for _ in ()).throw(OSError("read-only")))
+    assert [p.label for p in synthesize("Hello there.").phones] == expected
+
+
 def test_forced_alignment_matches_the_synthesiser(said) -> None:
     made, wav = said
     speech = load_speech(wav)

@@ -114,27 +114,42 @@ def _speaking_library() -> Iterator[tuple[Any, int]]:
     longer or shorter, every sample changed, and a word a recogniser heard in one copy it missed in the
     other. A copy loaded afresh starts from the same state every time: the same text gives the same sound,
     and so the same video, in a server or a batch worker as in a fresh CLI process. It costs ~10 ms a
-    synthesis (and a few kB that the C library does not give back). Where no copy can be made (no /proc, no
-    writable temporary folder), the shared library speaks, as before.
+    synthesis (and a few kB that the C library does not give back). Where no copy can be loaded (no /proc,
+    no writable temporary folder, one mounted noexec), the shared library speaks, as before.
     """
+    copy = _fresh_copy()
+    if copy is None:
+        yield _library()
+        return
+    lib, rate, folder = copy
+    try:
+        yield lib, rate
+    finally:
+        lib.espeak_Terminate()
+        _unload(lib)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _fresh_copy() -> tuple[Any, int, str] | None:
+    """libespeak-ng loaded from a copy in a private temporary folder and started: (library, sample rate,
+    folder), or None where that cannot be done."""
     source = _library_file()
     if source is None:
-        yield _library()
-        return
+        return None
+    folder = None
     try:
         folder = tempfile.mkdtemp(prefix="talkinghead-espeak-")
-    except OSError:
-        yield _library()
-        return
-    try:
         lib = ctypes.CDLL(shutil.copy(source, folder))
-        try:
-            yield lib, lib.espeak_Initialize(_SYNCHRONOUS, 0, None, _PHONEME_EVENTS)
-        finally:
-            lib.espeak_Terminate()
-            _unload(lib)
-    finally:
+    except OSError:
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+        return None
+    rate = lib.espeak_Initialize(_SYNCHRONOUS, 0, None, _PHONEME_EVENTS)
+    if rate <= 0:
+        _unload(lib)
         shutil.rmtree(folder, ignore_errors=True)
+        return None
+    return lib, rate, folder
 
 
 def _unload(lib: Any) -> None:
