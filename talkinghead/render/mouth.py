@@ -41,7 +41,9 @@ ROUND_WARMTH = 0.5  # ... lit by what the mouth's red walls reflect: this share 
 ROUND_TEETH_HIDE = 0.03  # and cover them: rounded lips hide this much more of each row (face widths)
 SEAL_HALF_HEIGHT = 0.012  # closed lips of an open-mouth photo: half-height of the repainted seam, face widths
 UPPER_LIP_REPAINT = 0.55  # closed lips: share of the upper lip's thickness above the seam that is repainted
-SEAM_DARKEN, SEAM_WIDTH_PX = 0.18, 1.2  # the darker line where closed lips meet
+SEAM_DARKEN, SEAM_WIDTH_PX = 0.08, 1.2  # the darker line where closed lips meet (at 0.18 dlib read the line
+#                                        as a slit 1-2 px high on a 256 px grin: seal 0.028-0.030 over 12 renders
+#                                        each, a third of them over 0.03; 0.024-0.025 now, 1 of 24)
 GROWN_LIP_SHADE = 0.2  # closed lips: a lower lip grown fuller is this much darker at its top (the upper lip shades it)
 SEAM_STEP_PX = 1.5  # the upper lip's colour gives way to the lower lip's over this many pixels at the seam
 TEETH_WARMTH = 0.3  # share of the lip's hue in the teeth's, so they sit in the person's light
