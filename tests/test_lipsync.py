@@ -236,6 +236,21 @@ def test_closures_last_as_long_as_the_phone_and_the_mouth_never_flaps(said) -> N
     assert np.abs(np.diff(gap)).max() <= 0.5 * wide
 
 
+def test_lips_come_to_a_closure_faster_than_they_part_from_it() -> None:
+    """The lips' dynamics already slow their coming together, so the pull to a closure starts only `CLOSE_S`
+    before it (a longer ramp shut them a frame early before every p/b/m); they part over `RELEASE_S`."""
+    from talkinghead.motion.articulators import CLOSE_S, RELEASE_S, close_lips
+
+    times = np.arange(0.0, 1.0, 0.005)
+    channels = {"lips_open": np.ones_like(times), "jaw_open": np.full_like(times, 0.5)}
+    close_lips(channels, times, [(0.5, 0.6)])
+    lips = dict(zip(np.round(times, 3), channels["lips_open"], strict=True))
+    assert CLOSE_S < RELEASE_S
+    assert lips[0.5] == lips[0.6] == 0.0
+    assert lips[round(0.5 - CLOSE_S, 3)] == pytest.approx(1.0) and lips[round(0.5 - CLOSE_S / 2, 3)] < 0.6
+    assert lips[round(0.6 + CLOSE_S, 3)] < 0.6 and lips[round(0.6 + RELEASE_S, 3)] == pytest.approx(1.0)
+
+
 def test_coarticulation_rounds_ahead_and_rests_in_pauses() -> None:
     phones = _phones(("SIL", 0.5), ("S", 0.1), ("T", 0.08), ("UW", 0.25), ("SIL", 0.6), ("IY", 0.25), ("SIL", 0.5))
     fps = 100.0

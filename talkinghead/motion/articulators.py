@@ -14,9 +14,11 @@ articulators lower the correlation of the opening with the speech: these are the
 opening free of single-frame flaps on the dev clips.)
 
 Bilabial closures are constraints, not targets: a smoothed /m/ of 35 ms between two open vowels would only
-half close. So after the dynamics the lips are pulled shut over each closure (`close_lips`), with a release
-that takes ``RELEASE_S`` on either side: a closure lasts as long as its phone (at least two frames when the
-phone lasts ``LONG_CLOSURE_S`` or more), and the lips never snap from shut to wide in one frame.
+half close. So after the dynamics the lips are pulled shut over each closure (`close_lips`): they come to it
+over ``CLOSE_S`` and part from it over ``RELEASE_S``; a closure lasts as long as its phone (at least two frames
+when the phone lasts ``LONG_CLOSURE_S`` or more), and the lips never snap from shut to wide in one frame. The
+approach is the shorter: the lips' own dynamics already slow their coming together, and a ramp as long as the
+release on top of them began to shut the lips before the sound did (docs/lip-sync.md, "Closures").
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ JAW_TAU_S = 0.015
 LIPS_TAU_S = 0.012
 SHAPE_TAU_S = 0.02  # width, rounding and the other lip shapes: slower muscles, smaller moves
 TAU_S = {"jaw_open": JAW_TAU_S, "lips_open": LIPS_TAU_S}
-RELEASE_S = 0.04  # lips part from (and come to) a closure over about this long (a stop releases fast)
+RELEASE_S = 0.04  # lips part from a closure over about this long (a stop releases fast)
+CLOSE_S = 0.02  # ... and come to it over this long (see the module docstring)
 JAW_AT_CLOSURE = 0.2  # the jaw may stay this open under sealed lips
 JAW_RELEASE_S = 0.04
 JAW_SETTLE_TAU_S = 0.012  # the jaw's dynamics once more after the closures are imposed (see move_articulators)
@@ -82,12 +85,19 @@ def closure_intervals(spans: Sequence[tuple[float, float]], fps: float) -> list[
 
 
 def hold_below(values: np.ndarray, times: np.ndarray, intervals: Sequence[tuple[float, float]], ceiling: float,
-               release_s: float) -> np.ndarray:
-    """``values`` at ``times``, held at or below ``ceiling`` inside each interval and easing back over
-    ``release_s`` outside (a smoothstep of the distance, so speed and acceleration stay bounded)."""
+               release_s: float, approach_s: float | None = None) -> np.ndarray:
+    """``values`` at ``times``, held at or below ``ceiling`` inside each interval, easing in over ``approach_s``
+    before it (``release_s`` if None) and back over ``release_s`` after it (a smoothstep of the distance, so
+    speed and acceleration stay bounded).
+
+    >>> t = np.arange(8) * 0.01
+    >>> print(hold_below(np.ones(8), t, [(0.03, 0.04)], 0.0, 0.03, approach_s=0.01).round(2))
+    [1.   1.   1.   0.   0.   0.26 0.74 1.  ]
+    """
+    approach_s = release_s if approach_s is None else approach_s
     factor = np.ones(values.shape, dtype=np.float32)
     for start, end in intervals:
-        distance = np.maximum(start - times, times - end).clip(0.0, None) / release_s
+        distance = np.maximum((start - times) / approach_s, (times - end) / release_s).clip(0.0, None)
         ramp = np.clip(distance, 0.0, 1.0)
         factor = np.minimum(factor, ramp * ramp * (3.0 - 2.0 * ramp))
     above = np.clip(values - ceiling, 0.0, None)
@@ -100,7 +110,7 @@ def close_lips(channels: dict[str, np.ndarray], times: np.ndarray, intervals: Se
     (lips can seal over a slightly open jaw, not a wide one); over each of ``rests`` (pauses) the lips shut and
     the jaw closes all the way, the mouth at rest. In place."""
     shut = [*intervals, *rests]
-    channels["lips_open"] = hold_below(channels["lips_open"], times, shut, 0.0, RELEASE_S)
+    channels["lips_open"] = hold_below(channels["lips_open"], times, shut, 0.0, RELEASE_S, approach_s=CLOSE_S)
     channels["jaw_open"] = hold_below(channels["jaw_open"], times, intervals, JAW_AT_CLOSURE, JAW_RELEASE_S)
     if rests:
         channels["jaw_open"] = hold_below(channels["jaw_open"], times, rests, 0.0, JAW_RELEASE_S)
