@@ -17,9 +17,10 @@ CLIP: a name in DATA/speech (``syn-01``: WAV + espeak-ng JSON; ``librivox-0870``
 path prefix of a WAV and JSON pair made by ``espeak_timed.py``. Tools and data are found as in
 ``benchmarks/realism.py``; without them the benchmark says so and exits 0.
 
-Measured at lag 0 (track / track_true_phones / phones_step), 2026-12-02, with Whisper's beam search: syn-01
-0.665 / 0.76 / 0.82, syn-02 0.82 / 0.87 / 0.82, librivox-0870 0.665 / 0.77 / 0.85 (greedy decoding, before:
-0.63, 0.87 and 0.67 on the track). On syn-01 Whisper hears "The bigger big tobacco bickled peppers", on syn-02
+Measured at lag 0 (track / track_true_phones / phones_step), 2026-12-03, with the lips' 20 ms approach to a
+closure (docs/lip-sync.md, "Closures"): syn-01 0.671 / 0.764 / 0.82, syn-02 0.828 / 0.891 / 0.82, librivox-0870
+0.67 / 0.771 / 0.85 (the 40 ms approach before: 0.665 / 0.76, 0.822 / 0.873, 0.665 / 0.77; greedy decoding
+before the beam: 0.63, 0.87 and 0.67 on the track). On syn-01 Whisper hears "The bigger big tobacco bickled peppers", on syn-02
 "Well" for "Wow": the phones cost most there. On the LibriVox reading the phones are right (balanced accuracy 0.96) and
 the motion costs it: the step of the right openness per phone correlates 0.85, the track 0.67. Two things make
 that gap. The articulators' dynamics and coarticulation carry each short consonant halfway to the vowels around
