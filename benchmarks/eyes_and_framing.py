@@ -6,10 +6,11 @@ Without portraits: the bundled one plus ../shared/data/dev/portraits when presen
 - a contact sheet PNG: 3x zooms of both eyes open, half closed, fully closed and looking down; 2x zooms of the
   silhouette (far cheek, ear, hair edge) at the largest head turns each way; the photo with the frame drawn on it,
   and the frame's four borders at the largest turn;
-- blink_ratio: dlib's eye aspect ratio with both eyes commanded shut / with them open (a real blink <= 0.3);
+- blink_ratio: dlib's eye aspect ratio with both eyes commanded shut / with them open (real full blinks read a
+  median 0.47 at ~100 px between the eyes: docs/rendering.md);
   blink_turned: the same, the median over the rest pose and four head turns and tilts (a video blinks while
   the head moves); open_ear / shut_ear: the aspect ratios themselves there. dlib reads real closed eyes at
-  ~0.11-0.15 (a real blink video: 0.47-0.52 of its open value), so on eyes narrow in the photo (open_ear
+  ~0.12-0.16 (ten real people's blinks: 0.35-0.54 of their open value), so on eyes narrow in the photo (open_ear
   ~0.21) a lid shut like a real one cannot read much below ~0.5 of open; shut_ear says whether dlib reads
   the drawn lid as shut as it reads real ones;
 - outside_px: how far (pixels) any output pixel's source lies outside the framed photo over the extreme poses
