@@ -17,21 +17,21 @@ CLIP: a name in DATA/speech (``syn-01``: WAV + espeak-ng JSON; ``librivox-0870``
 path prefix of a WAV and JSON pair made by ``espeak_timed.py``. Tools and data are found as in
 ``benchmarks/realism.py``; without them the benchmark says so and exits 0.
 
-Measured at lag 0 (track / track_true_phones / phones_step), 2026-12-03, with the lips' 20 ms approach to a
-closure (docs/lip-sync.md, "Closures"): syn-01 0.671 / 0.764 / 0.82, syn-02 0.828 / 0.891 / 0.82, librivox-0870
-0.67 / 0.771 / 0.85 (the 40 ms approach before: 0.665 / 0.76, 0.822 / 0.873, 0.665 / 0.77; greedy decoding
-before the beam: 0.63, 0.87 and 0.67 on the track). On syn-01 Whisper hears "The bigger big tobacco bickled peppers", on syn-02
-"Well" for "Wow": the phones cost most there. On the LibriVox reading the phones are right (balanced accuracy 0.96) and
-the motion costs it: the step of the right openness per phone correlates 0.85, the track 0.67. Two things make
-that gap. The articulators' dynamics and coarticulation carry each short consonant halfway to the vowels around
-it (on the LibriVox pair the track without either reaches 0.78; faster articulators gain 0.02-0.03, but then a
-/b/ opens into its vowel by more than half the clip's wide opening in one frame, which
-``test_closures_last_as_long_as_the_phone_and_the_mouth_never_flaps`` forbids). And the opening each viseme
-draws: rounded vowels opened 0.7-0.8 of AA's where the truth puts them at half (now 0.56-0.64: +0.02 on the
-track). On espeak-ng speech the truth itself costs much of it: its events put a stop's silent closure in the
-vowel before it (the event is the release), and ``coarse_espeak`` files espeak's LOT vowel "0" (stopped, got)
-as "other", not "open"; scored against a truth with both fixed, renders of syn-01 correlated 0.78-0.79 instead
-of 0.65-0.68 on seven portraits.
+Measured at lag 0 (track / track_true_phones / phones_step), 2026-12-03, with the lips' 20 ms approach to a closure
+(docs/lip-sync.md, "Closures"): syn-01 0.671 / 0.764 / 0.82, syn-02 0.828 / 0.891 / 0.82, librivox-0870 0.67 / 0.771
+/ 0.85 (the 40 ms approach before: 0.665 / 0.76, 0.822 / 0.873, 0.665 / 0.77; greedy decoding before the beam: 0.63,
+0.87 and 0.67 on the track). On syn-01 Whisper hears "The bigger big tobacco bickled peppers", on syn-02 "Well" for
+"Wow": the phones cost most there. On the LibriVox reading the phones are right (balanced accuracy 0.96) and the
+motion costs it: the step of the right openness per phone correlates 0.85, the track 0.67. Two things make that gap.
+The articulators' dynamics and coarticulation carry each short consonant halfway to the vowels around it (on the
+LibriVox pair the track without either reaches 0.78; faster articulators gain 0.02-0.03, but then a /b/ opens into
+its vowel by more than half the clip's wide opening in one frame, which
+``test_closures_last_as_long_as_the_phone_and_the_mouth_never_flaps`` forbids). And the opening each viseme draws:
+rounded vowels opened 0.7-0.8 of AA's where the truth puts them at half (now 0.56-0.64: +0.02 on the track). On
+espeak-ng speech the truth itself costs much of it: its events put a stop's silent closure in the vowel before it
+(the event is the release), and ``coarse_espeak`` files espeak's LOT vowel "0" (stopped, got) as "other", not
+"open"; scored against a truth with both fixed, renders of syn-01 correlated 0.78-0.79 instead of 0.65-0.68 on seven
+portraits.
 """
 
 from __future__ import annotations
