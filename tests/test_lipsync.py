@@ -238,7 +238,8 @@ def test_closures_last_as_long_as_the_phone_and_the_mouth_never_flaps(said) -> N
 
 def test_lips_come_to_a_closure_faster_than_they_part_from_it() -> None:
     """The lips' dynamics already slow their coming together, so the pull to a closure starts only `CLOSE_S`
-    before it (a longer ramp shut them a frame early before every p/b/m); they part over `RELEASE_S`."""
+    before it (a ramp as long as the release began to shut them before the sound did); they part over
+    `RELEASE_S`."""
     from talkinghead.motion.articulators import CLOSE_S, RELEASE_S, close_lips
 
     times = np.arange(0.0, 1.0, 0.005)
