@@ -16,6 +16,10 @@ mode where the words are in doubt. A sure, right word keeps its phones unless th
 another shape; a doubted word yields wherever the model hears otherwise. Words PocketSphinx could not align
 are timed on the model itself and get the low bonus: their times carry no evidence of their own.
 
+Speed. The viseme model reads the whole recording while Whisper transcribes it, in a second thread: both
+release the GIL in their compiled code, so on a 2-core machine the model's 0.03 s per second of audio hides
+under Whisper's 0.07 s (PocketSphinx's alignment holds the GIL, so it runs alone).
+
 Noise. In heavy noise (`NOISY_RANGE_DB`) PocketSphinx still times the words and each keeps Whisper's rating,
 but closed lips get the bonus everywhere, as where the words are doubted: noise blurs PocketSphinx's closure
 times, and the model hears a closure as silence under the noise. Timing the words on the model, or doubting
@@ -25,6 +29,7 @@ voice at 10 dB: 0.65 against 0.77 balanced accuracy; docs/lip-sync.md, "Beam sea
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -78,38 +83,45 @@ def _transcribed_phones(speech: Speech) -> list[Phone]:
     """Phones phrase by phrase: Whisper's words aligned, or the recognised phones where it gave no usable text,
     then weighed against the viseme model (`weighed_phones`). The aligned words go to ``speech.words`` (None
     when no phrase had any)."""
-    from talkinghead.audio.align import align
-    from talkinghead.audio.recognize import recognize_phones
-
-    rate, per_s = speech.rate, speech.feature_rate
     noisy = loudness_range_db(speech.energy_db) < NOISY_RANGE_DB
     phones: list[Phone] = []
     words: list[Word] = []
     trust = np.full(round(speech.duration / FRAME_S), TRUST_SURE, np.float32)
-    for phrase in transcribe.transcribe(speech.samples, speech.activity, per_s):
-        samples = speech.samples[round(phrase.start * rate):round(phrase.end * rate)]
-        activity = speech.activity[round(phrase.start * per_s):round(phrase.end * per_s)]
-        span = slice(round(phrase.start / FRAME_S), round(phrase.end / FRAME_S))
-        if phrase.text is None:  # no prior: the viseme model decides there (below), else what allphone hears
-            found = [] if viseme_model.available() else recognize_phones(samples, activity, per_s)
-            trust[span] = 0.0
-        else:
-            aligned = align(samples, activity, per_s, phrase.text)
-            found = aligned.phones
-            timed = shifted(aligned.words, phrase.start)
-            words.extend(timed)
-            if aligned.by_model:
-                trust[span] = TRUST_UNSURE
-            else:
-                for word, prob in zip(timed, matched_probabilities(aligned.words, phrase.word_probs), strict=True):
-                    trust[round(word.start / FRAME_S):round(word.end / FRAME_S)] = (
-                        TRUST_UNSURE + (TRUST_SURE - TRUST_UNSURE) * prob)
-        phones.extend(Phone(p.label, p.start + phrase.start, p.end + phrase.start) for p in found)
+    with ThreadPoolExecutor(1, thread_name_prefix="talkinghead-visemes") as beside:
+        posteriors = beside.submit(viseme_posteriors, speech.samples) if viseme_model.available() else None
+        for phrase in transcribe.transcribe(speech.samples, speech.activity, speech.feature_rate):
+            phones.extend(_phrase_phones(speech, phrase, trust, words))
     speech.words = words or None
     phones = contiguous(phones, speech.duration)
-    if not viseme_model.available():
+    if posteriors is None:
         return phones
-    return weighed_phones(phones, trust, viseme_posteriors(speech.samples), closures_everywhere=noisy)
+    return weighed_phones(phones, trust, posteriors.result(), closures_everywhere=noisy)
+
+
+def _phrase_phones(speech: Speech, phrase: transcribe.Phrase, trust: np.ndarray, words: list[Word]) -> list[Phone]:
+    """One phrase's phones in the recording's time: its words aligned (appended to ``words``, their trust
+    written into ``trust``), or what the recogniser hears where it has no text."""
+    from talkinghead.audio.align import align
+    from talkinghead.audio.recognize import recognize_phones
+
+    rate, per_s = speech.rate, speech.feature_rate
+    samples = speech.samples[round(phrase.start * rate):round(phrase.end * rate)]
+    activity = speech.activity[round(phrase.start * per_s):round(phrase.end * per_s)]
+    if phrase.text is None:  # no prior: the viseme model decides there, else what allphone hears
+        trust[round(phrase.start / FRAME_S):round(phrase.end / FRAME_S)] = 0.0
+        found = [] if viseme_model.available() else recognize_phones(samples, activity, per_s)
+    else:
+        aligned = align(samples, activity, per_s, phrase.text)
+        found = aligned.phones
+        timed = shifted(aligned.words, phrase.start)
+        words.extend(timed)
+        if aligned.by_model:
+            trust[round(phrase.start / FRAME_S):round(phrase.end / FRAME_S)] = TRUST_UNSURE
+        else:
+            for word, prob in zip(timed, matched_probabilities(aligned.words, phrase.word_probs), strict=True):
+                trust[round(word.start / FRAME_S):round(word.end / FRAME_S)] = (
+                    TRUST_UNSURE + (TRUST_SURE - TRUST_UNSURE) * prob)
+    return [Phone(p.label, p.start + phrase.start, p.end + phrase.start) for p in found]
 
 
 def matched_probabilities(words: list[Word], heard: tuple[tuple[str, float], ...]) -> list[float]:
