@@ -26,7 +26,12 @@ from talkinghead.video.subtitles import SubtitleTrack
 
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov")
 AAC_FRAME = 1024
-X264_THREADS = 3  # what x264's "auto" picks on a 2-core machine
+# One encoder thread. On the 2-core machines talkinghead is built for, drawing fills one core and encoding the
+# other (`talkinghead.ahead`); x264's own threads (3 is what its "auto" picks there) only fought the renderer
+# for them: benchmarks/speed.py end-to-end 55 -> 64 fps at 512 px and 24 -> 28 at 1024 (medians of paired
+# runs), and 5% fewer bytes at the same crf. On a many-core machine this caps encoding near 200 fps at
+# 512 px, far above real time.
+X264_THREADS = 1
 NAME_MAX = 255  # bytes in one file name on Linux, macOS and Windows file systems
 
 
