@@ -2,6 +2,7 @@
 
 import itertools
 import json
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -155,6 +156,37 @@ def test_phones_do_not_depend_on_what_was_decoded_before(said) -> None:
     again = [align_phones(s.samples, s.activity, s.feature_rate, t) for s, t in ((short, "The low air."),
                                                                                   (speech, TEXT))]
     assert again == fresh
+
+
+def test_the_viseme_model_hears_the_recording_beside_whisper_and_changes_nothing(said, monkeypatch) -> None:
+    """Its posteriors are computed in a second thread while Whisper transcribes (the speed of a file render),
+    and the phones are exactly those of the two run one after the other."""
+    from concurrent.futures import Future
+
+    from talkinghead.audio import phonetics
+
+    _, wav = said
+    threads = []
+
+    def posteriors(samples: np.ndarray) -> np.ndarray:
+        threads.append(threading.current_thread())
+        return viseme_posteriors(samples)
+
+    class OneAfterTheOther:
+        def __init__(self, *args, **kwargs) -> None: ...
+        def __enter__(self): return self
+        def __exit__(self, *exc) -> None: ...
+        def submit(self, function, *args) -> Future:
+            done = Future()
+            done.set_result(function(*args))
+            return done
+
+    viseme_posteriors = phonetics.viseme_posteriors
+    monkeypatch.setattr(phonetics, "viseme_posteriors", posteriors)
+    beside = find_phones(load_speech(wav))
+    assert threads and threads[0] is not threading.main_thread()
+    monkeypatch.setattr(phonetics, "ThreadPoolExecutor", OneAfterTheOther)
+    assert find_phones(load_speech(wav)) == beside
 
 
 def test_log_mel_is_whisper_input() -> None:
