@@ -159,7 +159,7 @@ def test_phones_do_not_depend_on_what_was_decoded_before(said) -> None:
 
 
 def test_the_viseme_model_hears_the_recording_beside_whisper_and_changes_nothing(said, monkeypatch) -> None:
-    """Its posteriors are computed in a second thread while Whisper transcribes (the speed of a file render),
+    """Its posteriors are computed in a second (daemon) thread while Whisper transcribes (the speed of a file render),
     and the phones are exactly those of the two run one after the other."""
     from concurrent.futures import Future
 
@@ -172,20 +172,17 @@ def test_the_viseme_model_hears_the_recording_beside_whisper_and_changes_nothing
         threads.append(threading.current_thread())
         return viseme_posteriors(samples)
 
-    class OneAfterTheOther:
-        def __init__(self, *args, **kwargs) -> None: ...
-        def __enter__(self): return self
-        def __exit__(self, *exc) -> None: ...
-        def submit(self, function, *args) -> Future:
-            done = Future()
-            done.set_result(function(*args))
-            return done
+    def one_after_the_other(function, *args) -> Future:
+        done = Future()
+        done.set_result(function(*args))
+        return done
 
     viseme_posteriors = phonetics.viseme_posteriors
     monkeypatch.setattr(phonetics, "viseme_posteriors", posteriors)
     beside = find_phones(load_speech(wav))
     assert threads and threads[0] is not threading.main_thread()
-    monkeypatch.setattr(phonetics, "ThreadPoolExecutor", OneAfterTheOther)
+    assert threads[0].daemon  # Ctrl-C during the analysis of a long recording leaves at once, not when it is done
+    monkeypatch.setattr(phonetics, "beside", one_after_the_other)
     assert find_phones(load_speech(wav)) == beside
 
 

@@ -29,11 +29,11 @@ voice at 10 dB: 0.65 against 0.77 balanced accuracy; docs/lip-sync.md, "Beam sea
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
+from talkinghead.ahead import beside
 from talkinghead.audio import Speech, transcribe, viseme_model
 from talkinghead.audio.features import loudness_range_db
 from talkinghead.audio.phonemes import Phone, contiguous
@@ -87,10 +87,9 @@ def _transcribed_phones(speech: Speech) -> list[Phone]:
     phones: list[Phone] = []
     words: list[Word] = []
     trust = np.full(round(speech.duration / FRAME_S), TRUST_SURE, np.float32)
-    with ThreadPoolExecutor(1, thread_name_prefix="talkinghead-visemes") as beside:
-        posteriors = beside.submit(viseme_posteriors, speech.samples) if viseme_model.available() else None
-        for phrase in transcribe.transcribe(speech.samples, speech.activity, speech.feature_rate):
-            phones.extend(_phrase_phones(speech, phrase, trust, words))
+    posteriors = beside(viseme_posteriors, speech.samples) if viseme_model.available() else None
+    for phrase in transcribe.transcribe(speech.samples, speech.activity, speech.feature_rate):
+        phones.extend(_phrase_phones(speech, phrase, trust, words))
     speech.words = words or None
     phones = contiguous(phones, speech.duration)
     if posteriors is None:
