@@ -1,4 +1,5 @@
-"""End-to-end speed on this machine: rig set-up, render fps, render + label + encode fps, real-time factor.
+"""End-to-end speed on this machine: rig set-up, render fps, render + label + encode fps, real-time factor, and
+the wall-clock time of one CLI render in a fresh process (imports and model loading included).
 
     .venv/bin/python benchmarks/speed.py [--portraits DIR] [--speech FILE] [--size 512] [--fps 25]
     .venv/bin/python benchmarks/speed.py --against OTHER_CHECKOUT [--rounds 5]
@@ -77,6 +78,19 @@ def main() -> None:
         print(f"{portrait.name:<24}{row['rig_s']:>8.2f}{row['render_fps']:>12.1f}{row['end_to_end_fps']:>16.1f}"
               f"{row['realtime_factor']:>13.2f}")
     print(f"median end-to-end: {np.median([r['end_to_end_fps'] for r in rows]):.1f} fps")
+    print(f"the CLI in a fresh process (imports and models loaded first), bundled portrait: "
+          f"{cold_cli_seconds(args.speech, args.size, args.fps):.1f} s for {load_speech(args.speech).duration:.1f} s "
+          f"of speech")
+
+
+def cold_cli_seconds(speech_path: Path, size: int, fps: float) -> float:
+    """Wall-clock seconds of one ``talkinghead render`` in a new process: what a user of the CLI waits."""
+    with tempfile.TemporaryDirectory() as folder:
+        command = [sys.executable, "-m", "talkinghead", "render", str(DEMO_PORTRAIT), str(speech_path), "-o",
+                   str(Path(folder) / "cold.mp4"), "--size", str(size), "--fps", str(fps), "-q"]
+        started = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True)
+        return time.perf_counter() - started
 
 
 def median_in(tree: Path, args: argparse.Namespace) -> float:
