@@ -1,5 +1,6 @@
-"""End-to-end speed on this machine: rig set-up, render fps, render + label + encode fps, real-time factor, and
-the wall-clock time of one CLI render in a fresh process (imports and model loading included).
+"""End-to-end speed on this machine: rig set-up, render fps, render + label + encode fps, real-time factor.
+
+Also the wall-clock time of one CLI render in a fresh process (imports and model loading included).
 
     .venv/bin/python benchmarks/speed.py [--portraits DIR] [--speech FILE] [--size 512] [--fps 25]
     .venv/bin/python benchmarks/speed.py --against OTHER_CHECKOUT [--rounds 5]
