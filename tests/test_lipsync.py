@@ -167,6 +167,7 @@ def test_the_viseme_model_hears_the_recording_beside_whisper_and_changes_nothing
 
     _, wav = said
     threads = []
+    viseme_posteriors = phonetics.viseme_posteriors
 
     def posteriors(samples: np.ndarray) -> np.ndarray:
         threads.append(threading.current_thread())
@@ -177,13 +178,12 @@ def test_the_viseme_model_hears_the_recording_beside_whisper_and_changes_nothing
         done.set_result(function(*args))
         return done
 
-    viseme_posteriors = phonetics.viseme_posteriors
     monkeypatch.setattr(phonetics, "viseme_posteriors", posteriors)
-    beside = find_phones(load_speech(wav))
+    heard_beside = find_phones(load_speech(wav))
     assert threads and threads[0] is not threading.main_thread()
     assert threads[0].daemon  # Ctrl-C during the analysis of a long recording leaves at once, not when it is done
     monkeypatch.setattr(phonetics, "beside", one_after_the_other)
-    assert find_phones(load_speech(wav)) == beside
+    assert find_phones(load_speech(wav)) == heard_beside
 
 
 def test_log_mel_is_whisper_input() -> None:
