@@ -1,5 +1,6 @@
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 
@@ -26,6 +27,23 @@ def test_writes_h264_aac_with_exact_length(tmp_path: Path) -> None:
     assert info["audio_seconds"] == pytest.approx(1.98, abs=1 / 25)
     assert info["metadata"]["comment"] == "hello"
     assert list(tmp_path.iterdir()) == [tmp_path / "out.mp4"]
+
+
+def test_the_stream_says_how_to_turn_it_back_into_the_colours_written(tmp_path: Path) -> None:
+    """Players that follow the stream's colour tags (PyAV does) get the frame's colours back; untagged, many
+    players guess BT.709 at HD sizes while the frames were converted with BT.601."""
+    colours = np.array([[200, 40, 40], [40, 160, 60], [212, 156, 136], [30, 40, 200]], np.uint8)
+    frame = np.repeat(np.repeat(colours[None], 64, axis=0), 64, axis=1)  # four 64x64 patches side by side
+    with Mp4Writer(tmp_path / "out.mp4", (256, 64), 25, None, 48000, crf=10) as writer:
+        for _ in range(3):
+            writer.write(frame)
+    with av.open(str(tmp_path / "out.mp4")) as container:
+        context = container.streams.video[0].codec_context
+        tags = (context.colorspace, context.color_primaries, context.color_trc, context.color_range)
+        decoded = next(container.decode(video=0)).to_ndarray(format="rgb24").astype(int)
+    assert tags == (6, 1, 13, 1)  # BT.601 matrix, BT.709 primaries, sRGB transfer, limited range
+    centres = decoded[24:40].reshape(16, 4, 64, 3)[:, :, 24:40].mean(axis=(0, 2))
+    assert np.abs(centres - colours).max() <= 3
 
 
 def test_faststart_puts_the_index_first(tmp_path: Path) -> None:

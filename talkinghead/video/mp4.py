@@ -73,6 +73,13 @@ def check_name_length(path: Path, what: str) -> None:
 # for about 15% more bytes and no extra encoding time).
 X264_PARAMS = "aq-mode=3:aq-strength=1.5"
 
+# How a player must turn the stream back into RGB, written into the stream (H.264 VUI and the MP4 "colr" box).
+# swscale converts our sRGB frames with the BT.601 matrix into limited range; an untagged stream leaves players
+# to guess, and many guess BT.709 for HD sizes, which shifts skin tones by several levels (red +4 on the demo
+# portrait). The values are FFmpeg's AVColorSpace / AVColorPrimaries / AVColorTransferCharacteristic /
+# AVColorRange codes: SMPTE 170M (BT.601) matrix, BT.709 primaries (those of sRGB), the sRGB transfer, TV range.
+COLOUR_TAGS = {"colorspace": 6, "color_primaries": 1, "color_trc": 13, "color_range": 1}
+
 
 class Mp4Writer:
     """Context manager: ``with Mp4Writer(...) as out: out.write(frame)``; renames into place on success.
@@ -124,6 +131,8 @@ class Mp4Writer:
         # A fixed encoder thread count: x264's bitstream depends on it, and "auto" follows the machine's cores,
         # so the same render would give different bytes on machines of different sizes.
         self.video.codec_context.thread_count = X264_THREADS
+        for name, code in COLOUR_TAGS.items():
+            setattr(self.video.codec_context, name, code)
         self.sound = None
         if audio is not None:
             layout = "mono" if audio.shape[0] == 1 else "stereo"
