@@ -65,6 +65,11 @@ and adds noise as large as what is left: a gain-invariant lattice does not help)
 sync; lowering the gains of bits the picture already sets right costs the sync half the scenes; other host
 cancellation moves one read of 50. So the design stays.
 
+Sixth round (docs/provenance.md): the mark in colour (BT.601 Cb at constant luma). The picture is far quieter
+there (the Obama face crops read at sync 11-13 instead of 7), but H.264 keeps colour at half resolution, so
+after a 50% downscale the chips are 2 colour samples and crf 30-32 wipes them (0 of 10 reads), and colour
+carriers large enough to survive show as coloured blotches on neutral grey. So the design stays.
+
 Payload (64 bits): marker (4) | talkinghead version (12) | video id (32) | CRC-16 (16). It is coded with
 a rate-1/3 convolutional code (constraint length 9; 216 coded bits) and each coded bit is spread over 4-5
 chips of the tile, scattered at random with pseudo-random signs. The same tile sits in every frame, so a
