@@ -70,8 +70,10 @@ class Controls:
     )
     motion_scale: float = _opt(1.0, "how lively the head moves: 0 keeps it still, 2 doubles the motion (0-3)")
     label: bool = _opt(True, "draw the visible 'AI-generated' label (the watermark and metadata are always added)")
-    label_text: str = _opt("AI-generated", "text of the visible label, in any language the label font draws "
-                                              "(Latin, Greek, Cyrillic, Armenian, Georgian, Hebrew, Arabic)")
+    label_text: str = _opt("AI-generated", "text of the visible label, in any language the label fonts draw "
+                                              "(Latin, Greek, Cyrillic, Armenian, Georgian, Hebrew, Arabic, Indic "
+                                              "scripts, Thai, Lao, Khmer, Myanmar, Ethiopic, Chinese, Japanese, "
+                                              "Korean)")
     label_position: str = _opt("bottom-right", "corner of the visible label: top-left, top-right, bottom-left "
                                "or bottom-right")
     label_scale: float = _opt(1.0, "size of the visible label relative to the default (0.5-4)")

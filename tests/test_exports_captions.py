@@ -27,7 +27,7 @@ from talkinghead.audio import load_speech, transcribe
 from talkinghead.audio.align import align
 from talkinghead.audio.phonemes import SILENCE, Phone
 from talkinghead.audio.tts import synthesize, text_speech
-from talkinghead.captions import MAX_LINE, MAX_LINES, MAX_SECONDS, MIN_SECONDS, caption_cues, vtt_text
+from talkinghead.captions import MAX_LINE, MAX_LINES, MAX_SECONDS, MIN_SECONDS, Caption, caption_cues, vtt_text
 from talkinghead.captions.embedded import soft_captions
 from talkinghead.controls import Controls
 from talkinghead.errors import TalkingHeadError
@@ -361,6 +361,21 @@ def test_burned_captions_sit_at_the_bottom_only_while_spoken(portrait: Path, mon
     changed = [d > 20 for d in difference]
     assert changed[3][96:118].mean() > 0.05 and not changed[3][:64].any()  # text in the lower part only
     assert sum(c.any() for c in changed) >= 5
+
+
+def test_burned_captions_in_other_scripts_are_drawn_in_glyphs_not_boxes() -> None:
+    """Chinese or Hindi captions were drawn as rows of identical boxes (the Latin font has no such glyphs): now
+    each line is drawn in a font that has them, so different words draw different ink."""
+    from talkinghead.captions.burn import CaptionBurner
+
+    def ink(*lines: str) -> np.ndarray:
+        burner = CaptionBurner([Caption(0.0, 1.0, lines)], (512, 512))
+        return burner.apply(np.zeros((512, 512, 3), np.uint8), 0.5).max(axis=2) > 128
+
+    for first, second in (("你好", "世界"), ("नमस्ते", "दुनिया"), ("สวัสดี", "ชาวโลก")):
+        a, b = ink(first), ink(second)
+        assert a.sum() > 50 and b.sum() > 50
+        assert (a != b).sum() > 0.3 * a.sum(), (first, second)  # boxes would draw the same ink for both
 
 
 def test_quiet_prints_nothing_and_messages_say_render_speed(tmp_path: Path, portrait: Path) -> None:

@@ -19,8 +19,9 @@ from talkinghead.provenance.label import VisibleLabel, label_text_problem
 
 from .test_cli import cli
 
-LOCALISED = ["Généré par IA", "KI-generiert", "Создано ИИ", "Δημιουργήθηκε με ΤΝ", "נוצר על ידי בינה מלאכותית"]
-NOT_IN_FONT = "由人工智能生成"
+LOCALISED = ["Généré par IA", "KI-generiert", "Создано ИИ", "Δημιουργήθηκε με ΤΝ", "נוצר על ידי בינה מלאכותית",
+             "由人工智能生成", "AIによる生成", "AI 생성", "एआई द्वारा निर्मित", "สร้างโดย AI"]
+NOT_IN_FONT = "བོད་ཡིག"  # Tibetan: in none of the label fonts
 
 
 @pytest.fixture(autouse=True)
@@ -52,7 +53,8 @@ def test_label_in_other_languages_fits_every_size_scale_and_corner(text: str) ->
 
 def test_text_the_font_cannot_draw_is_refused_with_a_clear_error() -> None:
     problem = label_text_problem(NOT_IN_FONT)
-    assert problem and "cannot draw" in problem and "由" in problem
+    assert problem and "cannot draw" in problem and "བ" in problem and "Chinese" in problem
+    assert "cannot order" in label_text_problem("نص عربي 生成")  # right-to-left runs in two fonts
     with pytest.raises(TalkingHeadError, match="cannot draw"):
         Controls(label_text=NOT_IN_FONT)
     with pytest.raises(TalkingHeadError, match="control"):
@@ -145,7 +147,8 @@ def test_verify_finds_a_label_in_any_language_size_scale_and_corner() -> None:
     photo = cv2.cvtColor(cv2.imread(str(DEMO_PORTRAIT)), cv2.COLOR_BGR2RGB)
     cases = [(128, 0.5, "top-left", "Généré par IA"), (128, 4.0, "bottom-right", "KI-generiert"),
              (512, 1.0, "top-right", "Создано ИИ"), (2048, 0.5, "bottom-left", "KI-generiert"),
-             (2048, 4.0, "top-left", "Généré par IA"), (512, 2.0, "bottom-left", "AI-generated")]
+             (2048, 4.0, "top-left", "Généré par IA"), (512, 2.0, "bottom-left", "AI-generated"),
+             (256, 1.0, "top-right", "由人工智能生成"), (1024, 0.5, "bottom-right", "एआई द्वारा निर्मित")]
     for size, scale, position, text in cases:
         frame = VisibleLabel(size, text, position, scale).apply(cv2.resize(photo, (size, size)))
         frame = cv2.imdecode(cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 75])[1], cv2.IMREAD_UNCHANGED)

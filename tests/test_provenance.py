@@ -227,7 +227,7 @@ def test_label_size_follows_scale() -> None:
 
 
 @pytest.mark.parametrize("options", [{"label_position": "middle"}, {"label_scale": 9.0}, {"label_text": ""},
-                                     {"label_text": "由人工智能生成"}, {"label_text": "AI\tgenerated"}])
+                                     {"label_text": "བོད་ཡིག"}, {"label_text": "AI\tgenerated"}])
 def test_bad_label_options_are_refused(options: dict) -> None:
     with pytest.raises(TalkingHeadError):
         Controls(**options)
