@@ -72,13 +72,19 @@ def _package_folder(name: str) -> Path | None:
 def font_chain(text: str = "") -> list[TextFont]:
     """The fonts asked for each character, in order; the CJK face is the one for ``text``'s language (see the
     module docstring). Fonts whose package is not installed are left out."""
-    chain = [TextFont(font_path())]
+    face = CJK_FACES[_cjk_face(text)]
+    return [TextFont(font.path, face, font.scripts, True) if font.path.name == CJK_FONT[1] else font
+            for font in _installed_fonts()]
+
+
+@cache
+def _installed_fonts() -> tuple[TextFont, ...]:
+    fonts = [TextFont(font_path())]
     for package, name, scripts in (*NOTO_FONTS, CJK_FONT):
         folder = _package_folder(package)
         if folder is not None and (folder / name).is_file():
-            index = CJK_FACES[_cjk_face(text)] if name == CJK_FONT[1] else 0
-            chain.append(TextFont(folder / name, index, scripts, variable=True))
-    return chain
+            fonts.append(TextFont(folder / name, 0, scripts, variable=True))
+    return tuple(fonts)
 
 
 def _cjk_face(text: str) -> str:
