@@ -376,6 +376,10 @@ def test_burned_captions_in_other_scripts_are_drawn_in_glyphs_not_boxes() -> Non
         a, b = ink(first), ink(second)
         assert a.sum() > 50 and b.sum() > 50
         assert (a != b).sum() > 0.3 * a.sum(), (first, second)  # boxes would draw the same ink for both
+    unbroken = ink("人工智能" * 10)  # a 40-character line of a script without spaces, on a 512-px frame
+    columns = np.nonzero(unbroken.any(axis=0))[0]
+    rows = np.nonzero(unbroken.any(axis=1))[0]
+    assert columns.min() > 0 and columns.max() < 511 and rows.max() - rows.min() > 40  # broken into lines
 
 
 def test_quiet_prints_nothing_and_messages_say_render_speed(tmp_path: Path, portrait: Path) -> None:

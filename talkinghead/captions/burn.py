@@ -58,17 +58,28 @@ class CaptionBurner:
         return frame
 
     def _fit(self, cue_lines: Sequence[str]) -> list[str]:
-        """The cue's lines, or its words wrapped again where a line is wider than the frame (small frames)."""
+        """The cue's lines, or its words wrapped again where a line is wider than the frame (small frames, or
+        scripts written without spaces, whose lines break between characters)."""
         limit = 0.94 * self.width - 2 * max(3, round(self.pixels * 0.3))
         if all(line_width(line, self.pixels) <= limit for line in cue_lines):
             return list(cue_lines)
         lines: list[str] = []
         for word in " ".join(cue_lines).split():
-            if lines and line_width(f"{lines[-1]} {word}", self.pixels) <= limit:
-                lines[-1] = f"{lines[-1]} {word}"
-            else:
-                lines.append(word)
+            for piece in self._pieces(word, limit):
+                if lines and line_width(f"{lines[-1]} {piece}", self.pixels) <= limit:
+                    lines[-1] = f"{lines[-1]} {piece}"
+                else:
+                    lines.append(piece)
         return lines
+
+    def _pieces(self, word: str, limit: float) -> list[str]:
+        """``word``, cut between characters where it alone is wider than ``limit``."""
+        pieces = [""]
+        for char in word:
+            if pieces[-1] and line_width(pieces[-1] + char, self.pixels) > limit:
+                pieces.append("")
+            pieces[-1] += char
+        return pieces
 
     def _draw(self, cue: Caption) -> tuple[np.ndarray, np.ndarray]:
         """(colour, alpha) float32 patches of ``cue``: its lines centred on one box."""
