@@ -109,7 +109,7 @@ def _font(font: TextFont, pixels: int) -> ImageFont.FreeTypeFont:
     return drawn
 
 
-def runs(text: str) -> list[tuple[str, TextFont]]:
+def runs(text: str) -> list[tuple[str, TextFont | None]]:
     """``text`` cut into runs, each with the first font of the chain that covers it; spaces, joiners and
     combining marks stay in the run before them when its font has them. A character no font covers gets
     None (see `missing_characters`)."""
@@ -125,7 +125,7 @@ def runs(text: str) -> list[tuple[str, TextFont]]:
             out[-1] = (out[-1][0] + char, font)
         else:
             out.append((char, font))
-    return out  # type: ignore[return-value]
+    return out
 
 
 def missing_characters(text: str) -> list[str]:

@@ -21,7 +21,6 @@ BOTTOM_MARGIN = 0.08  # of the frame's height
 BOX_ALPHA = 0.6
 
 
-
 class CaptionBurner:
     """``apply(frame, time)`` draws the cue shown at ``time`` seconds into ``frame`` (RGB uint8) in place."""
 
