@@ -79,14 +79,17 @@ def test_largest_label_on_a_small_frame_fits() -> None:
 
 
 @pytest.mark.slow
-def test_render_256_with_label_scale_4_and_verify_finds_a_localised_label(tmp_path: Path, silence_wav: Path) -> None:
-    out = tmp_path / "ru.mp4"
-    run = cli("render", DEMO_PORTRAIT, silence_wav, "-o", out, "--size", "256", "--label-scale", "4",
-              "--label-text", "Создано ИИ", "--label-position", "top-left", "--fps", "10")
+@pytest.mark.parametrize(("text", "size", "scale", "corner"), [("Создано ИИ", 256, 4, "top-left"),
+                                                             ("由人工智能生成", 128, 0.5, "bottom-left")])
+def test_a_render_with_a_localised_label_is_verified(tmp_path: Path, silence_wav: Path, text: str, size: int,
+                                                     scale: float, corner: str) -> None:
+    out = tmp_path / "label.mp4"
+    run = cli("render", DEMO_PORTRAIT, silence_wav, "-o", out, "--size", str(size), "--label-scale", str(scale),
+              "--label-text", text, "--label-position", corner, "--fps", "10")
     assert run.returncode == 0, run.stderr
     report = json.loads(cli("verify", out, "--json").stdout)
     findings = {f["check"]: f for f in report["findings"]}
-    assert findings["label"]["found"] and "Создано ИИ" in findings["label"]["detail"], findings["label"]
+    assert findings["label"]["found"] and text in findings["label"]["detail"], findings["label"]
     assert findings["manifest"]["found"], findings["manifest"]
 
 
