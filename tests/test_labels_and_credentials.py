@@ -51,6 +51,18 @@ def test_label_in_other_languages_fits_every_size_scale_and_corner(text: str) ->
             previous_height = height
 
 
+def test_chinese_japanese_and_korean_labels_are_never_too_small_to_read() -> None:
+    """At the smallest size in range (128 px, scale 0.5) the strokes of 智 or 能 merged at 9 px: CJK characters
+    are drawn at least 12 px high (Latin keeps its 9 px)."""
+    from talkinghead.provenance.label import BOX_ALPHA
+
+    for text in ("由人工智能生成", "AIによる生成", "AI 생성"):
+        label = VisibleLabel(128, text, "top-left", 0.5)
+        ink = (label.alpha[..., 0] - BOX_ALPHA) / (1 - BOX_ALPHA) > 0.5
+        rows = np.nonzero(ink.any(axis=1))[0]
+        assert rows.max() - rows.min() + 1 >= 12, text
+
+
 def test_text_the_font_cannot_draw_is_refused_with_a_clear_error() -> None:
     problem = label_text_problem(NOT_IN_FONT)
     assert problem and "cannot draw" in problem and "བ" in problem and "Chinese" in problem

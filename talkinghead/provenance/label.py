@@ -19,12 +19,13 @@ import numpy as np
 from PIL import features
 
 from talkinghead.controls import LABEL_POSITIONS as POSITIONS
-from talkinghead.fonts import JOINERS, covered_scripts, line_mask, missing_characters, runs
+from talkinghead.fonts import CJK_FONT, JOINERS, covered_scripts, line_mask, missing_characters, runs
 
 DEFAULT_TEXT = "AI-generated"
 MAX_CHARACTERS = 60
 TEXT_HEIGHT = 1 / 50  # of the frame's shorter side, at scale 1 (cap height plus descenders)
 MIN_TEXT_PIXELS = 9  # no smaller, whatever the frame: smaller text is not legible
+MIN_CJK_PIXELS = 12  # Chinese, Japanese and Korean characters need more: at 9 px the strokes of 智 or 能 merge
 MIN_FIT_PIXELS = 6  # ... unless 60 characters must fit across a 128-pixel frame
 BOX_ALPHA = 0.45  # of the dark box behind the text
 RIGHT_TO_LEFT = ("R", "AL", "AN")  # bidi classes that need a layout engine
@@ -53,7 +54,8 @@ def label_text_problem(text: object) -> str | None:
 class VisibleLabel:
     """Blends ``text`` into one corner (``position``) of frames ``size`` pixels wide (or ``(width, height)``).
 
-    ``scale`` multiplies the default text height (1/50 of the frame's shorter side, at least 9 pixels); the
+    ``scale`` multiplies the default text height (1/50 of the frame's shorter side, at least 9 pixels, 12 for
+    Chinese, Japanese and Korean); the
     label never grows wider or taller than the frame less its margins (long text or a large scale on a small
     frame is drawn smaller, so that it fits).
     """
@@ -68,7 +70,9 @@ class VisibleLabel:
         frame_width, frame_height = (size, size) if isinstance(size, int) else size
         short = min(frame_width, frame_height)
         margin = max(4, round(short / 64))
-        pixels = max(MIN_TEXT_PIXELS, round(short * TEXT_HEIGHT * scale / 0.75))  # font size from text height
+        cjk = any(font is not None and font.path.name == CJK_FONT[1] for _, font in runs(text))
+        least = MIN_CJK_PIXELS if cjk else MIN_TEXT_PIXELS
+        pixels = max(least, round(short * TEXT_HEIGHT * scale / 0.75))  # font size from text height
         room = (frame_width - 2 * margin, frame_height - 2 * margin)
         while True:  # the largest size up to the asked one that fits (so a larger scale never draws smaller)
             pad = max(2, round(pixels / 4))
