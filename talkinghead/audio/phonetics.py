@@ -106,8 +106,9 @@ def _phrase_phones(speech: Speech, phrase: transcribe.Phrase, trust: np.ndarray,
     rate, per_s = speech.rate, speech.feature_rate
     samples = speech.samples[round(phrase.start * rate):round(phrase.end * rate)]
     activity = speech.activity[round(phrase.start * per_s):round(phrase.end * per_s)]
+    span = slice(round(phrase.start / FRAME_S), round(phrase.end / FRAME_S))
     if phrase.text is None:  # no prior: the viseme model decides there, else what allphone hears
-        trust[round(phrase.start / FRAME_S):round(phrase.end / FRAME_S)] = 0.0
+        trust[span] = 0.0
         found = [] if viseme_model.available() else recognize_phones(samples, activity, per_s)
     else:
         aligned = align(samples, activity, per_s, phrase.text)
@@ -115,7 +116,7 @@ def _phrase_phones(speech: Speech, phrase: transcribe.Phrase, trust: np.ndarray,
         timed = shifted(aligned.words, phrase.start)
         words.extend(timed)
         if aligned.by_model:
-            trust[round(phrase.start / FRAME_S):round(phrase.end / FRAME_S)] = TRUST_UNSURE
+            trust[span] = TRUST_UNSURE
         else:
             for word, prob in zip(timed, matched_probabilities(aligned.words, phrase.word_probs), strict=True):
                 trust[round(word.start / FRAME_S):round(word.end / FRAME_S)] = (
