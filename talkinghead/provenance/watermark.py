@@ -70,6 +70,11 @@ there (the Obama face crops read at sync 11-13 instead of 7), but H.264 keeps co
 after a 50% downscale the chips are 2 colour samples and crf 30-32 wipes them (0 of 10 reads), and colour
 carriers large enough to survive show as coloured blotches on neutral grey. So the design stays.
 
+Seventh round (docs/provenance.md): the hard misses are not a sync failure: at the tile's true period and
+place the Obama face crops' coded bits are 41-46% wrong after "crf 32 + 50% downscale". Dither modulation
+per chip on 32-px carriers leaves 13-22% of chips wrong there at twice this mark's RMS, but needs a sync and
+payload of its own and shows as much to the visibility measure. So the design stays.
+
 Payload (64 bits): marker (4) | talkinghead version (12) | video id (32) | CRC-16 (16). It is coded with
 a rate-1/3 convolutional code (constraint length 9; 216 coded bits) and each coded bit is spread over 4-5
 chips of the tile, scattered at random with pseudo-random signs. The same tile sits in every frame, so a
@@ -207,8 +212,8 @@ def parse_bits(bits: np.ndarray) -> Payload | None:
 
 
 # ---- error-correcting code -------------------------------------------------------------------------------
-# A rate-1/3 convolutional code, constraint length 7 (the generators of the 3GPP/CDMA standard, free distance
-# 15), closed by 6 zero tail bits; decoded with soft-decision Viterbi. At the same energy per payload bit it
+# A rate-1/3 convolutional code, constraint length 9 (the generators of the IS-95 CDMA reverse link, free
+# distance 18), closed by 8 zero tail bits; decoded with soft-decision Viterbi. At the same energy per payload bit it
 # needs about 5 dB less signal than repeating each bit, which is what reading after "crf 32 + 50% downscale"
 # needs.
 
