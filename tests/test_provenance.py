@@ -183,6 +183,7 @@ def test_watermark_reads_at_any_output_size(portrait_frames, size: int) -> None:
     frames = [watermark.apply(cv2.resize(f, (size, size), interpolation=cv2.INTER_AREA)) for f in portrait_frames]
     reading = read_frames(frames)
     assert reading.payload is not None and reading.payload.video_id == VIDEO_ID, reading
+    assert abs(reading.period - size / 2) < 0.02 * size  # in the frame's pixels, though 1024 is read smaller
 
 
 @pytest.mark.parametrize(("width", "height"), [(512, 288), (640, 256), (288, 512)])

@@ -110,7 +110,7 @@ from __future__ import annotations
 
 import binascii
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 import cv2
@@ -442,6 +442,7 @@ class Accumulator:
     def __init__(self) -> None:
         self.total: np.ndarray | None = None
         self.frames = 0
+        self.input_width = 0  # of the first frame; frames wider than MAX_READ_SIDE are read smaller
 
     def add(self, frame: np.ndarray) -> None:
         gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY) if frame.ndim == 3 else frame
@@ -452,6 +453,7 @@ class Accumulator:
         residual = weighted_detail(gray)
         if self.total is None:
             self.total = np.zeros_like(residual)
+            self.input_width = frame.shape[1]
         if residual.shape != self.total.shape:
             return
         self.total += residual
@@ -465,10 +467,11 @@ class Accumulator:
         for period in candidate_periods(mean):
             reading = refine(mean, period, self.frames)
             if reading.found:
-                return reading
+                best = reading
+                break
             if reading.sync_score > best.sync_score:
                 best = reading
-        return best
+        return replace(best, period=best.period * self.input_width / mean.shape[1])  # in the input's pixels
 
 
 def refine(residual: np.ndarray, period: float, frames: int) -> Reading:
