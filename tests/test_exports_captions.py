@@ -23,9 +23,11 @@ import srt
 import webvtt
 
 import talkinghead
+from talkinghead.audio import align as align_module
 from talkinghead.audio import load_speech, transcribe
 from talkinghead.audio.align import align
 from talkinghead.audio.phonemes import SILENCE, Phone
+from talkinghead.audio.phonetics import find_phones
 from talkinghead.audio.tts import synthesize, text_speech
 from talkinghead.captions import MAX_LINE, MAX_LINES, MAX_SECONDS, MIN_SECONDS, Caption, caption_cues, vtt_text
 from talkinghead.captions.embedded import soft_captions
@@ -405,7 +407,7 @@ def test_plain_progress_lines_off_a_terminal() -> None:
     assert "talkinghead: rendering 3/3 frames (100%)" in lines and "\r" not in stream.getvalue()
 
 
-def test_speech_analysis_reports_how_far_it_is(speech_wav: Path) -> None:
+def test_speech_analysis_reports_how_far_it_is(speech_wav: Path, monkeypatch) -> None:
     """A long transcription is no silent wait: it reports the seconds of speech done, phrase by phrase, and the
     progress line shows them."""
     stream = io.StringIO()
@@ -420,12 +422,17 @@ def test_speech_analysis_reports_how_far_it_is(speech_wav: Path) -> None:
 
     assert transcribe.available(), "Whisper (a runtime pin) is not installed"
     speech = load_speech(speech_wav)
-    heard: list[tuple[float, float]] = []
-    with reporting_analysis(lambda done, total: heard.append((done, total))):
-        transcribe.transcribe(speech.samples, speech.activity, speech.feature_rate)
-    assert heard and [done for done, _ in heard] == sorted(done for done, _ in heard)
-    assert heard[-1][0] == pytest.approx(speech.duration, abs=0.05)
-    assert heard[-1][1] == pytest.approx(speech.duration, abs=0.05)
+    events: list[str | float] = []  # "align" when a phrase's words are aligned, else the share reported done
+    aligner = align_module.align
+    monkeypatch.setattr(align_module, "align", lambda *args: events.append("align") or aligner(*args))
+    monkeypatch.setattr(transcribe, "MAX_PHRASE_S", 2.5)  # several phrases
+    with reporting_analysis(lambda done, total: events.append(done / total)):
+        find_phones(speech)
+    shares = [e for e in events if e != "align"]
+    assert events.count("align") >= 2 and shares == sorted(shares) and shares[-1] == pytest.approx(1.0, abs=0.01)
+    # 100% only once every pass is done: the alignment took half the time of a long recording after the
+    # transcription had already said 100%
+    assert events.index(shares[-1]) > len(events) - 1 - events[::-1].index("align")
 
 
 def test_python_render_refuses_to_overwrite_and_names_keywords(tmp_path: Path, portrait: Path) -> None:

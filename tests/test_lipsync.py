@@ -129,7 +129,7 @@ def test_words_heard_without_transcript_put_the_lips_where_the_speech_does(said,
     made, wav = said
     speech = load_speech(wav)
     assert speech.transcript is None
-    heard = transcribe.transcribe(speech.samples, speech.activity, speech.feature_rate)
+    heard = list(transcribe.transcribe(speech.samples, speech.activity, speech.feature_rate))
     assert any(p.text and "peppers" in p.text.lower() for p in heard)
     phones = find_phones(speech)
     recognised = recognize_phones(speech.samples, speech.activity, speech.feature_rate)
@@ -139,7 +139,7 @@ def test_words_heard_without_transcript_put_the_lips_where_the_speech_does(said,
     assert closed_share(made.phones, phones) >= 0.75
     # Long recordings go phrase by phrase: cut into short phrases, the phones must still land in place.
     monkeypatch.setattr(transcribe, "MAX_PHRASE_S", 2.5)
-    phrases = transcribe.transcribe(speech.samples, speech.activity, speech.feature_rate)
+    phrases = list(transcribe.transcribe(speech.samples, speech.activity, speech.feature_rate))
     assert len(phrases) >= 3 and all(p.end - p.start <= 2.5 for p in phrases)
     speech.phones = None
     assert agreement(truth, cues(find_phones(speech)), speech.duration) > 0.6

@@ -48,6 +48,7 @@ from talkinghead.audio.viseme_model import (
 from talkinghead.audio.words import Word, shifted
 from talkinghead.input_files import TRANSCRIPT_BYTES, read_text
 from talkinghead.motion.visemes import viseme_of
+from talkinghead.progress import analysed
 
 # Log-odds bonus for the aligned phone's viseme in each frame (see the module docstring): `TRUST_UNSURE` for
 # a word Whisper gave probability 0 (and words timed on the model itself), `TRUST_SURE` for probability 1 and
@@ -90,6 +91,7 @@ def _transcribed_phones(speech: Speech) -> list[Phone]:
     posteriors = beside(viseme_posteriors, speech.samples) if viseme_model.available() else None
     for phrase in transcribe.transcribe(speech.samples, speech.activity, speech.feature_rate):
         phones.extend(_phrase_phones(speech, phrase, trust, words))
+        analysed(phrase.end, speech.duration)  # a long recording takes a while: say how far it is
     speech.words = words or None
     phones = contiguous(phones, speech.duration)
     if posteriors is None:

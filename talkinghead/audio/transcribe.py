@@ -28,6 +28,7 @@ import os
 import re
 import zlib
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -37,7 +38,6 @@ import numpy as np
 
 from talkinghead.audio.decode import ANALYSIS_RATE
 from talkinghead.audio.recognize import quiet_spans
-from talkinghead.progress import analysed
 
 RATE = ANALYSIS_RATE  # the audio stage's one rate
 N_FFT, HOP, N_MELS = 400, 160, 80
@@ -97,18 +97,18 @@ def recogniser() -> tuple[Any, Any, int]:
     return model, tokenizer, tokenizer.token_to_id("<|startoftranscript|>")
 
 
-def transcribe(samples: np.ndarray, activity: np.ndarray, feature_rate: int) -> list[Phrase]:
+def transcribe(samples: np.ndarray, activity: np.ndarray, feature_rate: int) -> Iterator[Phrase]:
     """The phrases of 16 kHz ``samples`` (pieces of at most `MAX_PHRASE_S`, cut in pauses), with their text
-    (None where the text cannot be vouched for, or says more than the phrase's speech has time for)."""
-    phrases = []
+    (None where the text cannot be vouched for, or says more than the phrase's speech has time for).
+
+    Lazily, one phrase at a time: the caller aligns each phrase before the next is transcribed, so the
+    progress it reports (`talkinghead.progress.analysed`) counts both passes."""
     duration = samples.size / RATE
     pauses = quiet_spans(activity, feature_rate)
     for start, end in phrase_spans(duration, pauses, MAX_PHRASE_S):
         text, word_probs = _transcribe_phrase(samples[round(start * RATE):round(end * RATE)])
         kept = text is not None and fits_in(text, speaking_time(start, end, pauses))
-        phrases.append(Phrase(start, end, text if kept else None, word_probs if kept else ()))
-        analysed(end, duration)  # a long recording takes a while: say how far it is
-    return phrases
+        yield Phrase(start, end, text if kept else None, word_probs if kept else ())
 
 
 def speaking_time(start: float, end: float, pauses: list[tuple[float, float]]) -> float:
