@@ -160,18 +160,23 @@ def test_phones_do_not_depend_on_what_was_decoded_before(said) -> None:
 
 def test_the_viseme_model_hears_the_recording_beside_whisper_and_changes_nothing(said, monkeypatch) -> None:
     """Its posteriors are computed in a second (daemon) thread while Whisper transcribes (the speed of a file render),
-    and the phones are exactly those of the two run one after the other."""
+    and so is each phrase's alignment while the next phrase is transcribed; the phones are exactly those of all of
+    it run one after the other."""
     from concurrent.futures import Future
 
     from talkinghead.audio import phonetics
 
     _, wav = said
-    threads = []
-    viseme_posteriors = phonetics.viseme_posteriors
+    threads, aligning = [], []
+    viseme_posteriors, phrase_phones = phonetics.viseme_posteriors, phonetics._phrase_phones
 
     def posteriors(samples: np.ndarray) -> np.ndarray:
         threads.append(threading.current_thread())
         return viseme_posteriors(samples)
+
+    def aligned(*args) -> list:
+        aligning.append(threading.current_thread())
+        return phrase_phones(*args)
 
     def one_after_the_other(function, *args) -> Future:
         done = Future()
@@ -179,9 +184,12 @@ def test_the_viseme_model_hears_the_recording_beside_whisper_and_changes_nothing
         return done
 
     monkeypatch.setattr(phonetics, "viseme_posteriors", posteriors)
+    monkeypatch.setattr(phonetics, "_phrase_phones", aligned)
+    monkeypatch.setattr(transcribe, "MAX_PHRASE_S", 2.5)  # several phrases
     heard_beside = find_phones(load_speech(wav))
     assert threads and threads[0] is not threading.main_thread()
     assert threads[0].daemon  # Ctrl-C during the analysis of a long recording leaves at once, not when it is done
+    assert len(aligning) >= 2 and all(t is not threading.main_thread() and t.daemon for t in aligning)
     monkeypatch.setattr(phonetics, "beside", one_after_the_other)
     assert find_phones(load_speech(wav)) == heard_beside
 

@@ -29,6 +29,7 @@ voice at 10 dB: 0.65 against 0.77 balanced accuracy; docs/lip-sync.md, "Beam sea
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np
@@ -83,20 +84,35 @@ def find_phones(speech: Speech) -> list[Phone] | None:
 def _transcribed_phones(speech: Speech) -> list[Phone]:
     """Phones phrase by phrase: Whisper's words aligned, or the recognised phones where it gave no usable text,
     then weighed against the viseme model (`weighed_phones`). The aligned words go to ``speech.words`` (None
-    when no phrase had any)."""
+    when no phrase had any).
+
+    Each phrase is aligned (PocketSphinx, one thread) while the next is transcribed (Whisper): on 8 minutes of
+    speech on two cores, 88 s -> 76 s, the same phones. One alignment runs at a time, in phrase order."""
     noisy = loudness_range_db(speech.energy_db) < NOISY_RANGE_DB
     phones: list[Phone] = []
     words: list[Word] = []
     trust = np.full(round(speech.duration / FRAME_S), TRUST_SURE, np.float32)
     posteriors = beside(viseme_posteriors, speech.samples) if viseme_model.available() else None
+    aligning: tuple[float, Future[list[Phone]]] | None = None  # a phrase's end and its alignment
     for phrase in transcribe.transcribe(speech.samples, speech.activity, speech.feature_rate):
-        phones.extend(_phrase_phones(speech, phrase, trust, words))
-        analysed(phrase.end, speech.duration)  # a long recording takes a while: say how far it is
+        if aligning is not None:
+            phones.extend(_aligned(aligning, speech.duration))
+        aligning = phrase.end, beside(_phrase_phones, speech, phrase, trust, words)  # beside the next phrase
+    if aligning is not None:
+        phones.extend(_aligned(aligning, speech.duration))
     speech.words = words or None
     phones = contiguous(phones, speech.duration)
     if posteriors is None:
         return phones
     return weighed_phones(phones, trust, posteriors.result(), closures_everywhere=noisy)
+
+
+def _aligned(aligning: tuple[float, Future[list[Phone]]], duration: float) -> list[Phone]:
+    """A phrase's phones once aligned; then the analysis has done the speech up to the phrase's end."""
+    end, phones = aligning
+    result = phones.result()
+    analysed(end, duration)  # a long recording takes a while: say how far it is
+    return result
 
 
 def _phrase_phones(speech: Speech, phrase: transcribe.Phrase, trust: np.ndarray, words: list[Word]) -> list[Phone]:

@@ -101,7 +101,7 @@ def transcribe(samples: np.ndarray, activity: np.ndarray, feature_rate: int) -> 
     """The phrases of 16 kHz ``samples`` (pieces of at most `MAX_PHRASE_S`, cut in pauses), with their text
     (None where the text cannot be vouched for, or says more than the phrase's speech has time for).
 
-    Lazily, one phrase at a time: the caller aligns each phrase before the next is transcribed, so the
+    Lazily, one phrase at a time: the caller aligns each phrase while the next is transcribed, and the
     progress it reports (`talkinghead.progress.analysed`) counts both passes."""
     duration = samples.size / RATE
     pauses = quiet_spans(activity, feature_rate)
