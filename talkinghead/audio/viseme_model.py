@@ -44,6 +44,8 @@ from talkinghead.audio.transcribe import HOP, N_FFT, N_MELS, RATE, mel_power
 VISEMES = ("sil", "PP", "FF", "TH", "DD", "kk", "CH", "SS", "nn", "RR", "aa", "E", "I", "O", "U")
 WEIGHTS = Path(__file__).parents[1] / "assets" / "visemes.npz"
 FRAME_S = HOP / RATE
+FILE_CHUNK = 30 * RATE  # a whole recording is fed this much at a time: the network's working memory is about
+#                         0.9 MB a second of audio fed at once (420 MB for 8 minutes whole), the result the same
 DELAY_FRAMES = 6  # look-ahead: frame t is decided once audio up to frame t + DELAY_FRAMES has arrived
 NORM_FRAMES = 300  # the running mean's memory, in frames (3 s)
 POWER_FLOOR = 1e-7  # about -70 dB: digital silence and faint hiss look the same
@@ -270,8 +272,8 @@ def viseme_posteriors(samples: np.ndarray, weights: Weights | Sequence[Weights] 
     """(frames, 15) log-posteriors of 16 kHz ``samples``, a whole recording, one row per 10 ms frame: as the
     stream gives them, but ``settled`` from the start on the recording's own level (`StreamingSpectrum.settle`)."""
     stream = VisemeStream(weights, samples if settled else None)
-    out = np.concatenate([stream.feed(samples), stream.finish()])
-    return out[: int(np.ceil(samples.size / HOP))]
+    parts = [stream.feed(samples[start : start + FILE_CHUNK]) for start in range(0, samples.size, FILE_CHUNK)]
+    return np.concatenate([*parts, stream.finish()])[: int(np.ceil(samples.size / HOP))]
 
 
 def frame_visemes(log_posteriors: np.ndarray) -> list[str]:
