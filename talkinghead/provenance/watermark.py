@@ -213,9 +213,9 @@ def parse_bits(bits: np.ndarray) -> Payload | None:
 
 # ---- error-correcting code -------------------------------------------------------------------------------
 # A rate-1/3 convolutional code, constraint length 9 (the generators of the IS-95 CDMA reverse link, free
-# distance 18), closed by 8 zero tail bits; decoded with soft-decision Viterbi. At the same energy per payload bit it
-# needs about 5 dB less signal than repeating each bit, which is what reading after "crf 32 + 50% downscale"
-# needs.
+# distance 18), closed by 8 zero tail bits; decoded with soft-decision Viterbi. At the same energy per payload
+# bit it needs about 5 dB less signal than repeating each bit, which is what reading after "crf 32 + 50%
+# downscale" needs.
 
 
 @cache
