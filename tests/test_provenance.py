@@ -17,7 +17,7 @@ from talkinghead import Controls, TalkingHeadError
 from talkinghead.assets import DEMO_PORTRAIT
 from talkinghead.provenance import VisibleLabel, Watermark, video_id_for
 from talkinghead.provenance.credentials import read_manifest
-from talkinghead.provenance.verify import _metadata_finding
+from talkinghead.provenance.verify import _label_finding, _metadata_finding
 from talkinghead.provenance.watermark import (
     CODED_BITS,
     INFORMED_MAX,
@@ -283,6 +283,18 @@ def test_verify_finds_watermark_after_reencoding_drops_the_metadata(rendered_vid
 def test_metadata_finding_says_what_the_tags_hold(tags: dict, found: bool, says: str) -> None:
     finding = _metadata_finding(tags, "b2f0d7b9")
     assert finding.found == found and says in finding.detail and "None" not in finding.detail
+
+
+@pytest.mark.parametrize(("drawn", "shown"), [(256, 128), (256, 192), (512, 256), (512, 384)])
+def test_verify_sees_the_label_of_a_downscaled_copy(drawn: int, shown: int) -> None:
+    """A platform's smaller copy: the label drawn for the larger frame is smaller than any label drawn for
+    the copy's own size (256 px draws its smallest, 9 px high), and is still recognised; the bare photo is not."""
+    photo = cv2.cvtColor(cv2.imread(str(DEMO_PORTRAIT)), cv2.COLOR_BGR2RGB)
+    frame = cv2.resize(photo, (drawn, drawn), interpolation=cv2.INTER_AREA)
+    labelled = VisibleLabel(drawn).apply(frame.copy())
+    copy, bare = (cv2.resize(f, (shown, shown), interpolation=cv2.INTER_AREA) for f in (labelled, frame))
+    assert _label_finding(copy, {}).found
+    assert not _label_finding(bare, {}).found
 
 
 def test_verify_says_no_on_unmarked_media_and_2_on_bad_input(tmp_path: Path) -> None:

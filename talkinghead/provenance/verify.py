@@ -27,6 +27,10 @@ LABEL_MATCH = 0.6  # normalised template correlation above which the label count
 LABEL_SCALES = (1.0, 0.5, 0.75, 1.5, 2.0, 3.0, 4.0)  # scales tried when the file's tags do not give the label
 LABEL_TAG = "talkinghead_label"  # the MP4 tags that `video_metadata` writes for the label
 LABEL_POSITION_TAG, LABEL_SCALE_TAG = "talkinghead_label_position", "talkinghead_label_scale"
+SHRUNK_FROM = (0.75, 2 / 3, 0.5)  # frames up to SHRUNK_UP_TO px are also searched for a label drawn larger
+SHRUNK_UP_TO = 512
+SHRUNK_LABEL_MATCH = 0.75  # a shrunk label is a few pixels high, a blur that faces and hair resemble more (up to
+#                            0.66 on unlabelled portraits at 256-768 px, against 0.41 for labels at full size)
 
 
 @dataclass
@@ -146,12 +150,15 @@ def _metadata_finding(tags: dict[str, str], watermark_id: str | None) -> Finding
 
 
 def _label_finding(frame: np.ndarray, tags: dict[str, str]) -> Finding:
-    """Look for the visible label in the four corners, at the frame's own size.
+    """Look for the visible label in the four corners, as drawn at the frame's own size and, on small frames,
+    as drawn on a larger frame and downscaled with it (a copy a platform shrank: the label of a 512-px render
+    halved is 7 px high, where a 256-px render draws its smallest, 9 px).
 
     The text, corner and scale come from the file's tags when it has them (any language); otherwise the
     default text is looked for at the usual scales in every corner.
     """
     gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    shrinks = (1.0,) + (SHRUNK_FROM if min(gray.shape) <= SHRUNK_UP_TO else ())
     tagged = tags.get(LABEL_TAG)
     text = tagged or DEFAULT_TEXT
     positions = [tags[LABEL_POSITION_TAG]] if tagged and tags.get(LABEL_POSITION_TAG) in POSITIONS else POSITIONS
@@ -159,27 +166,37 @@ def _label_finding(frame: np.ndarray, tags: dict[str, str]) -> Finding:
         scales = [float(tags[LABEL_SCALE_TAG])] if tagged else list(LABEL_SCALES)
     except (KeyError, ValueError):
         scales = list(LABEL_SCALES)
-    best = 0.0
+    best, seen = 0.0, 0.0
     for position in positions:
         for scale in scales:
-            try:
-                best = max(best, _label_match(gray, VisibleLabel(gray.shape[::-1], text, position, scale)))
-            except ValueError:  # a tag the font cannot draw: nothing to look for
-                continue
-    if best >= LABEL_MATCH:
-        return Finding("label", True, round(best, 3), f"visible label {text!r} seen (match {best:.2f})")
-    return Finding("label", False, 0.0, f"visible label {text!r} not seen (best match {best:.2f}; rescaled labels "
-                   "and custom labels without their tags are not recognised)")
+            for shrink in shrinks:
+                drawn_on = (round(gray.shape[1] / shrink), round(gray.shape[0] / shrink))
+                try:
+                    match = _label_match(gray, VisibleLabel(drawn_on, text, position, scale), shrink)
+                except ValueError:  # a tag the font cannot draw: nothing to look for
+                    continue
+                best = max(best, match)
+                if match >= (LABEL_MATCH if shrink == 1.0 else SHRUNK_LABEL_MATCH):
+                    seen = max(seen, match)
+    if seen:
+        return Finding("label", True, round(seen, 3), f"visible label {text!r} seen (match {seen:.2f})")
+    return Finding("label", False, 0.0, f"visible label {text!r} not seen (best match {best:.2f}; custom labels "
+                   "without their tags are not recognised)")
 
 
-def _label_match(gray: np.ndarray, label: VisibleLabel) -> float:
-    """Normalised correlation of ``label`` (drawn on mid grey) with the frame near where it would be."""
-    template = cv2.cvtColor(label.apply(np.full((*gray.shape, 3), 128, np.uint8)), cv2.COLOR_RGB2GRAY)
+def _label_match(gray: np.ndarray, label: VisibleLabel, shrink: float = 1.0) -> float:
+    """Normalised correlation of ``label`` (drawn on mid grey, on a frame 1 / ``shrink`` the size of ``gray``
+    and shrunk with it) with the frame near where it would be."""
     height, width = label.alpha.shape[:2]
-    template = template[label.y0 : label.y0 + height, label.x0 : label.x0 + width].astype(np.float32)
+    template = label.colour * label.alpha + 128.0 * (1 - label.alpha)
+    template = cv2.cvtColor(template.astype(np.uint8), cv2.COLOR_RGB2GRAY).astype(np.float32)
+    if shrink != 1.0:
+        height, width = max(1, round(height * shrink)), max(1, round(width * shrink))
+        template = cv2.resize(template, (width, height), interpolation=cv2.INTER_AREA)
+    y0, x0 = round(label.y0 * shrink), round(label.x0 * shrink)
     slack = max(4, height // 4)
-    top, left = max(0, label.y0 - slack), max(0, label.x0 - slack)
-    region = gray[top : label.y0 + height + slack, left : label.x0 + width + slack]
+    top, left = max(0, y0 - slack), max(0, x0 - slack)
+    region = gray[top : y0 + height + slack, left : x0 + width + slack]
     if region.shape[0] < height or region.shape[1] < width or template.std() == 0:
         return 0.0
     return float(cv2.matchTemplate(region, template, cv2.TM_CCOEFF_NORMED).max())
