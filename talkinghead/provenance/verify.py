@@ -159,13 +159,7 @@ def _label_finding(frame: np.ndarray, tags: dict[str, str]) -> Finding:
     """
     gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32)
     shrinks = (1.0,) + (SHRUNK_FROM if min(gray.shape) <= SHRUNK_UP_TO else ())
-    tagged = tags.get(LABEL_TAG)
-    text = tagged or DEFAULT_TEXT
-    positions = [tags[LABEL_POSITION_TAG]] if tagged and tags.get(LABEL_POSITION_TAG) in POSITIONS else POSITIONS
-    try:
-        scales = [float(tags[LABEL_SCALE_TAG])] if tagged else list(LABEL_SCALES)
-    except (KeyError, ValueError):
-        scales = list(LABEL_SCALES)
+    text, positions, scales = _label_looked_for(tags)
     best, seen = 0.0, 0.0
     for position in positions:
         for scale in scales:
@@ -182,6 +176,18 @@ def _label_finding(frame: np.ndarray, tags: dict[str, str]) -> Finding:
         return Finding("label", True, round(seen, 3), f"visible label {text!r} seen (match {seen:.2f})")
     return Finding("label", False, 0.0, f"visible label {text!r} not seen (best match {best:.2f}; custom labels "
                    "without their tags are not recognised)")
+
+
+def _label_looked_for(tags: dict[str, str]) -> tuple[str, list[str], list[float]]:
+    """The label's text, corners and scales to look for: those the file's tags give, else the default text at
+    the usual scales in every corner."""
+    tagged = tags.get(LABEL_TAG)
+    positions = [tags[LABEL_POSITION_TAG]] if tagged and tags.get(LABEL_POSITION_TAG) in POSITIONS else POSITIONS
+    try:
+        scales = [float(tags[LABEL_SCALE_TAG])] if tagged else list(LABEL_SCALES)
+    except (KeyError, ValueError):
+        scales = list(LABEL_SCALES)
+    return tagged or DEFAULT_TEXT, list(positions), scales
 
 
 def _label_match(gray: np.ndarray, label: VisibleLabel, shrink: float = 1.0) -> float:
