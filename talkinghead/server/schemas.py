@@ -20,7 +20,8 @@ class JobView(BaseModel):
     frames: int = Field(description="frames drawn so far (all of them once done)")
     total_frames: int | None = Field(None, description="frames to draw, once the first are drawn")
     analysis_progress: float | None = Field(None, ge=0, le=1, description="share of the speech analysed, while "
-                                            "`analysing speech` (when the analysis reports it: transcription)")
+                                            "`analysing speech` (when the analysis reports it: transcription and "
+                                            "alignment)")
     eta_s: float | None = Field(None, description="seconds until the frames are drawn, once measurable")
     created: float = Field(description="Unix time the job was queued")
     updated: float = Field(description="Unix time of its last change")
