@@ -92,7 +92,10 @@ class VisibleLabel:
     def apply(self, frame: np.ndarray) -> np.ndarray:
         """Draw the label into ``frame`` in place and return it."""
         height, width = self.alpha.shape[:2]
-        region = frame[self.y0 : self.y0 + height, self.x0 : self.x0 + width].astype(np.float32)
-        blended = region * (1 - self.alpha) + self.colour * self.alpha
-        frame[self.y0 : self.y0 + height, self.x0 : self.x0 + width] = blended.astype(np.uint8)
+        region = frame[self.y0 : self.y0 + height, self.x0 : self.x0 + width]
+        frame[self.y0 : self.y0 + height, self.x0 : self.x0 + width] = self.over(region)
         return frame
+
+    def over(self, region: np.ndarray) -> np.ndarray:
+        """The label's patch blended over ``region`` (its own size), uint8."""
+        return (region.astype(np.float32) * (1 - self.alpha) + self.colour * self.alpha).astype(np.uint8)

@@ -194,8 +194,8 @@ def _label_match(gray: np.ndarray, label: VisibleLabel, shrink: float = 1.0) -> 
     """Normalised correlation of ``label`` (drawn on mid grey, on a frame 1 / ``shrink`` the size of ``gray``
     and shrunk with it) with the frame near where it would be."""
     height, width = label.alpha.shape[:2]
-    template = label.colour * label.alpha + 128.0 * (1 - label.alpha)
-    template = cv2.cvtColor(template.astype(np.uint8), cv2.COLOR_RGB2GRAY).astype(np.float32)
+    template = label.over(np.full((height, width, 3), 128, np.uint8))
+    template = cv2.cvtColor(template, cv2.COLOR_RGB2GRAY).astype(np.float32)
     if shrink != 1.0:
         height, width = max(1, round(height * shrink)), max(1, round(width * shrink))
         template = cv2.resize(template, (width, height), interpolation=cv2.INTER_AREA)
