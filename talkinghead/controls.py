@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from talkinghead.errors import TalkingHeadError
+from talkinghead.fonts import SCRIPTS
 from talkinghead.languages import is_language_code
 
 MIN_SIZE, MAX_SIZE = 128, 2048
@@ -70,10 +71,7 @@ class Controls:
     )
     motion_scale: float = _opt(1.0, "how lively the head moves: 0 keeps it still, 2 doubles the motion (0-3)")
     label: bool = _opt(True, "draw the visible 'AI-generated' label (the watermark and metadata are always added)")
-    label_text: str = _opt("AI-generated", "text of the visible label, in any language the label fonts draw "
-                                              "(Latin, Greek, Cyrillic, Armenian, Georgian, Hebrew, Arabic, Indic "
-                                              "scripts, Thai, Lao, Khmer, Myanmar, Ethiopic, Chinese, Japanese, "
-                                              "Korean)")
+    label_text: str = _opt("AI-generated", f"text of the visible label, in any script its fonts draw ({SCRIPTS})")
     label_position: str = _opt("bottom-right", "corner of the visible label: top-left, top-right, bottom-left "
                                "or bottom-right")
     label_scale: float = _opt(1.0, "size of the visible label relative to the default (0.5-4)")
@@ -131,6 +129,7 @@ class Controls:
             raise TalkingHeadError("--text is empty: give the words to say")
         if self.voice is not None and (not isinstance(self.voice, str) or not self.voice.strip()):
             raise TalkingHeadError(f"--voice must name an espeak-ng voice, got {self.voice!r}")
+        _check_text_options(self)
         if not is_language_code(self.language):
             raise TalkingHeadError(f"--language must be an ISO 639-1 language code such as en, de or fr, "
                                    f"got {self.language!r}")
@@ -185,6 +184,16 @@ def _check_outputs(controls: Controls) -> None:
     check_extended_shapes(controls.extended_shapes)
     if controls.captions is not None and controls.captions not in CAPTION_FORMATS:
         raise TalkingHeadError(f"--captions must be one of {', '.join(CAPTION_FORMATS)}, got {controls.captions!r}")
+
+
+def _check_text_options(controls: Controls) -> None:
+    """--voice belongs to --text and --transcript to recorded speech: given with the other, it would be ignored."""
+    if controls.text is None and controls.voice is not None:
+        raise TalkingHeadError("--voice chooses the espeak-ng voice of --text; recorded speech keeps its own "
+                               "voice (leave --voice out)")
+    if controls.text is not None and (controls.transcript is not None or controls.transcript_file is not None):
+        raise TalkingHeadError("--transcript is for recorded speech; --text is already the words said "
+                               "(leave the transcript out)")
 
 
 def _check_range(flag: str, value: float, low: float, high: float) -> None:

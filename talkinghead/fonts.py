@@ -38,6 +38,7 @@ NOTO_FONTS = tuple(("manimgx_fonts", f"NotoSans{script}[wght].ttf", script) for 
     "Devanagari", "Bengali", "Gurmukhi", "Gujarati", "Oriya", "Tamil", "Telugu", "Kannada", "Malayalam", "Sinhala",
     "Thai", "Lao", "Khmer", "Myanmar", "Ethiopic"))
 CJK_FONT = ("manimgx_fonts_cjk", "NotoSansCJK-VF.otf.ttc", "Chinese, Japanese, Korean")
+SCRIPTS = ", ".join((FIRST_FONT_SCRIPTS, *(scripts for *_, scripts in NOTO_FONTS), CJK_FONT[2]))  # all of them
 CJK_FACES = {"JP": 0, "KR": 1, "SC": 2}  # faces of the CJK collection
 BOLD = 700  # weight of the variable Noto fonts, to match DejaVu Sans Bold
 JOINERS = "\u200c\u200d"  # zero-width (non-)joiners: format characters that some scripts' spelling needs

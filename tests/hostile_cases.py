@@ -119,6 +119,8 @@ def cases(files: dict[str, Path], out: Path) -> dict[str, tuple[list[str], str]]
         "voice 43 characters": ([*say, "--voice", LONG_VOICE], "unknown espeak-ng voice"),
         "voice with ../": ([*say, "--voice", "en+../../../../../etc/passwd"], "unknown espeak-ng voice"),
         "voice not listed": ([*say, "--voice", "xx-nowhere"], "espeak-ng --voices=variant"),
+        "voice for recorded speech": ([*render, "--voice", "en-gb"], "leave --voice out"),
+        "transcript beside --text": ([*say, "--transcript", "Hello."], "leave the transcript out"),
         "portrait declaring 32000x32000": (["render", str(files["bomb32k.png"]), *render[2:]], "pixels"),
         "portrait declaring 100000x100000": (["render", str(files["bomb100k.png"]), *render[2:]], "pixels"),
         "portrait with damaged pixel data": (["render", str(files["bad_rows.png"]), *render[2:]], "as an image"),
