@@ -40,7 +40,7 @@ from talkinghead.audio import load_speech
 from talkinghead.pipeline import prepare, render
 from talkinghead.provenance import VisibleLabel, Watermark
 from talkinghead.provenance.media import open_media
-from talkinghead.provenance.watermark import DECODE_THRESHOLD, SYNC_THRESHOLD, read_frames
+from talkinghead.provenance.watermark import DECODE_THRESHOLD, PREFIX_THRESHOLD, SYNC_THRESHOLD, read_frames
 from talkinghead.render import Renderer
 
 _HERE = Path(__file__).resolve()
@@ -363,7 +363,7 @@ def run(args: argparse.Namespace, work: Path) -> None:
               f"{min(scores[attack.name], default=0):>11.1f}{np.median(scores[attack.name] or [0]):>14.1f}"
               f"{np.mean(read_s[attack.name] or [0]):>8.2f}", flush=True)
 
-    false_positives, checks, worst = 0, 0, 0.0
+    false_positives, checks, worst, worst_prefix = 0, 0, 0.0, 0.0
     kinds = ("still-image videos", "camera-like clips", "synthetic footage", "unmarked renders")
     per_kind = [0] * len(kinds)
     unmarked_speech = list(speech_cuts(4, work, UNMARKED_SECONDS))
@@ -375,6 +375,7 @@ def run(args: argparse.Namespace, work: Path) -> None:
             reading = read_file(attacked(clip, attack, work / "attacked.mp4"))
             checks += 1
             worst = max(worst, reading.sync_score)
+            worst_prefix = max(worst_prefix, reading.prefix_score)
             if reading.payload is not None:
                 false_positives += 1
                 print(f"  FALSE POSITIVE: unmarked {index} ({kinds[kind]}) after {attack.name}: {reading}")
@@ -383,7 +384,8 @@ def run(args: argparse.Namespace, work: Path) -> None:
     made = ", ".join(f"{n} {k}" for n, k in zip(per_kind, kinds, strict=True))
     print(f"\nFalse positives: {false_positives} of {checks} reads ({args.unmarked} unmarked videos: {made}; each "
           f"read after the first {args.unmarked_attacks} attack(s)); highest score {worst:.1f} "
-          f"(decoding from {DECODE_THRESHOLD}, 'seen' from {SYNC_THRESHOLD})")
+          f"(decoding from {DECODE_THRESHOLD}, 'seen' from {SYNC_THRESHOLD}); highest known-prefix score "
+          f"{worst_prefix:.1f} (decoding from {PREFIX_THRESHOLD})")
 
     psnr, mark_ms, total_ms = psnr_and_cost(args.size)
     print(f"\nPSNR marked vs unmarked: {psnr:.2f} dB")

@@ -83,27 +83,35 @@ reader can average many frames and all tiles of each frame: moving content avera
 Reading needs no knowledge of the original size or position:
 1. average over the frames the luma's detail at the chip scale, each pixel weighted by how smooth its
    surroundings are (`weighted_detail`);
-2. the mark is periodic, so the autocorrelation of that average has a spike at the tile period, whatever
-   the rescale (this gives back the scale); the 8 strongest spikes are candidates;
+2. the tile's period: half the width in any copy that was not cropped (the video as written, an excerpt,
+   another frame rate, a smaller copy), tried first; for crops, the mark is periodic, so the autocorrelation
+   of that average has a spike at the tile period whatever the rescale (this gives back the scale), and the
+   8 strongest spikes are tried next (`periods_to_try`);
 3. around each candidate, the period is searched finely: fold the image onto one tile at that period
    (this averages all tiles, partial ones at the edges too) and, for every shift (a crop moves the tile),
-   add up the squared sums of the chips of each coded bit: this *energy* needs no knowledge of the bits,
-   and it peaks at the right period and shift only;
-4. when that peak stands out (`DECODE_THRESHOLD`, in standard deviations of the energy surface), the chips
-   there give soft coded bits; a list Viterbi decoder offers the 16 best codewords, and the first whose
-   marker and CRC-16 check out is the payload.
+   score two syncs: the squared sums of the chips of each coded bit added up, an *energy* that needs no
+   knowledge of the bits, and the correlation with the first 48 coded bits, which depend only on the marker
+   and the version and are the same in every mark this version writes (`known_prefix`); each peaks at the
+   right period and shift only, the energy where the mark is strong, the prefix where a busy picture
+   lifts the energy at every shift alike;
+4. where a peak stands out (`DECODE_THRESHOLD`, `PREFIX_THRESHOLD`, in standard deviations of its surface),
+   the chips there give soft coded bits; a list Viterbi decoder offers its best codewords (16 at the energy
+   peak, 4 at the prefix peak), and the first whose marker and CRC-16 check out is the payload. Marks
+   written by another version start with another prefix: the energy alone reads them, as it did before.
 
-False positives: the payload check is what rules them out. An unmarked picture reaches the decoding
-threshold at some of the periods tried (its energy peaks stand 4.5 to 6.5 deviations high; a mark's stand
-6.3 to 15 after the benchmark's attacks), and then each of the at most 16 codewords offered has a 2**-20
-chance to carry the marker and a matching CRC: with at most 8 periods decoded per read, fewer than one read
-in 8,000 of unmarked media can report a payload (in practice far fewer: most periods stay below the
-threshold). A peak above `SYNC_THRESHOLD` without a payload is reported as "seen" by `verify`.
+False positives: the payload check is what rules them out. An unmarked picture reaches a decoding
+threshold at some of the periods tried (its energy peaks stand 4.5 to 6.5 deviations high, its prefix peaks
+up to 6.2; a mark's energy stands 6.3 to 15 after the benchmark's attacks), and then each codeword offered
+has a 2**-20 chance to carry the marker and a matching CRC at an energy peak, and 2**-16 at a prefix peak
+(whose codewords start with the marker by construction). With 9 periods per read, fewer than one read in
+1,400 of unmarked media could report a payload even if every period crossed both thresholds; measured, a
+prefix peak crosses its threshold in about one unmarked read in four and an energy peak more rarely, so in
+practice about one read in 60,000. A peak above `SYNC_THRESHOLD` without a payload is reported as "seen".
 
 Embedding costs two saturating uint8 adds per frame (the pattern and its informed gains are worked out
 once per video, about 0.1-0.2 s), so it is far below a millisecond at 512x512. Reading takes about 0.1 s
 per candidate period searched on two cores: a marked clip is usually read at the first candidate, an
-unmarked one costs all eight.
+unmarked one costs all nine.
 """
 
 from __future__ import annotations
@@ -143,6 +151,9 @@ REFINE_STEPS = (0.012, 0.006, 0.003, 0.0015)  # relative steps of the period sea
 READ_PER_CHIP = 4  # pixels per chip when reading (the chip grid is searched at this sub-chip step)
 CHIP_CLIP = 2.5  # chip values beyond this many robust deviations are clipped (edges in the picture)
 DECODE_THRESHOLD = 5.5  # energy peak (see detection_score) from which the payload is decoded
+PREFIX_BITS = 16  # payload bits every mark of this version starts with: the marker and the version
+PREFIX_THRESHOLD = 5.0  # peak of the known-prefix correlation (see read_at_period) from which it is decoded
+PREFIX_PATHS = 4  # codewords offered there (see "False positives" above)
 SYNC_THRESHOLD = 7.0  # energy peak from which a mark is reported as seen even when its payload is not read
 MAX_READ_SIDE = 720  # larger inputs are read at this width (the period stays >= 2 pixels per chip)
 
@@ -423,6 +434,12 @@ class Reading:
     payload: Payload | None
     bit_margin: float  # mean |soft bit| / its spread: how clearly the bits were read
     frames: int
+    prefix_score: float = 0.0  # peak of the known-prefix correlation in standard deviations (read_at_period)
+
+    @property
+    def strength(self) -> float:
+        """How far the better of the two syncs stands above its decoding threshold (>= 1: decoded)."""
+        return max(self.sync_score / DECODE_THRESHOLD, self.prefix_score / PREFIX_THRESHOLD)
 
     @property
     def found(self) -> bool:
@@ -464,7 +481,7 @@ class Accumulator:
             return Reading(0.0, 0.0, None, 0.0, 0)
         mean = self.total / self.frames
         best = Reading(0.0, 0.0, None, 0.0, self.frames)
-        for period in candidate_periods(mean):
+        for period in periods_to_try(mean):
             reading = refine(mean, period, self.frames)
             if reading.found:
                 best = reading
@@ -485,9 +502,9 @@ def refine(residual: np.ndarray, period: float, frames: int) -> Reading:
         centre = best.period
         for candidate in (centre * (1 - step), centre * (1 + step)):
             reading = read_at_period(residual, candidate, frames, decode=False)
-            if reading.sync_score > best.sync_score:
+            if reading.strength > best.strength:
                 best = reading
-    return read_at_period(residual, best.period, frames) if best.sync_score >= DECODE_THRESHOLD else best
+    return read_at_period(residual, best.period, frames) if best.strength >= 1 else best
 
 
 def weighted_detail(gray: np.ndarray) -> np.ndarray:
@@ -512,6 +529,14 @@ def read_frames(frames: Iterable[np.ndarray]) -> Reading:
     for frame in frames:
         acc.add(frame)
     return acc.read()
+
+
+def periods_to_try(residual: np.ndarray) -> list[float]:
+    """Half the width first: the tile's period in any copy that was not cropped, however rescaled (the video
+    as written, an excerpt, another frame rate, a smaller copy). Then the autocorrelation's `candidate_periods`,
+    for crops; on a busy picture (a full crop on a texture) the tile's spike can rank far down among them."""
+    uncropped = residual.shape[1] / TILES_ACROSS
+    return [uncropped, *(p for p in candidate_periods(residual) if abs(p / uncropped - 1) > REFINE_STEPS[0])]
 
 
 def candidate_periods(residual: np.ndarray, count: int = PERIOD_CANDIDATES) -> list[float]:
@@ -593,31 +618,50 @@ def chip_phases(tile: np.ndarray) -> np.ndarray:
     return np.clip(chips, -CHIP_CLIP * scale, CHIP_CLIP * scale)
 
 
-def detection_score(energy: np.ndarray) -> float:
-    """How far the peak of ``energy`` stands above the rest of it, in standard deviations.
+def detection_score(surface: np.ndarray) -> float:
+    """How far the peak of a sync ``surface`` (one value per shift) stands above the rest, in standard deviations.
 
-    Without a mark the entries are sums of many squared noise terms and their peak stays low (measured on
-    unmarked renders, still images and their attacked copies: at most 6.2 over all shifts and periods tried);
-    a mark puts one entry far above (8 to 15 after the attacks of the benchmark).
+    Without a mark the energy's peak stays low (measured on unmarked renders, still images and their attacked
+    copies: at most 6.2 over all shifts and periods tried), the known-prefix correlation's too (at most 6.2,
+    half the reads under 4.7); a mark puts one entry far above (energy 8 to 15 after the attacks of the
+    benchmark; where a busy picture drowns the energy, the prefix still reaches 5.4-6.6).
     """
-    return float((energy.max() - energy.mean()) / (energy.std() + 1e-12))
+    return float((surface.max() - surface.mean()) / (surface.std() + 1e-12))
+
+
+@cache
+def known_prefix() -> np.ndarray:
+    """The first coded bits (+/-1) of every mark this version writes: a convolutional code's first
+    ``3 * PREFIX_BITS`` outputs depend only on the first ``PREFIX_BITS`` payload bits (marker and version)."""
+    coded = encode(payload_bits("0" * ID_HEX)).astype(np.float32) * 2 - 1
+    return coded[: len(GENERATORS) * PREFIX_BITS]
 
 
 def read_at_period(residual: np.ndarray, period: float, frames: int, decode: bool = True) -> Reading:
-    """Fold at ``period``, find the shift where the coded-bit groups hold the most energy, decode there.
+    """Fold at ``period``, find the shift where the coded-bit groups fit a mark best, decode there.
 
-    The energy at a shift, the sum of the squared group sums, needs no knowledge of the bits, and it
-    uses every chip (a separate sync pattern would use a share of them).
+    Two syncs, each decoded at its own peak: the energy (the sum of the squared group sums), which needs no
+    knowledge of the bits and uses every chip, and the correlation with the bits the reader knows
+    (`known_prefix`), which uses a fifth of them but coherently. Where the picture itself is busy (a full
+    crop on a texture) its detail lifts the energy at every shift alike and the energy peak drowns, while
+    the known bits still stand out (docs/provenance.md, "Eighth round").
     """
     phases = chip_phases(fold(residual, period))
     spectra = scipy.fft.rfft2(phases)[:, None] * _group_spectra()[None]
     sums = scipy.fft.irfft2(spectra, s=(CHIPS, CHIPS))  # (phase, coded bit, shift y, shift x)
     energy = np.einsum("pgyx,pgyx->pyx", sums, sums)
-    score = detection_score(energy)
-    if not decode or score < DECODE_THRESHOLD:
-        return Reading(score, period, None, 0.0, frames)
-    phase, dy, dx = np.unravel_index(int(np.argmax(energy)), energy.shape)
-    soft = sums[phase, :, dy, dx] * layout().group_norms  # back to plain sums: the decoder's soft input
-    margin = float(np.abs(soft).mean() / (soft.std() + 1e-9))
-    payloads = (parse_bits(bits) for bits in viterbi(soft, LIST_PATHS))
-    return Reading(score, period, next((p for p in payloads if p is not None), None), margin, frames)
+    prefix = known_prefix()
+    coherent = np.einsum("pgyx,g->pyx", sums[:, : prefix.size], prefix)
+    reading = Reading(detection_score(energy), period, None, 0.0, frames, detection_score(coherent))
+    if not decode:
+        return reading
+    for surface, score, threshold, paths in ((energy, reading.sync_score, DECODE_THRESHOLD, LIST_PATHS),
+                                             (coherent, reading.prefix_score, PREFIX_THRESHOLD, PREFIX_PATHS)):
+        if score < threshold:
+            continue
+        phase, dy, dx = np.unravel_index(int(np.argmax(surface)), surface.shape)
+        soft = sums[phase, :, dy, dx] * layout().group_norms  # back to plain sums: the decoder's soft input
+        payload = next((p for p in map(parse_bits, viterbi(soft, paths)) if p is not None), None)
+        if payload is not None:
+            return replace(reading, payload=payload, bit_margin=float(np.abs(soft).mean() / (soft.std() + 1e-9)))
+    return reading
