@@ -13,14 +13,15 @@ from talkinghead.controls import Controls
 PROG = "talkinghead"
 
 
-def add_control_flags(parser: argparse.ArgumentParser) -> None:
-    """One flag per `Controls` field: ``--name`` (and ``--no-name`` for switches)."""
+def add_control_flags(parser: argparse.ArgumentParser, defaults: dict[str, Any] | None = None) -> None:
+    """One flag per `Controls` field: ``--name`` (and ``--no-name`` for switches); ``defaults`` replaces the
+    fields' own defaults for this command."""
     hints = typing.get_type_hints(Controls)
     group = parser.add_argument_group("render options")
     for spec in fields(Controls):
         flag = "--" + spec.name.replace("_", "-")
         kind = hints[spec.name]
-        default = spec.default if spec.default is not MISSING else None
+        default = (defaults or {}).get(spec.name, spec.default if spec.default is not MISSING else None)
         help_text = spec.metadata.get("help", "")
         if kind is bool:
             group.add_argument(flag, dest=spec.name, action=argparse.BooleanOptionalAction, default=default,

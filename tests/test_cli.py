@@ -75,7 +75,15 @@ def test_demo_needs_no_arguments(tmp_path: Path) -> None:
     assert result.stdout == "" and (tmp_path / out).stat().st_size > 50_000  # -q: nothing printed on success
     frames, info = decode_video(tmp_path / out)
     assert len(frames) == round(7.1 * 25) and info["audio_codec"] == "aac"
+    assert frames[0].shape == (512, 512, 3)  # the whole photo at its own size (the face alone is 256 px)
     assert result.stderr == ""
+
+
+def test_demo_says_text_instead_of_its_recording(tmp_path: Path) -> None:
+    result = cli("demo", "-q", "--text", "Hello.", "--size", "128", "-o", "said.mp4", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    frames, _ = decode_video(tmp_path / "said.mp4")
+    assert 10 < len(frames) < 3 * 25  # "Hello." is about a second long, not the recording's 7.1 s
 
 
 def test_python_api(tmp_path: Path, portrait: Path, silence_wav: Path) -> None:
