@@ -250,9 +250,19 @@ def test_upload_render_and_play_in_the_page(browser, tmp_path: Path, portrait: P
         browser.execute_script(WATCH_STATUS)
         browser.find_element(By.ID, "portrait").send_keys(str(portrait))
         browser.find_element(By.ID, "audio").send_keys(str(speech_wav))
+        language = browser.find_element(By.ID, "opt-language")  # an upload's language can be said
+        assert language.is_displayed()
+        language.clear()
+        language.send_keys("de")
         choose_128_px_and_consent(browser)
+        browser.execute_script(  # keep the form fields the page sends
+            "window.sentFields = []; const send = window.fetch;"
+            "window.fetch = (url, init) => { if (init && init.body instanceof FormData)"
+            " window.sentFields.push([...init.body.entries()].map(([k, v]) => [k, String(v)]));"
+            " return send(url, init); };")
         browser.find_element(By.ID, "submit").click()
         wait.until(lambda b: b.find_element(By.ID, "video").is_displayed())
+        assert ["language", "de"] in browser.execute_script("return window.sentFields")[0]
         playable = wait.until(lambda b: b.execute_script(
             "const v = document.getElementById('video');"
             "return v.readyState >= 2 && v.videoWidth > 0 ? [v.videoWidth, v.videoHeight, v.duration] : null;"))

@@ -52,7 +52,8 @@ SUGGESTIONS = {"voice": ("en-us", "en-gb", "en-us+f2", "de", "fr", "es", "it", "
                "language": ("en", "de", "fr", "es", "it", "pt", "nl", "pl", "ru", "zh", "ja")}
 OPTION_NAMES = {spec.name for spec in fields(Controls)}
 COMMON = ("emotion", "intensity", "gaze", "head_distance", "motion_scale", "size")  # shown first
-SPEECH = ("text", "voice", "language")  # shown with the speech
+SPEECH = ("text", "voice")  # shown with the speech when it is typed text
+SPEECH_ANY = ("language",)  # shown with the speech whatever its source (an upload, a recording, text)
 
 
 def control_specs() -> list[dict[str, Any]]:
@@ -66,7 +67,8 @@ def control_specs() -> list[dict[str, Any]]:
         default = spec.default if spec.default is not MISSING else None
         help_text = spec.metadata.get("help", "") + (CONTENT_HELP if spec.name in CONTENT_OPTIONS else "")
         help_text = _without_flags(help_text)
-        group = "common" if spec.name in COMMON else "speech" if spec.name in SPEECH else "advanced"
+        group = ("common" if spec.name in COMMON else "speech" if spec.name in SPEECH
+                 else "speech-any" if spec.name in SPEECH_ANY else "advanced")
         low, high, step = RANGES.get(spec.name, (None, None, None))
         specs.append({"name": spec.name, "type": kind.__name__, "default": default, "help": help_text,
                       "label": LABELS.get(spec.name, spec.name.replace("_", " ").capitalize()),

@@ -146,7 +146,8 @@ function widget(spec) {
 
 async function loadControls() {
   controlSpecs = await (await fetch("/v1/controls")).json();
-  const boxes = { common: $("common-controls"), speech: $("speech-controls"), advanced: $("controls") };
+  const boxes = { common: $("common-controls"), speech: $("speech-controls"), "speech-any": $("speech-any-controls"),
+    advanced: $("controls") };
   for (const spec of controlSpecs) boxes[spec.group].append(widget(spec));
 }
 
@@ -159,6 +160,7 @@ function controlValues(forLive = false) {
   const values = {};
   for (const spec of controlSpecs) {
     if (spec.content || (spec.group === "speech" && (forLive || speechMode() !== "text"))) continue;
+    if (spec.group === "speech-any" && forLive) continue;  // live mode hears any language alike
     if (spec.type === "tuple") {
       const value = [Number($("opt-gaze-yaw").value), Number($("opt-gaze-pitch").value)];
       if (value[0] !== spec.default[0] || value[1] !== spec.default[1]) values[spec.name] = value.join(",");
