@@ -197,7 +197,9 @@ def test_render_from_text_shows_stages_captions_and_provenance(browser, tmp_path
         browser.execute_script(WATCH_STATUS)
         browser.find_element(By.ID, "use-sample").click()
         wait.until(lambda b: b.find_element(By.ID, "portrait-preview").is_displayed())
+        assert browser.find_element(By.ID, "opt-transcript").is_displayed()  # with an upload, asked
         browser.find_element(By.CSS_SELECTOR, "input[name=speech-mode][value=text]").click()
+        assert not browser.find_element(By.ID, "opt-transcript").is_displayed()  # typed text is its own
         browser.find_element(By.ID, "opt-text").send_keys("Hello there. Nice to meet you.")
         choose_128_px_and_consent(browser)
         browser.find_element(By.ID, "submit").click()

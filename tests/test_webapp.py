@@ -64,6 +64,7 @@ def test_options_spec_gives_widgets_what_they_need(server: Server) -> None:
     assert specs["motion_scale"]["label"] == "Liveliness"
     assert specs["text"]["group"] == "speech" and specs["fps"]["group"] == "advanced"
     assert specs["language"]["group"] == "speech-any"  # recorded speech has a language too
+    assert specs["transcript"]["group"] == "speech-recorded"  # typed text is its own transcript
     assert specs["motion_in"]["content"] and "motion_out" not in specs
     assert not any("--" in spec["help"] for spec in specs.values())  # the page speaks no CLI
 

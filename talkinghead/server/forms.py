@@ -54,6 +54,7 @@ OPTION_NAMES = {spec.name for spec in fields(Controls)}
 COMMON = ("emotion", "intensity", "gaze", "head_distance", "motion_scale", "size")  # shown first
 SPEECH = ("text", "voice")  # shown with the speech when it is typed text
 SPEECH_ANY = ("language",)  # shown with the speech whatever its source (an upload, a recording, text)
+SPEECH_RECORDED = ("transcript",)  # shown with an upload or a recording (typed text is its own transcript)
 
 
 def control_specs() -> list[dict[str, Any]]:
@@ -68,7 +69,8 @@ def control_specs() -> list[dict[str, Any]]:
         help_text = spec.metadata.get("help", "") + (CONTENT_HELP if spec.name in CONTENT_OPTIONS else "")
         help_text = _without_flags(help_text)
         group = ("common" if spec.name in COMMON else "speech" if spec.name in SPEECH
-                 else "speech-any" if spec.name in SPEECH_ANY else "advanced")
+                 else "speech-any" if spec.name in SPEECH_ANY
+                 else "speech-recorded" if spec.name in SPEECH_RECORDED else "advanced")
         low, high, step = RANGES.get(spec.name, (None, None, None))
         specs.append({"name": spec.name, "type": kind.__name__, "default": default, "help": help_text,
                       "label": LABELS.get(spec.name, spec.name.replace("_", " ").capitalize()),

@@ -52,7 +52,7 @@ class ControlSpec(BaseModel):
     min: float | None
     max: float | None
     step: float | None
-    group: Literal["common", "speech", "speech-any", "advanced"]
+    group: Literal["common", "speech", "speech-any", "speech-recorded", "advanced"]
     content: bool = Field(description="takes a file's content (upload or inline text)")
     pitch_range: tuple[float, float, float] | None = None
 

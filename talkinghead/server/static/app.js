@@ -147,7 +147,7 @@ function widget(spec) {
 async function loadControls() {
   controlSpecs = await (await fetch("/v1/controls")).json();
   const boxes = { common: $("common-controls"), speech: $("speech-controls"), "speech-any": $("speech-any-controls"),
-    advanced: $("controls") };
+    "speech-recorded": $("speech-recorded-controls"), advanced: $("controls") };
   for (const spec of controlSpecs) boxes[spec.group].append(widget(spec));
 }
 
@@ -161,6 +161,7 @@ function controlValues(forLive = false) {
   for (const spec of controlSpecs) {
     if (spec.content || (spec.group === "speech" && (forLive || speechMode() !== "text"))) continue;
     if (spec.group === "speech-any" && forLive) continue;  // live mode hears any language alike
+    if (spec.group === "speech-recorded" && (forLive || speechMode() === "text")) continue;
     if (spec.type === "tuple") {
       const value = [Number($("opt-gaze-yaw").value), Number($("opt-gaze-pitch").value)];
       if (value[0] !== spec.default[0] || value[1] !== spec.default[1]) values[spec.name] = value.join(",");
@@ -267,6 +268,7 @@ function speechFile() {
 for (const radio of document.querySelectorAll("input[name=speech-mode]")) {
   radio.addEventListener("change", () => {
     for (const mode of ["upload", "record", "text"]) $("mode-" + mode).hidden = mode !== speechMode();
+    $("speech-recorded-controls").hidden = speechMode() === "text";  // typed text is its own transcript
     showPlayback(speechFile());
   });
 }
