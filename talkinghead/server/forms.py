@@ -55,6 +55,8 @@ COMMON = ("emotion", "intensity", "gaze", "head_distance", "motion_scale", "size
 SPEECH = ("text", "voice")  # shown with the speech when it is typed text
 SPEECH_ANY = ("language",)  # shown with the speech whatever its source (an upload, a recording, text)
 SPEECH_RECORDED = ("transcript",)  # shown with an upload or a recording (typed text is its own transcript)
+GROUPS = {**dict.fromkeys(COMMON, "common"), **dict.fromkeys(SPEECH, "speech"),
+          **dict.fromkeys(SPEECH_ANY, "speech-any"), **dict.fromkeys(SPEECH_RECORDED, "speech-recorded")}
 
 
 def control_specs() -> list[dict[str, Any]]:
@@ -68,14 +70,11 @@ def control_specs() -> list[dict[str, Any]]:
         default = spec.default if spec.default is not MISSING else None
         help_text = spec.metadata.get("help", "") + (CONTENT_HELP if spec.name in CONTENT_OPTIONS else "")
         help_text = _without_flags(help_text)
-        group = ("common" if spec.name in COMMON else "speech" if spec.name in SPEECH
-                 else "speech-any" if spec.name in SPEECH_ANY
-                 else "speech-recorded" if spec.name in SPEECH_RECORDED else "advanced")
         low, high, step = RANGES.get(spec.name, (None, None, None))
         specs.append({"name": spec.name, "type": kind.__name__, "default": default, "help": help_text,
                       "label": LABELS.get(spec.name, spec.name.replace("_", " ").capitalize()),
                       "choices": CHOICES.get(spec.name), "suggestions": SUGGESTIONS.get(spec.name),
-                      "min": low, "max": high, "step": step, "group": group,
+                      "min": low, "max": high, "step": step, "group": GROUPS.get(spec.name, "advanced"),
                       "content": spec.name in CONTENT_OPTIONS})
         if spec.name == "gaze":
             specs[-1]["pitch_range"] = GAZE_PITCH_RANGE
