@@ -257,6 +257,12 @@ def test_upload_render_and_play_in_the_page(browser, tmp_path: Path, portrait: P
         language.clear()
         language.send_keys("de")
         choose_128_px_and_consent(browser)
+        browser.execute_script("document.getElementById('opt-label_text').value = '\u0f56\u0f7c\u0f51';")  # Tibetan
+        browser.find_element(By.ID, "submit").click()  # refused: no label font draws it
+        refused = wait.until(lambda b: b.find_element(By.ID, "status").text.startswith("Could not render")
+                             and b.find_element(By.ID, "status").text)
+        assert "'Label text'" in refused and "--" not in refused, refused  # the field's name, not a CLI flag
+        browser.execute_script("document.getElementById('opt-label_text').value = 'AI-generated';")
         browser.execute_script(  # keep the form fields the page sends
             "window.sentFields = []; const send = window.fetch;"
             "window.fetch = (url, init) => { if (init && init.body instanceof FormData)"

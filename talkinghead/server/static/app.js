@@ -320,8 +320,16 @@ function setStatus(text) { $("status").textContent = text; }
 
 function detail(body) {
   if (!body || body.detail === undefined) return "unknown error";
-  if (typeof body.detail === "string") return body.detail;
+  if (typeof body.detail === "string") return inWords(body.detail);
   return body.detail.map((d) => (d.loc || []).slice(1).join(".") + ": " + d.msg).join("; ");
+}
+
+// The server's messages name options as command-line flags ("--label-text ..."): on the page, the field's label.
+function inWords(message) {
+  return String(message).replace(/--([a-z][a-z-]*)/g, (flag, name) => {
+    const spec = controlSpecs.find((s) => s.name === name.replaceAll("-", "_"));
+    return spec ? "'" + spec.label + "'" : flag;
+  });
 }
 
 function refuse(text, focus) {
@@ -390,7 +398,7 @@ async function follow(id) {
     const job = await (await fetch("/v1/videos/" + id)).json();
     if (job.status === "done") break;
     if (job.status === "failed" || job.status === "cancelled") {
-      setStatus("Render " + job.status + ": " + job.error);
+      setStatus("Render " + job.status + ": " + inWords(job.error));
       bar.hidden = true;
       updateHistory(id, job.status);
       return;
@@ -551,7 +559,7 @@ $("live-start").addEventListener("click", async () => {
         };
       } else if (message.type === "error") {
         if (live) live.failed = true;
-        stopLive("error", "Live error: " + message.message);
+        stopLive("error", "Live error: " + inWords(message.message));
       }
       return;
     }
