@@ -295,11 +295,15 @@ def viterbi(soft: np.ndarray, paths: int = 1) -> list[np.ndarray]:
 # ---- embedding -----------------------------------------------------------------------------------------
 
 
+def coded_signs(video_id: str) -> np.ndarray:
+    """The coded bits of ``video_id``'s payload as +/-1."""
+    return encode(payload_bits(video_id)).astype(np.float32) * 2 - 1
+
+
 def chip_tile(video_id: str) -> np.ndarray:
     """The 32x32 tile of +/-1 chips carrying ``video_id``."""
     lay = layout()
-    coded = encode(payload_bits(video_id)).astype(np.float32) * 2 - 1
-    return (lay.chip_sign * coded[lay.bit_of_chip]).astype(np.float32)
+    return (lay.chip_sign * coded_signs(video_id)[lay.bit_of_chip]).astype(np.float32)
 
 
 def strength_map(frame: np.ndarray) -> np.ndarray:
@@ -397,7 +401,7 @@ def informed_gains(video_id: str, frame: np.ndarray, strength: np.ndarray) -> np
     moves picture and mark together, so the correction holds after them.
     """
     height, width = frame.shape[:2]
-    coded = encode(payload_bits(video_id)).astype(np.float32) * 2 - 1
+    coded = coded_signs(video_id)
     host = coded_sums(frame) * coded
     pattern = frame_pattern(video_id, height, width, strength)
     marked = np.clip(frame.astype(np.int16) + pattern[..., None].astype(np.int16), 0, 255).astype(np.uint8)
@@ -639,8 +643,7 @@ def detection_score(surface: np.ndarray) -> float:
 def known_prefix() -> np.ndarray:
     """The first coded bits (+/-1) of every mark this version writes: a convolutional code's first
     ``3 * PREFIX_BITS`` outputs depend only on the first ``PREFIX_BITS`` payload bits (marker and version)."""
-    coded = encode(payload_bits("0" * ID_HEX)).astype(np.float32) * 2 - 1
-    return coded[: len(GENERATORS) * PREFIX_BITS]
+    return coded_signs("0" * ID_HEX)[: len(GENERATORS) * PREFIX_BITS]
 
 
 def read_at_period(residual: np.ndarray, period: float, frames: int, decode: bool = True) -> Reading:
